@@ -1,0 +1,1 @@
+"""The deductive half of the AlphaGo: Go rules, coordinates, SGF and network input features."""
