@@ -117,6 +117,8 @@ class Position:
         history: hashes of every earlier board of this game (for positional superko).
         moves: the moves played since the start, as (colour, flat move).
         hash: Zobrist hash of ``board``.
+        previous: the position before the last move (None at the start), so that history
+            planes and undo can walk back without replaying the game.
     """
 
     size: int
@@ -130,6 +132,7 @@ class Position:
     history: frozenset[int]
     moves: tuple[tuple[int, int], ...]
     hash: int
+    previous: Position | None = field(default=None, compare=False, repr=False)
     _legal_cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     # ----------------------------------------------------------------- construction
@@ -296,7 +299,7 @@ class Position:
         if move == self.pass_move:
             return Position(self.size, self.komi, self.rules, self.board, -colour, None,
                             self.passes + 1, self.captures, self.history,
-                            self.moves + ((colour, move),), self.hash)
+                            self.moves + ((colour, move),), self.hash, self)
         board.setflags(write=False)
         caps = list(self.captures)
         if captured > 0:
@@ -305,7 +308,7 @@ class Position:
             caps[colour_index(-colour)] += -captured
         return Position(self.size, self.komi, self.rules, board, -colour, ko, 0, tuple(caps),
                         self.history | {self.hash}, self.moves + ((colour, move),),
-                        self._hash_after(board))
+                        self._hash_after(board), self)
 
     def play_gtp(self, *vertices: str) -> Position:
         """Play a sequence of GTP vertices, alternating colours (handy in tests)."""
