@@ -1,0 +1,309 @@
+"""Go game records and SGF: read and write :class:`GameRecord` on top of sgfmill.
+
+Follows SGF FF[4] (Hollosi, red-bean.com/sgf) for the game of Go (GM[1]); parsing and
+serialising are sgfmill's, the record type and every check are ours.  Departures, numbered:
+  1. Only the main line is read (the first child at every branch); other variations are dropped.
+  2. Setup stones (AB/AW, and AE) count only before the first move; setup later in the game is
+     refused with an SgfError rather than silently misread.
+  3. Moves are replayed under the record's rules when it is read (``check=True``), so an illegal
+     move is reported at read time with its move number.  RU maps to rocks' rule options:
+     Chinese/CGOS/AGA -> no suicide, positional superko; Tromp-Taylor/NZ -> suicide allowed;
+     Japanese/Korean -> no suicide, simple ko only; anything else -> the caller's default.
+  4. Comments are kept per node as (move number, text), 0 for the root; other properties
+     (markup, timing, variations' contents) are not kept.
+
+Coordinates: sgfmill names points (row, col) with row 0 at the BOTTOM; they are converted to
+rocks' flat indices (row 0 at the top, :mod:`rocks.go.coords`) at this boundary only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sgfmill import sgf as sgfmill_sgf
+
+from rocks.go import coords
+from rocks.go.board import BLACK, WHITE, IllegalMove, Position, Rules
+
+
+class SgfError(ValueError):
+    """An SGF text that is malformed or describes something rocks cannot replay."""
+
+
+_RULES_BY_NAME = {
+    "chinese": Rules(),
+    "cgos": Rules(),
+    "aga": Rules(),
+    "tromp-taylor": Rules(suicide=True),
+    "trompt-taylor": Rules(suicide=True),
+    "tt": Rules(suicide=True),
+    "nz": Rules(suicide=True),
+    "new zealand": Rules(suicide=True),
+    "japanese": Rules(superko="none"),
+    "korean": Rules(superko="none"),
+}
+
+
+def parse_rules(name: str | None) -> Rules | None:
+    """Rules for an SGF RU value, or None if we do not know it (departure 3)."""
+    if not name:
+        return None
+    text = name.strip().lower()
+    if text.startswith("rocks:"):
+        opts = dict(kv.split("=", 1) for kv in text[6:].split(",") if "=" in kv)
+        try:
+            return Rules(suicide=opts.get("suicide") == "yes",
+                         superko=opts.get("superko", "positional"))  # type: ignore[arg-type]
+        except ValueError:
+            return None
+    return _RULES_BY_NAME.get(text)
+
+
+@dataclass(frozen=True)
+class GameRecord:
+    """One game of Go as recorded.
+
+    Attributes:
+        size: board side.
+        komi: points added to White's score.
+        rules: the SGF RU text ("" if absent); see :meth:`rules_obj`.
+        handicap: HA, number of handicap stones (0 if none).
+        black_setup, white_setup: flat indices of setup stones (AB/AW).
+        first_player: BLACK or WHITE, who moves first (PL, else White after a handicap).
+        moves: (colour, flat move) in order; pass is ``size*size``.
+        result: RE as written ("B+3.5", "W+R", "0", ...), or None.
+        black_player, white_player: PB/PW.
+        date: DT.
+        comments: (move number, text); 0 is the root, n the node of the n-th move.
+    """
+
+    size: int
+    komi: float = 7.5
+    rules: str = ""
+    handicap: int = 0
+    black_setup: tuple[int, ...] = ()
+    white_setup: tuple[int, ...] = ()
+    first_player: int = BLACK
+    moves: tuple[tuple[int, int], ...] = ()
+    result: str | None = None
+    black_player: str = ""
+    white_player: str = ""
+    date: str = ""
+    comments: tuple[tuple[int, str], ...] = ()
+
+    def rules_obj(self) -> Rules | None:
+        return parse_rules(self.rules)
+
+    def start(self, rules: Rules | None = None) -> Position:
+        """The position before the first move."""
+        rules = rules or self.rules_obj() or Rules()
+        try:
+            return Position.setup(self.size, self.komi, rules, self.black_setup,
+                                  self.white_setup, self.first_player)
+        except (IllegalMove, ValueError) as exc:
+            raise SgfError(f"bad setup stones: {exc}") from None
+
+    def replay(self, rules: Rules | None = None) -> Iterator[Position]:
+        """The start position, then the position after each move; SgfError on an illegal move.
+
+        A move out of turn (two moves by one colour) is played as that colour, as GTP allows.
+        """
+        pos = self.start(rules)
+        yield pos
+        for i, (colour, move) in enumerate(self.moves, start=1):
+            if colour != pos.to_play:
+                pos = replace(pos, to_play=colour, ko=None, _legal_cache={})
+            try:
+                pos = pos.play(move)
+            except IllegalMove as exc:
+                who = "B" if colour == BLACK else "W"
+                raise SgfError(f"move {i} ({who} {coords.to_gtp(move, self.size)}) "
+                               f"is illegal: {exc}") from None
+            yield pos
+
+    def positions(self, rules: Rules | None = None) -> list[Position]:
+        return list(self.replay(rules))
+
+    def final_position(self, rules: Rules | None = None) -> Position:
+        return self.positions(rules)[-1]
+
+
+def _flat(point: tuple[int, int] | None, size: int) -> int:
+    if point is None:
+        return coords.pass_move(size)
+    row_from_bottom, col = point
+    return coords.to_flat(size - 1 - row_from_bottom, col, size)
+
+
+def _sgfmill_point(move: int, size: int) -> tuple[int, int] | None:
+    rc = coords.from_flat(move, size)
+    if rc is None:
+        return None
+    return size - 1 - rc[0], rc[1]
+
+
+def _text(node, prop: str) -> str:
+    try:
+        return node.get(prop) if node.has_property(prop) else ""
+    except ValueError:
+        return ""
+
+
+def read_sgf(data: str | bytes, check: bool = True) -> GameRecord:
+    """Parse SGF text into a GameRecord (main line); SgfError names any problem.
+
+    With ``check`` the moves are replayed under the record's rules (departure 3).
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        game = sgfmill_sgf.Sgf_game.from_bytes(raw)
+    except ValueError as exc:
+        raise SgfError(f"not a readable SGF game: {exc or 'syntax error'}") from None
+    root = game.get_root()
+    try:
+        gm = root.get("GM") if root.has_property("GM") else 1
+    except ValueError:
+        raise SgfError("GM is not a number") from None
+    if gm != 1:
+        raise SgfError(f"GM[{gm}] is not Go (GM[1])")
+    size = game.get_size()
+    try:
+        coords.check_size(size)
+    except coords.CoordinateError as exc:
+        raise SgfError(f"unsupported board size: {exc}") from None
+    try:
+        komi = game.get_komi()
+    except ValueError:
+        raise SgfError(f"KM is not a number: {root.get_raw('KM')!r}") from None
+    try:
+        handicap = game.get_handicap() or 0
+    except ValueError:
+        raise SgfError(f"HA is not a number: {root.get_raw('HA')!r}") from None
+
+    black: set[int] = set()
+    white: set[int] = set()
+    moves: list[tuple[int, int]] = []
+    comments: list[tuple[int, str]] = []
+    first_player: int | None = None
+    try:
+        nodes = game.get_main_sequence()
+    except ValueError as exc:
+        raise SgfError(f"bad game tree: {exc}") from None
+    for node in nodes:
+        try:
+            colour, point = node.get_move()
+            has_setup = node.has_setup_stones()
+            if has_setup:
+                ab, aw, ae = node.get_setup_stones()
+        except ValueError as exc:
+            where = f"after move {len(moves)}" if moves else "in the setup"
+            raise SgfError(f"bad point {where}: {exc or 'off the board or malformed'}") from None
+        if has_setup:
+            if moves:
+                raise SgfError(f"setup stones after move {len(moves)} are not supported")
+            try:
+                for pts, own, other in ((ab, black, white), (aw, white, black)):
+                    for p in pts:
+                        f = _flat(p, size)
+                        own.add(f)
+                        other.discard(f)
+                for p in ae:
+                    f = _flat(p, size)
+                    black.discard(f)
+                    white.discard(f)
+            except coords.CoordinateError as exc:
+                raise SgfError(f"setup stone off the board: {exc}") from None
+        if not moves and node.has_property("PL"):
+            try:
+                first_player = BLACK if node.get("PL") == "b" else WHITE
+            except ValueError:
+                raise SgfError(f"PL is not a colour: {node.get_raw('PL')!r}") from None
+        if colour is not None:
+            try:
+                move = _flat(point, size)
+            except coords.CoordinateError as exc:
+                raise SgfError(f"move {len(moves) + 1} is off the board: {exc}") from None
+            moves.append((BLACK if colour == "b" else WHITE, move))
+        comment = _text(node, "C")
+        if comment:
+            comments.append((len(moves), comment))
+    if first_player is None:
+        if moves:
+            first_player = moves[0][0]
+        else:
+            first_player = WHITE if handicap >= 2 and black and not white else BLACK
+    record = GameRecord(
+        size=size, komi=float(komi), rules=_text(root, "RU"), handicap=int(handicap),
+        black_setup=tuple(sorted(black)), white_setup=tuple(sorted(white)),
+        first_player=first_player, moves=tuple(moves), result=_text(root, "RE") or None,
+        black_player=_text(root, "PB"), white_player=_text(root, "PW"), date=_text(root, "DT"),
+        comments=tuple(comments),
+    )
+    if check:
+        for _ in record.replay():
+            pass
+    return record
+
+
+def write_sgf(record: GameRecord) -> str:
+    """SGF FF[4] text for ``record`` (one line of nodes, pass written as ``tt``/``""``)."""
+    game = sgfmill_sgf.Sgf_game(record.size)
+    root = game.get_root()
+    root.set("KM", record.komi)
+    if record.rules:
+        root.set("RU", record.rules)
+    if record.handicap:
+        root.set("HA", record.handicap)
+    for prop, value in (("PB", record.black_player), ("PW", record.white_player),
+                        ("DT", record.date), ("RE", record.result)):
+        if value:
+            root.set(prop, value)
+    if record.black_setup or record.white_setup:
+        root.set_setup_stones([_sgfmill_point(p, record.size) for p in record.black_setup],
+                              [_sgfmill_point(p, record.size) for p in record.white_setup])
+    # read_sgf infers the first player from the first move, or from a lone handicap.
+    if record.moves:
+        implied = record.moves[0][0]
+    else:
+        implied = WHITE if record.handicap >= 2 and record.black_setup and \
+            not record.white_setup else BLACK
+    if record.first_player != implied:
+        root.set("PL", "b" if record.first_player == BLACK else "w")
+    notes = dict(record.comments)
+    if notes.get(0):
+        root.set("C", notes[0])
+    for i, (colour, move) in enumerate(record.moves, start=1):
+        node = game.extend_main_sequence()
+        node.set_move("b" if colour == BLACK else "w", _sgfmill_point(move, record.size))
+        if notes.get(i):
+            node.set("C", notes[i])
+    return game.serialise().decode("utf-8")
+
+
+def load_sgf(path: str | os.PathLike, check: bool = True) -> GameRecord:
+    """Read an SGF file; SgfError (never a crash) if it is unreadable or malformed."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SgfError(f"cannot read {path}: {exc.strerror}") from None
+    return read_sgf(data, check)
+
+
+def save_sgf(record: GameRecord, path: str | os.PathLike) -> Path:
+    """Write ``record`` to ``path`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    text = write_sgf(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
