@@ -1,1 +1,34 @@
-"""rocks.nets."""
+"""rocks.nets: the policy/value network, its checkpoints, and the batched evaluator.
+
+    from rocks.nets import Evaluator, load_checkpoint, init_checkpoint
+    net, config = load_checkpoint("model.safetensors")
+    evaluate = Evaluator(net, batch_size=32, use_bf16=True)
+    ev = evaluate(positions)   # Evaluation(priors [B, N+1], values [B], ownership [B, N], score)
+"""
+
+from rocks.nets.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    init_checkpoint,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
+from rocks.nets.evaluator import (
+    EvaluateFn,
+    Evaluation,
+    Evaluator,
+    EvaluatorSettings,
+    fastest_settings,
+    precision_check,
+    random_evaluator,
+    uniform_evaluator,
+)
+from rocks.nets.model import NetConfig, NetOutput, PolicyValueNet
+
+__all__ = [
+    "Checkpoint", "CheckpointError", "EvaluateFn", "Evaluation", "Evaluator", "EvaluatorSettings",
+    "NetConfig", "NetOutput", "PolicyValueNet", "fastest_settings", "init_checkpoint",
+    "load_checkpoint", "precision_check", "random_evaluator", "read_checkpoint",
+    "save_checkpoint", "uniform_evaluator",
+]
