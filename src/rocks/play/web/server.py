@@ -1,0 +1,445 @@
+"""The web board: a JSON HTTP API over :class:`rocks.play.engine.Engine`, and the page that uses it.
+
+Each browser session creates its own game (``POST /api/games``) and gets a game id; every game
+owns one Engine, so games never share state.  The API (documented in docs/guide.md)::
+
+    GET    /                          the board page (static/index.html)
+    GET    /api/health                {"ok": true, "games": n}
+    POST   /api/games                 new game: size, komi, handicap, colour, visits|seconds,
+                                      optional sgf (continue or review an uploaded game)
+    GET    /api/games/{id}            the game's state
+    POST   /api/games/{id}/move       {"move": "D4" | "pass"}: the human's move
+    POST   /api/games/{id}/genmove    the bot's move for the side to play (with its analysis)
+    POST   /api/games/{id}/undo       take back to the human's previous turn
+    POST   /api/games/{id}/resign     the human resigns
+    GET    /api/games/{id}/sgf        the game record (download)
+    DELETE /api/games/{id}            forget the game
+
+Errors are JSON ``{"error": "..."}`` with a 4xx status: 400 bad move or SGF, 404 unknown game,
+409 wrong turn / game over / bot still thinking, 413 oversize upload, 422 malformed request.
+A failing request changes nothing.
+
+The routes are plain (synchronous) functions, so FastAPI runs them in its threadpool and a bot
+that thinks for seconds never blocks the event loop; a per-game lock keeps one request at a time
+on a game (a second gets 409 rather than queueing behind a search).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from rocks.go import coords
+from rocks.go.board import BLACK, WHITE, Position
+from rocks.play.players import Decision
+
+STATIC = Path(__file__).parent / "static"
+COLOURS = {"black": BLACK, "white": WHITE}
+NAMES = {BLACK: "black", WHITE: "white"}
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Options of ``rocks play``.
+
+    Attributes:
+        host, port: where to listen (127.0.0.1 keeps the page private to this machine).
+        model: checkpoint for the bot (None: the engine's default player).
+        visits: default search visits per bot move (the page can choose per game).
+        max_games: games kept at once; the least recently used is forgotten beyond this.
+        max_sgf_bytes: largest SGF upload accepted.
+        open_browser: open the page in the user's browser on start.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    model: str | None = None
+    visits: int = 200
+    max_games: int = 64
+    max_sgf_bytes: int = 256_000
+    open_browser: bool = True
+
+
+@dataclass(frozen=True)
+class Strength:
+    """How hard the bot thinks: a visit budget, or seconds per move when ``seconds`` is set."""
+
+    visits: int
+    seconds: float | None = None
+
+
+class GameEngine(Protocol):
+    """The part of :class:`rocks.play.engine.Engine` the web page uses."""
+
+    position: Position
+
+    def new_game(self, size: int, komi: float, handicap: int = 0) -> Any: ...
+    def play(self, colour: int, move: int) -> Any: ...
+    def genmove(self, colour: int) -> Decision: ...
+    def undo(self) -> Any: ...
+    def to_sgf(self, result: str | None = None) -> str: ...
+    def load_sgf(self, text: str) -> Any: ...
+
+
+EngineFactory = Callable[[WebConfig, Strength], GameEngine]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def default_engine_factory(config: WebConfig, strength: Strength) -> GameEngine:
+    """One real Engine per game, with the page's chosen strength."""
+    from rocks.play.engine import Engine, EngineConfig
+
+    engine_config = EngineConfig(default_move_time_s=strength.seconds or 1.0)
+    return Engine(engine_config, make_player(config, strength))
+
+
+def make_player(config: WebConfig, strength: Strength) -> Any:
+    """The bot: the search over ``config.model`` when given, else the random player."""
+    if config.model is None:
+        from rocks.play.players import RandomPlayer
+
+        return RandomPlayer()
+    from rocks.play import gtp
+
+    return gtp.make_player(model=config.model, visits=strength.visits)
+
+
+# ---------------------------------------------------------------------------------- requests
+class NewGame(BaseModel):
+    size: Literal[9, 13, 19] = 9
+    komi: float = Field(7.5, ge=-150, le=150)
+    handicap: int = Field(0, ge=0, le=9)
+    colour: Literal["black", "white"] | None = None
+    visits: int | None = Field(None, ge=1, le=100_000)
+    seconds: float | None = Field(None, gt=0, le=120)
+    sgf: str | None = None
+
+
+class MoveRequest(BaseModel):
+    move: str = Field(..., max_length=8)
+
+
+# ---------------------------------------------------------------------------------- games
+@dataclass
+class Game:
+    id: str
+    engine: GameEngine
+    human: int
+    handicap: int
+    strength: Strength
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_used: float = field(default_factory=time.monotonic)
+    resigned: int | None = None  # the colour that resigned
+    analysis: dict | None = None
+
+
+def _winner_name(colour: int) -> str:
+    return "B" if colour == BLACK else "W"
+
+
+def _over(game: Game) -> bool:
+    return game.resigned is not None or game.engine.position.passes >= 2
+
+
+def _result(game: Game) -> str | None:
+    if game.resigned is not None:
+        return f"{_winner_name(-game.resigned)}+R"
+    if game.engine.position.passes >= 2:
+        return game.engine.position.result_string()
+    return None
+
+
+def _gtp(move: int, size: int) -> str:
+    return coords.to_gtp(int(move), size)
+
+
+def analysis_json(decision: Decision, size: int, colour: int) -> dict:
+    """The bot's move and what it thought, with moves as GTP vertices."""
+    own = decision.ownership
+    return {
+        "colour": NAMES[colour],
+        "move": "resign" if decision.resign else _gtp(decision.move, size),
+        "winrate": _finite(decision.winrate),
+        "score_lead": _finite(decision.score_lead),
+        "pv": [_gtp(m, size) for m in decision.pv],
+        "candidates": [
+            {"move": _gtp(c.move, size), "visits": int(c.visits), "prior": float(c.prior),
+             "q": float(c.q), "winrate": (float(c.q) + 1.0) / 2.0,
+             "pv": [_gtp(m, size) for m in c.pv]}
+            for c in decision.candidates[:10]
+        ],
+        "ownership": None if own is None else [round(float(x), 3) for x in own],
+        "visits": int(decision.visits),
+        "elapsed_s": round(float(decision.elapsed_s), 3),
+    }
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def state_json(game: Game) -> dict:
+    pos = game.engine.position
+    n = pos.size
+    chars = {BLACK: "X", WHITE: "O", 0: "."}
+    board = ["".join(chars[int(c)] for c in pos.board[r * n:(r + 1) * n]) for r in range(n)]
+    black_area, white_area = pos.area()
+    over = _over(game)
+    last = pos.moves[-1] if pos.moves else None
+    return {
+        "id": game.id,
+        "size": n,
+        "komi": pos.komi,
+        "handicap": game.handicap,
+        "human": NAMES[game.human],
+        "to_play": NAMES[pos.to_play],
+        "board": board,
+        "moves": [{"colour": NAMES[c], "move": _gtp(m, n)} for c, m in pos.moves],
+        "move_number": len(pos.moves),
+        "last_move": None if last is None else {"colour": NAMES[last[0]],
+                                                 "move": _gtp(last[1], n)},
+        "ko": None if pos.ko is None else _gtp(pos.ko, n),
+        "captures": {"black": pos.captures[0], "white": pos.captures[1]},
+        "passes": pos.passes,
+        "over": over,
+        "result": _result(game),
+        "end_reason": ("resign" if game.resigned is not None else "passes") if over else None,
+        "bot_to_move": not over and pos.to_play != game.human,
+        "score": {
+            "black_area": black_area, "white_area": white_area, "komi": pos.komi,
+            "margin": black_area - white_area - pos.komi,
+            "ownership": [int(x) for x in pos.ownership()] if over else None,
+        },
+        "analysis": game.analysis,
+        "strength": {"visits": game.strength.visits, "seconds": game.strength.seconds},
+    }
+
+
+class GameStore:
+    """The games this server holds, by id; thread-safe; forgets the least recently used."""
+
+    def __init__(self, max_games: int) -> None:
+        self.max_games = max_games
+        self.games: dict[str, Game] = {}
+        self.lock = threading.Lock()
+
+    def add(self, game: Game) -> None:
+        with self.lock:
+            while len(self.games) >= self.max_games:
+                idle = [g for g in self.games.values() if not g.lock.locked()]
+                if not idle:
+                    raise ApiError(409, "server busy: too many games are thinking")
+                oldest = min(idle, key=lambda g: g.last_used)
+                del self.games[oldest.id]
+            self.games[game.id] = game
+
+    def get(self, game_id: str) -> Game:
+        with self.lock:
+            game = self.games.get(game_id)
+        if game is None:
+            raise ApiError(404, f"unknown game id {game_id!r}")
+        game.last_used = time.monotonic()
+        return game
+
+    def remove(self, game_id: str) -> None:
+        with self.lock:
+            if self.games.pop(game_id, None) is None:
+                raise ApiError(404, f"unknown game id {game_id!r}")
+
+    def __len__(self) -> int:
+        return len(self.games)
+
+
+class _Locked:
+    """Holds a game's lock for one request, or answers 409 if another request has it."""
+
+    def __init__(self, game: Game) -> None:
+        self.game = game
+
+    def __enter__(self) -> Game:
+        if not self.game.lock.acquire(blocking=False):
+            raise ApiError(409, "the bot is still thinking in this game; try again shortly")
+        return self.game
+
+    def __exit__(self, *exc: object) -> None:
+        self.game.lock.release()
+
+
+# ---------------------------------------------------------------------------------- the app
+def create_app(config: WebConfig | None = None,
+               engine_factory: EngineFactory | None = None) -> FastAPI:
+    """The FastAPI app; ``engine_factory`` makes one engine per game (tests pass a fake)."""
+    config = config or WebConfig()
+    factory = engine_factory or default_engine_factory
+    store = GameStore(config.max_games)
+    app = FastAPI(title="rocks Go board", docs_url="/api/docs", redoc_url=None)
+    app.state.store = store
+    app.state.config = config
+
+    @app.exception_handler(ApiError)
+    def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+            parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return JSONResponse({"error": "bad request: " + "; ".join(parts)}, status_code=422)
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next: Callable) -> Response:
+        # Refuse oversize bodies before reading them; the SGF limit plus room for the JSON.
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > config.max_sgf_bytes + 4096:
+            return JSONResponse({"error": f"request too large ({length} bytes; SGF uploads are "
+                                          f"limited to {config.max_sgf_bytes} bytes)"},
+                                status_code=413)
+        return await call_next(request)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/health")
+    def health() -> dict:
+        return {"ok": True, "games": len(store)}
+
+    @app.post("/api/games", status_code=201)
+    def new_game(req: NewGame) -> dict:
+        strength = Strength(req.visits or config.visits, req.seconds)
+        engine = factory(config, strength)
+        if req.sgf is not None:
+            if len(req.sgf.encode()) > config.max_sgf_bytes:
+                raise ApiError(413, f"SGF too large ({len(req.sgf.encode())} bytes; the limit "
+                                    f"is {config.max_sgf_bytes})")
+            try:
+                engine.load_sgf(req.sgf)
+            except ValueError as exc:  # SgfError, IllegalMove and CoordinateError are ValueErrors
+                raise ApiError(400, f"cannot read this SGF: {exc}") from exc
+            pos = engine.position
+            human = COLOURS[req.colour] if req.colour else pos.to_play
+            handicap = int(getattr(engine, "handicap", 0))
+        else:
+            try:
+                engine.new_game(req.size, req.komi, req.handicap)
+            except ValueError as exc:
+                raise ApiError(400, f"cannot start that game: {exc}") from exc
+            human = COLOURS[req.colour or "black"]
+            handicap = req.handicap
+        game = Game(secrets.token_urlsafe(9), engine, human, handicap, strength)
+        store.add(game)
+        return state_json(game)
+
+    @app.get("/api/games/{game_id}")
+    def get_game(game_id: str) -> dict:
+        return state_json(store.get(game_id))
+
+    @app.post("/api/games/{game_id}/move")
+    def move(game_id: str, req: MoveRequest) -> dict:
+        with _Locked(store.get(game_id)) as game:
+            pos = game.engine.position
+            if _over(game):
+                raise ApiError(409, f"the game is over ({_result(game)})")
+            if pos.to_play != game.human:
+                raise ApiError(409, "it is the bot's turn")
+            try:
+                flat = coords.from_gtp(req.move, pos.size)
+            except coords.CoordinateError as exc:
+                raise ApiError(400, str(exc)) from exc
+            reason = pos.illegal_reason(flat)
+            if reason is not None:
+                raise ApiError(400, f"illegal move {req.move.upper()}: {reason}")
+            try:
+                game.engine.play(game.human, flat)
+            except ValueError as exc:
+                raise ApiError(400, f"illegal move {req.move.upper()}: {exc}") from exc
+            return state_json(game)
+
+    @app.post("/api/games/{game_id}/genmove")
+    def genmove(game_id: str) -> dict:
+        with _Locked(store.get(game_id)) as game:
+            pos = game.engine.position
+            if _over(game):
+                raise ApiError(409, f"the game is over ({_result(game)})")
+            if pos.to_play == game.human:
+                raise ApiError(409, "it is your turn, not the bot's")
+            colour = pos.to_play
+            decision = game.engine.genmove(colour)
+            if decision.resign:
+                game.resigned = colour
+            game.analysis = analysis_json(decision, pos.size, colour)
+            return state_json(game)
+
+    @app.post("/api/games/{game_id}/undo")
+    def undo(game_id: str) -> dict:
+        with _Locked(store.get(game_id)) as game:
+            if game.resigned is not None:
+                game.resigned = None  # taking back a resignation first
+                return state_json(game)
+            engine = game.engine
+            if not engine.position.moves:
+                raise ApiError(409, "nothing to undo")
+            # Take back the bot's reply and the human's move, so it is the human's turn again.
+            engine.undo()
+            while engine.position.moves and engine.position.to_play != game.human:
+                engine.undo()
+            game.analysis = None
+            return state_json(game)
+
+    @app.post("/api/games/{game_id}/resign")
+    def resign(game_id: str) -> dict:
+        with _Locked(store.get(game_id)) as game:
+            if _over(game):
+                raise ApiError(409, f"the game is over ({_result(game)})")
+            game.resigned = game.human
+            return state_json(game)
+
+    @app.get("/api/games/{game_id}/sgf")
+    def sgf(game_id: str) -> Response:
+        game = store.get(game_id)
+        text = game.engine.to_sgf(_result(game))
+        return Response(text, media_type="application/x-go-sgf", headers={
+            "Content-Disposition": f'attachment; filename="rocks-{game.id}.sgf"'})
+
+    @app.delete("/api/games/{game_id}")
+    def delete(game_id: str) -> dict:
+        store.remove(game_id)
+        return {"deleted": game_id}
+
+    return app
+
+
+def serve(config: WebConfig, engine_factory: EngineFactory | None = None) -> None:
+    """Run the server until interrupted (``rocks play``)."""
+    import uvicorn
+
+    app = create_app(config, engine_factory)
+    url = f"http://{config.host}:{config.port}/"
+    if config.open_browser:
+        import webbrowser
+
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    print(f"rocks: the board is at {url}  (Ctrl-C stops)")
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
