@@ -1,1 +1,43 @@
-"""rocks.reason.tasks."""
+"""R1-Zero task families: ``get_family(name).generate(seed, difficulty) -> Task`` and
+``.verify(completion, task) -> RewardBreakdown`` (accuracy only; ``rocks.reason.rewards`` adds
+format, language and length).  ``FAMILIES`` maps each name to its family.
+"""
+
+from __future__ import annotations
+
+from rocks.reason.tasks import arithmetic, countdown
+from rocks.reason.tasks.base import (
+    FunctionFamily,
+    RewardBreakdown,
+    Task,
+    TaskFamily,
+    extract_answer,
+)
+
+FAMILIES: dict[str, FunctionFamily] = {
+    family.name: family
+    for family in (
+        countdown.FAMILY,
+        arithmetic.FAMILY,
+    )
+}
+
+
+def get_family(name: str) -> FunctionFamily:
+    """The family called ``name``; a clear error lists the known ones."""
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        known = ", ".join(sorted(FAMILIES))
+        raise KeyError(f"unknown task family {name!r}; known: {known}") from None
+
+
+__all__ = [
+    "FAMILIES",
+    "FunctionFamily",
+    "RewardBreakdown",
+    "Task",
+    "TaskFamily",
+    "extract_answer",
+    "get_family",
+]

@@ -4,6 +4,16 @@ DeepSeek-R1 (2025) trains against rule-based rewards only: an accuracy reward fr
 and a format reward, plus (in R1) a language-consistency reward.  Every verifier in
 ``rocks.reason.tasks`` is a pure function ``verify(completion, task) -> RewardBreakdown`` that
 never raises on any string, and every generator is ``generate(seed, difficulty) -> Task``.
+
+Where the answer is read from (shared by all verifiers, see ``extract_answer``): the text of the
+LAST ``<answer>…</answer>`` pair.  A completion with a closing ``</answer>`` but no opening tag
+(the prompt template already ended with ``<answer>``) counts too, from after the last
+``</think>``.  A completion without ``</answer>`` -- untagged or truncated -- has no answer and
+earns accuracy 0; the format reward (``rocks.reason.rewards``) judges the tags themselves.
+
+Departures from the paper:
+1. R1 asked for maths answers in a box; here every family reads the ``<answer>`` tag, so one
+   rule covers all families.
 """
 
 from __future__ import annotations
@@ -12,6 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
+
+ANSWER_OPEN = "<answer>"
+ANSWER_CLOSE = "</answer>"
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
+
+# Answers longer than this are not parsed: no task here has a reference answer near it, and it
+# bounds the work a verifier does on a 1 MB completion.
+MAX_ANSWER_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,7 @@ class RewardBreakdown:
     """Each reward component in [0, 1] (length shaping may be negative), logged separately.
 
     ``total`` is the weighted sum the trainer optimises; see ``rocks.reason.rewards``.
+    A verifier fills ``accuracy`` and ``note`` only; ``rewards.score`` fills the rest.
     """
 
     accuracy: float
@@ -59,3 +79,51 @@ class TaskFamily(Protocol):
     def generate(self, seed: int, difficulty: int = 1) -> Task: ...
 
     def verify(self, completion: str, task: Task) -> RewardBreakdown: ...
+
+
+def extract_answer(completion: str) -> str | None:
+    """The stripped text of the last answer tag pair, or None when there is none (see module doc).
+
+    Never raises; answers longer than ``MAX_ANSWER_CHARS`` count as no answer.
+    """
+    if not isinstance(completion, str):
+        return None
+    end = completion.rfind(ANSWER_CLOSE)
+    if end < 0:
+        return None
+    start = completion.rfind(ANSWER_OPEN, 0, end)
+    if start >= 0:
+        start += len(ANSWER_OPEN)
+    else:
+        think_end = completion.rfind(THINK_CLOSE, 0, end)
+        start = think_end + len(THINK_CLOSE) if think_end >= 0 else 0
+    text = completion[start:end].strip()
+    if len(text) > MAX_ANSWER_CHARS:
+        return None
+    return text
+
+
+def no_answer(note: str = "no <answer>…</answer> found") -> RewardBreakdown:
+    return RewardBreakdown(accuracy=0.0, note=note)
+
+
+@dataclass(frozen=True)
+class FunctionFamily:
+    """A ``TaskFamily`` made of a module's two pure functions (what the registry holds)."""
+
+    name: str
+    generate_fn: Any
+    verify_fn: Any
+    description: str = ""
+
+    def generate(self, seed: int, difficulty: int = 1) -> Task:
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TypeError(f"{self.name}: seed must be an int, got {seed!r}")
+        if not isinstance(difficulty, int) or isinstance(difficulty, bool) or difficulty < 1:
+            raise ValueError(f"{self.name}: difficulty must be an int >= 1, got {difficulty!r}")
+        return self.generate_fn(seed, difficulty)
+
+    def verify(self, completion: str, task: Task) -> RewardBreakdown:
+        if task.family != self.name:
+            raise ValueError(f"{self.name}: cannot verify a {task.family!r} task")
+        return self.verify_fn(completion, task)
