@@ -158,7 +158,7 @@ def free_handicap_points(size: int, n: int) -> list[int]:
             r, c = rc[p]
             d = min((abs(r - rc[q][0]) + abs(c - rc[q][1]) for q in chosen), default=size)
             edge = min(r, c, size - 1 - r, size - 1 - c)
-            key = (min(d, 4), edge >= 2 or size < 5, d, -p)
+            key = (min(d, 2), edge >= min(2, (size - 1) // 3), d, -p)
             if best_key is None or key > best_key:
                 best, best_key = p, key
         chosen.append(best)
@@ -272,7 +272,7 @@ class Engine:
         return self.position.is_game_over()
 
     # ----------------------------------------------------------------- moves
-    def _turn(self, colour: int) -> Position:
+    def position_for(self, colour: int) -> Position:
         """The current position with ``colour`` to move (departure 1 when out of turn)."""
         if colour not in (BLACK, WHITE):
             raise EngineError(f"colour must be BLACK (1) or WHITE (-1), got {colour!r}")
@@ -283,13 +283,13 @@ class Engine:
 
     def play(self, colour: int, move: int) -> Position:
         """Play ``move`` for ``colour``; raises IllegalMove (and changes nothing) if forbidden."""
-        pos = self._turn(colour).play(move)
+        pos = self.position_for(colour).play(move)
         self._stack.append(pos)
         return pos
 
     def genmove(self, colour: int, play: bool = True) -> Decision:
         """Ask the player for ``colour``'s move and (unless ``play`` is False) play it."""
-        pos = self._turn(colour)
+        pos = self.position_for(colour)
         start = time.perf_counter()
         decision = self.player.select_move(pos, self.time_budget(colour))
         decision = dataclasses.replace(decision, elapsed_s=time.perf_counter() - start)

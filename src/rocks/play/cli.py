@@ -1,0 +1,66 @@
+"""Command-line entry points of rocks.play: ``rocks gtp`` (and ``rocks play``, built elsewhere).
+
+``rocks gtp`` speaks GTP v2 on stdin/stdout (see :mod:`rocks.play.gtp`) for Sabaki, GoGui,
+Lizzie, a match runner or GNU Go's twogtp.  The player is made in :func:`make_player`, the one
+place later players (``--model``, ``--visits``) plug in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rocks.go.board import Rules
+from rocks.play.engine import Engine, EngineConfig
+from rocks.play.players import PassPlayer, Player, RandomPlayer
+
+PLAYERS = ("random", "pass")
+
+
+def make_player(args: argparse.Namespace) -> Player:
+    """The Player that ``--player`` (and its options) name."""
+    if args.player == "random":
+        return RandomPlayer(seed=args.seed)
+    if args.player == "pass":
+        return PassPlayer()
+    raise SystemExit(f"rocks gtp: unknown player {args.player!r} (choose from {PLAYERS})")
+
+
+def gtp_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rocks gtp", description="Speak GTP v2 on stdin/stdout.")
+    p.add_argument("--size", type=int, default=19, help="board size until boardsize (19)")
+    p.add_argument("--komi", type=float, default=7.5, help="komi until the komi command (7.5)")
+    p.add_argument("--player", choices=PLAYERS, default="random", help="move generator")
+    p.add_argument("--seed", type=int, default=None, help="random seed of the player")
+    p.add_argument("--suicide", action="store_true", help="allow suicide (Tromp-Taylor)")
+    p.add_argument("--superko", choices=("positional", "none"), default="positional")
+    p.add_argument("--move-time", type=float, default=1.0,
+                   help="seconds per move when the controller sets no clock")
+    p.add_argument("--name", default="rocks", help="name reported to the controller")
+    return p
+
+
+def gtp_main(argv: list[str] | None = None) -> int:
+    from rocks.play.gtp import GtpEngine
+
+    args = gtp_parser().parse_args(argv)
+    try:
+        config = EngineConfig(size=args.size, komi=args.komi,
+                              rules=Rules(suicide=args.suicide, superko=args.superko),
+                              name=args.name, default_move_time_s=args.move_time)
+    except ValueError as exc:
+        print(f"rocks gtp: {exc}", file=sys.stderr)
+        return 2
+    engine = Engine(config, make_player(args))
+    try:
+        GtpEngine(engine, out=sys.stdout).serve(sys.stdin)
+    except (KeyboardInterrupt, BrokenPipeError):
+        return 0
+    return 0
+
+
+def play_main(argv: list[str] | None = None) -> int:
+    """Placeholder until the web page lands (rocks.play.web)."""
+    print("rocks play: the board page is not built yet; use `rocks gtp` with a GTP GUI",
+          file=sys.stderr)
+    return 2
