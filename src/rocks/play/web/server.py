@@ -431,6 +431,42 @@ def create_app(config: WebConfig | None = None,
     return app
 
 
+class BackgroundServer:
+    """The server on a free local port in a daemon thread (tests, notebooks)::
+
+        with BackgroundServer(WebConfig(open_browser=False)) as url: ...
+    """
+
+    def __init__(self, config: WebConfig | None = None,
+                 engine_factory: EngineFactory | None = None) -> None:
+        import socket
+
+        import uvicorn
+
+        config = config or WebConfig(open_browser=False)
+        with socket.socket() as sock:
+            sock.bind((config.host, 0))
+            port = sock.getsockname()[1]
+        self.app = create_app(config, engine_factory)
+        self.url = f"http://{config.host}:{port}/"
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host=config.host, port=port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20.0
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the web server did not start at {self.url}")
+            time.sleep(0.02)
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10.0)
+
+
 def serve(config: WebConfig, engine_factory: EngineFactory | None = None) -> None:
     """Run the server until interrupted (``rocks play``)."""
     import uvicorn
