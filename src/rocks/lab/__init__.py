@@ -1,1 +1,50 @@
-"""rocks.lab."""
+"""rocks.lab: the research workflow (experiment folders, runs, ledger, sweeps, helpers).
+
+From Python::
+
+    from rocks.lab import new_experiment, run_experiment, run_sweep
+    exp = new_experiment("random go game length", root="experiments")
+    record = run_experiment(exp, ["games=100"])       # one ledger row in data/runs.csv
+
+Inside an experiment's run.py::
+
+    from rocks.lab import MetricsLogger, new_figure, progress, save_figure, start_run
+
+Names are imported lazily so that ``import rocks.lab`` stays cheap for run.py scripts.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "LabError": "rocks.lab.folders",
+    "Experiment": "rocks.lab.folders",
+    "new_experiment": "rocks.lab.folders",
+    "find_experiments": "rocks.lab.folders",
+    "resolve_experiment": "rocks.lab.folders",
+    "slugify": "rocks.lab.folders",
+    "MetricsLogger": "rocks.lab.metrics",
+    "collect": "rocks.lab.metrics",
+    "new_figure": "rocks.lab.figures",
+    "save_figure": "rocks.lab.figures",
+    "progress": "rocks.lab.progress",
+    "Run": "rocks.lab.runfile",
+    "start_run": "rocks.lab.runfile",
+    "Ledger": "rocks.lab.ledger",
+    "RunRecord": "rocks.lab.ledger",
+    "run_experiment": "rocks.lab.runner",
+    "run_sweep": "rocks.lab.sweep",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rocks.lab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,147 @@
+"""The run ledger: ``data/runs.csv``, one row per run of an experiment.
+
+The essay's experiments keep a ledger so that every number in a report can be traced to the run,
+commit and settings that produced it.  A row is added when a run starts (status ``running``)
+and completed when it ends, so a run whose launcher died still shows up.
+
+Columns: ``run_id, sweep_id, status, start, end, seconds, commit, config_diff,
+headline_name, headline_value, command, error``.  Status is one of ``running``, ``ok``,
+``failed`` (non-zero exit; the output's tail is in ``data/runs/<run_id>/log.txt`` and the last
+line in ``error``) or ``interrupted`` (Ctrl-C or a termination signal).
+
+Writes are atomic (the whole file is rewritten to a temporary file and moved into place) and
+serialized between processes with an exclusive ``flock`` on the ``data/`` folder, so two runs
+finishing at once both land and a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import fcntl
+import io
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rocks.lab import atomic
+from rocks.lab.folders import LabError
+
+STATUSES = ("running", "ok", "failed", "interrupted")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One ledger row.  Times are ISO 8601 UTC; ``headline_value`` is NaN when there is none."""
+
+    run_id: str
+    sweep_id: str = ""
+    status: str = "running"
+    start: str = ""
+    end: str = ""
+    seconds: float = math.nan
+    commit: str = ""
+    config_diff: str = ""
+    headline_name: str = ""
+    headline_value: float = math.nan
+    command: str = ""
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise LabError(f"run status {self.status!r} is not one of {STATUSES}")
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> RunRecord:
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            text = row.get(f.name) or ""
+            if f.name in ("seconds", "headline_value"):
+                values[f.name] = _float(text)
+            else:
+                values[f.name] = text
+        return cls(**values)  # type: ignore[arg-type]
+
+    def to_row(self) -> dict[str, str]:
+        row = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, float):
+                row[f.name] = "" if math.isnan(v) else repr(v)
+            else:
+                row[f.name] = str(v)
+        return row
+
+
+COLUMNS = tuple(f.name for f in dataclasses.fields(RunRecord))
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text) if text.strip() else math.nan
+    except ValueError:
+        return math.nan
+
+
+class Ledger:
+    """The ledger file of one experiment (``data/runs.csv``)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The folder, not the file, is locked: the file is replaced on every write, and a lock
+        # on a replaced inode would no longer exclude anyone.
+        fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def read(self) -> list[RunRecord]:
+        """Every row, oldest first (an absent ledger has none)."""
+        if not self.path.is_file():
+            return []
+        with open(self.path, newline="", encoding="utf-8") as f:
+            return [RunRecord.from_row(r) for r in csv.DictReader(f)]
+
+    def _write(self, records: list[RunRecord]) -> None:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for r in records:
+            writer.writerow(r.to_row())
+        atomic.write_text(self.path, buf.getvalue())
+
+    def add(self, record: RunRecord) -> RunRecord:
+        """Append a row; LabError if its run id is already in the ledger."""
+        with self._locked():
+            records = self.read()
+            if any(r.run_id == record.run_id for r in records):
+                raise LabError(f"run {record.run_id} is already in {self.path}")
+            self._write([*records, record])
+        return record
+
+    def update(self, run_id: str, **changes: object) -> RunRecord:
+        """Change fields of one row (e.g. status and end time) and return the new row."""
+        with self._locked():
+            records = self.read()
+            for i, r in enumerate(records):
+                if r.run_id == run_id:
+                    records[i] = dataclasses.replace(r, **changes)  # type: ignore[arg-type]
+                    self._write(records)
+                    return records[i]
+        raise LabError(f"run {run_id} is not in {self.path}")
+
+    def get(self, run_id: str) -> RunRecord:
+        for r in self.read():
+            if r.run_id == run_id:
+                return r
+        raise LabError(f"run {run_id} is not in {self.path}")

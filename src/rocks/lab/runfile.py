@@ -1,0 +1,254 @@
+"""What an experiment's ``run.py`` calls: its Config from the command line, and one Run.
+
+Follows cleanrl's single-file convention (a frozen ``Config``/``Args`` dataclass whose fields
+are the command-line options, saved next to the results).  ``start_run(Config, __file__)``
+parses ``--field value`` options, picks the run's folder, and writes
+``data/runs/<run_id>/config.json`` with the config, the git commit and the command line before
+the experiment starts, so even a crashed run says what it was.
+
+Departures from cleanrl:
+  1. Options come from the dataclass field annotations, which must be one of ``int``, ``float``,
+     ``str``, ``bool`` (``true``/``false``), ``tuple[int | float | str, ...]`` (comma
+     separated) or any of these ``| None`` (``none``); other types are refused at start, not
+     misparsed.
+  2. The same converter (:func:`convert`) checks ``rocks lab run --set`` overrides before a run
+     starts, reading the annotations from run.py's source without executing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rocks.lab import atomic
+from rocks.lab.figures import save_figure
+from rocks.lab.folders import Experiment, LabError
+from rocks.lab.metrics import MetricsLogger
+
+RUN_ID_RE = re.compile(r"^run-(\d{3,})$")
+_SCALARS = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+# ------------------------------------------------------------------ typed values from text
+def type_name(annotation: Any) -> str:
+    """The annotation as text (``"int"``, ``"tuple[int, ...]"``), whether a string or a type."""
+    if isinstance(annotation, str):
+        return annotation.replace("typing.", "").strip()
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def check_type(annotation: Any) -> None:
+    """LabError unless the command line can set a field of this type."""
+    name = type_name(annotation)
+    base = _strip_optional(name)
+    item = _tuple_item(base)
+    if base not in _SCALARS and (item is None or item not in ("int", "float", "str")):
+        raise LabError(f"a Config field of type {name!r} cannot be set from the command line; "
+                       "use int, float, str, bool, tuple[int, ...] or these | None")
+
+
+def convert(text: str, annotation: Any, field: str = "value") -> Any:
+    """``text`` as a value of the annotated type; LabError with the field name if it is not."""
+    name = type_name(annotation)
+    check_type(name)
+    base = _strip_optional(name)
+    if base != name and text.strip().lower() in ("none", "null"):
+        return None
+    item = _tuple_item(base)
+    try:
+        if item is not None:
+            parts = [p.strip() for p in text.split(",") if p.strip()]
+            return tuple(_scalar(p, item) for p in parts)
+        return _scalar(text, base)
+    except ValueError as exc:
+        raise LabError(f"{field}: {text!r} is not a {name} ({exc})") from None
+
+
+def _scalar(text: str, name: str) -> Any:
+    if name == "bool":
+        low = text.strip().lower()
+        if low in ("true", "1", "yes", "on"):
+            return True
+        if low in ("false", "0", "no", "off"):
+            return False
+        raise ValueError("use true or false")
+    if name == "int":
+        return int(text.replace("_", ""))
+    if name == "float":
+        return float(text)
+    return text
+
+
+def _strip_optional(name: str) -> str:
+    parts = [p.strip() for p in name.split("|")]
+    rest = [p for p in parts if p != "None"]
+    return rest[0] if len(rest) == 1 else name
+
+
+def _tuple_item(name: str) -> str | None:
+    m = re.fullmatch(r"tuple\[\s*(\w+)\s*,\s*\.\.\.\s*\]", name)
+    return m.group(1) if m else None
+
+
+def to_text(value: Any) -> str:
+    """The command-line text of a config value (inverse of :func:`convert`)."""
+    if isinstance(value, tuple | list):
+        return ",".join(map(str, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "none" if value is None else str(value)
+
+
+# ------------------------------------------------------------------ the command line
+def parse_config(config_cls: type, argv: list[str]) -> tuple[Any, argparse.Namespace]:
+    """The Config that ``--field value`` options in ``argv`` describe, and the other options."""
+    if not dataclasses.is_dataclass(config_cls):
+        raise LabError(f"{config_cls!r} is not a dataclass")
+    parser = argparse.ArgumentParser(description=(config_cls.__doc__ or "").strip() or None)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="this run's folder (default: the next data/runs/run-NNN)")
+    fields = [f for f in dataclasses.fields(config_cls) if f.init]
+    for f in fields:
+        check_type(f.type)
+        default = f.default if f.default is not dataclasses.MISSING else None
+        parser.add_argument(f"--{f.name}", f"--{f.name.replace('_', '-')}", dest=f.name,
+                            default=None, metavar=type_name(f.type).upper().split("[")[0],
+                            help=f"default: {to_text(default)}")
+    args = parser.parse_args(argv)
+    values = {}
+    for f in fields:
+        text = getattr(args, f.name)
+        if text is not None:
+            values[f.name] = convert(text, f.type, f"--{f.name}")
+    try:
+        cfg = config_cls(**values)
+    except TypeError as exc:
+        raise LabError(f"cannot build {config_cls.__name__}: {exc}") from None
+    return cfg, args
+
+
+def git_commit(path: Path) -> str:
+    """HEAD's commit of the checkout holding ``path``, ``+dirty`` when ``path`` has changes.
+
+    Only ``path`` (the experiment folder) is checked: in a shared tree other people's edits
+    would otherwise make every run dirty.  ``unknown`` outside git.
+    """
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path, capture_output=True,
+                              text=True, timeout=10)
+        if head.returncode != 0:
+            return "unknown"
+        status = subprocess.run(["git", "status", "--porcelain", "--", "run.py"], cwd=path,
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    commit = head.stdout.strip()[:12]
+    return commit + ("+dirty" if status.stdout.strip() else "")
+
+
+def next_run_dir(runs_dir: Path, prefix: str = "run") -> Path:
+    """Create and return the next free ``runs_dir/<prefix>-NNN`` (exclusive mkdir: race-safe)."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)$")
+    taken = [int(m.group(1)) for p in runs_dir.iterdir() if (m := pattern.match(p.name))]
+    n = max(taken, default=0) + 1
+    while True:
+        path = runs_dir / f"{prefix}-{n:03d}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
+
+
+# ------------------------------------------------------------------ one run
+@dataclass(frozen=True)
+class Run:
+    """One run of an experiment, as its run.py sees it.
+
+    Attributes:
+        config: the Config instance (defaults plus command-line options).
+        run_id: ``run-NNN``.
+        dir: ``data/runs/<run_id>/``: config.json, summary.json and the run's CSV files.
+        figures: ``figures/<run_id>/``: the run's PNG figures.
+        experiment: the experiment folder.
+    """
+
+    config: Any
+    run_id: str
+    dir: Path
+    figures: Path
+    experiment: Path
+
+    def metrics(self, name: str, columns: list[str] | None = None) -> MetricsLogger:
+        """A CSV logger for ``data/runs/<run_id>/<name>.csv``."""
+        stem = name[:-4] if name.endswith(".csv") else name
+        return MetricsLogger(self.dir / f"{stem}.csv", columns)
+
+    def save_figure(self, fig: Any, name: str) -> Path:
+        """Save ``fig`` as ``figures/<run_id>/<name>.png``."""
+        return save_figure(fig, name, self.figures)
+
+    def finish(self, headline: str, value: float, **metrics: Any) -> Path:
+        """Write summary.json: the headline metric (for the ledger) and any other metrics."""
+        summary = {"run_id": self.run_id,
+                   "headline": {"name": headline, "value": _number(value)},
+                   "metrics": {k: _number(v) for k, v in metrics.items()},
+                   "finished": datetime.now(UTC).isoformat(timespec="seconds")}
+        path = atomic.write_json(self.dir / "summary.json", summary)
+        print(f"{self.run_id}: {headline} = {summary['headline']['value']}", flush=True)
+        return path
+
+
+def _number(value: Any) -> Any:
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    return value
+
+
+def start_run(config_cls: type, script: str | Path, argv: list[str] | None = None) -> Run:
+    """Parse the command line into a Config, make the run's folder, write its config.json.
+
+    ``script`` is the run.py's ``__file__``: the experiment is its folder.  ``--out`` (what
+    ``rocks lab run`` passes) names the run's folder; without it the next ``run-NNN`` is made.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    exp_dir = Path(script).resolve().parent
+    try:
+        cfg, args = parse_config(config_cls, argv)
+    except LabError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    if args.out is None:
+        run_dir = next_run_dir(exp_dir / "data" / "runs")
+    else:
+        run_dir = Path(args.out).resolve()
+        run_dir.mkdir(parents=True, exist_ok=True)
+    run_id = run_dir.name
+    figures = exp_dir / "figures" / run_id
+    record = {
+        "run_id": run_id,
+        "experiment": exp_dir.name,
+        "config": dataclasses.asdict(cfg),
+        "commit": git_commit(exp_dir),
+        "command": shlex.join([Path(sys.executable).name, Path(script).name, *argv]),
+        "cwd": os.getcwd(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    atomic.write_json(run_dir / "config.json", record)
+    return Run(cfg, run_id, run_dir, figures, exp_dir)
+
+
+def open_experiment(script: str | Path) -> Experiment:
+    """The Experiment a run.py belongs to (for analysis code inside run.py)."""
+    return Experiment.at(Path(script).resolve().parent)

@@ -1,0 +1,253 @@
+"""``rocks lab run``: run an experiment's run.py once, with overrides, and record it in the ledger.
+
+The essay asks that every run be reproducible from its record: the runner checks the overrides
+against the Config in run.py's source (without executing it), gives the run a fresh folder
+``data/runs/<run_id>/`` (so no run overwrites another), passes ``--out`` and ``--<field>
+<value>`` to run.py in a child process, keeps its output in ``log.txt`` (and shows it), reads the
+headline metric from the ``summary.json`` the run writes, and writes the ledger row.
+
+Status: ``ok`` (exit 0), ``failed`` (other exit; the last line of output goes to the ledger's
+``error`` column, the rest stays in log.txt) or ``interrupted`` (Ctrl-C, SIGINT or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import math
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from rocks.lab.folders import Experiment, LabError
+from rocks.lab.ledger import Ledger, RunRecord
+from rocks.lab.runfile import check_type, convert, git_commit, next_run_dir, to_text
+
+Clock = Callable[[], datetime]
+INTERRUPT_CODES = (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """A field of run.py's Config as written in its source.
+
+    ``default`` is the literal default (None when it is not a literal, e.g. a function call).
+    """
+
+    name: str
+    type: str
+    default: Any
+    default_text: str
+
+
+def config_fields(run_py: Path) -> dict[str, ConfigField]:
+    """The fields of the ``Config`` class in ``run_py``, read from its source, in order."""
+    try:
+        tree = ast.parse(Path(run_py).read_text(encoding="utf-8"), filename=str(run_py))
+    except SyntaxError as exc:
+        raise LabError(f"{run_py} does not parse: {exc}") from None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Config":
+            fields = {}
+            for stmt in node.body:
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    type_ = ast.unparse(stmt.annotation)
+                    if type_.startswith("ClassVar"):
+                        continue
+                    text = ast.unparse(stmt.value) if stmt.value is not None else ""
+                    try:
+                        default = ast.literal_eval(stmt.value) if stmt.value else None
+                    except ValueError:
+                        default = None
+                    fields[stmt.target.id] = ConfigField(stmt.target.id, type_, default, text)
+            return fields
+    raise LabError(f"{run_py} has no top-level `class Config`: an experiment's knobs live there")
+
+
+def parse_overrides(pairs: Iterable[str] | Mapping[str, Any],
+                    fields: Mapping[str, ConfigField]) -> dict[str, Any]:
+    """``["key=value", ...]`` (or a mapping) as typed values, checked against the Config."""
+    items: list[tuple[str, Any]] = []
+    if isinstance(pairs, Mapping):
+        items = [(str(k), v) for k, v in pairs.items()]
+    else:
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip():
+                raise LabError(f"override {pair!r}: write key=value, e.g. --set seed=1")
+            items.append((key.strip(), value))
+    out: dict[str, Any] = {}
+    for key, value in items:
+        name = key.replace("-", "_")
+        if name not in fields:
+            close = difflib.get_close_matches(name, list(fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(fields) or "none"
+            raise LabError(f"Config has no field {key!r}{hint}; fields: {known}")
+        field = fields[name]
+        check_type(field.type)
+        text = value if isinstance(value, str) else to_text(value)
+        out[name] = convert(text, field.type, name)
+    return out
+
+
+def config_diff(values: Mapping[str, Any], fields: Mapping[str, ConfigField]) -> str:
+    """``key=value`` for each override that differs from the default in run.py's source."""
+    parts = []
+    for k, v in values.items():
+        default = fields[k].default
+        if isinstance(default, list):
+            default = tuple(default)
+        if v != default:
+            parts.append(f"{k}={to_text(v)}")
+    return " ".join(parts)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class _Terminated(Exception):
+    """SIGTERM reached the runner: treat it like Ctrl-C."""
+
+
+def run_experiment(experiment: Experiment | Path | str,
+                   overrides: Iterable[str] | Mapping[str, Any] = (),
+                   sweep_id: str = "", python: str | None = None, clock: Clock = _now,
+                   echo: bool = True, timeout: float | None = None) -> RunRecord:
+    """Run ``run.py`` once with ``overrides`` and return its (completed) ledger row.
+
+    Bad overrides raise LabError before anything is created.  ``clock`` fixes times in tests;
+    ``echo`` copies the run's output to this process's stdout; ``timeout`` (seconds) ends a run
+    that takes too long (recorded as interrupted).
+    """
+    exp = experiment if isinstance(experiment, Experiment) else Experiment.at(Path(experiment))
+    fields = config_fields(exp.run_py)
+    values = parse_overrides(overrides, fields)
+    run_dir = next_run_dir(exp.runs_dir)
+    run_id = run_dir.name
+    options = [a for k, v in values.items() for a in (f"--{k}", to_text(v))]
+    python = python or sys.executable
+    argv = [python, "run.py", "--out", str(run_dir.relative_to(exp.path)), *options]
+    shown = shlex.join(["python", "run.py", *options])
+    ledger = Ledger(exp.ledger)
+    started = clock()
+    ledger.add(RunRecord(run_id=run_id, sweep_id=sweep_id, status="running",
+                         start=_iso(started), commit=git_commit(exp.path),
+                         config_diff=config_diff(values, fields), command=shown))
+    status, rc = "failed", None
+    log_path = run_dir / "log.txt"
+    try:
+        rc = _execute(argv, exp.path, log_path, echo, timeout)
+        if rc == 0:
+            status = "ok"
+        elif rc in INTERRUPT_CODES or rc is None:
+            status = "interrupted"
+    except (KeyboardInterrupt, _Terminated):
+        status = "interrupted"
+    ended = clock()
+    headline_name, headline_value, note = _read_summary(run_dir / "summary.json")
+    error = ""
+    if status == "failed":
+        error = f"exit {rc}: {_last_line(log_path)}"
+    elif status == "interrupted":
+        error = "interrupted" if rc is not None else "timed out or interrupted"
+    elif note:
+        error = note
+    return ledger.update(run_id, status=status, end=_iso(ended),
+                         seconds=round((ended - started).total_seconds(), 3),
+                         headline_name=headline_name, headline_value=headline_value,
+                         error=error)
+
+
+def _execute(argv: list[str], cwd: Path, log_path: Path, echo: bool,
+             timeout: float | None) -> int | None:
+    """Run ``argv``, teeing its output to ``log_path``; the exit code (None if cut short)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_term(signum: int, frame: object) -> None:
+            raise _Terminated()
+        previous = signal.signal(signal.SIGTERM, on_term)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                env=env)
+        pump = threading.Thread(target=_pump, args=(proc.stdout, log, echo), daemon=True)
+        pump.start()
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+            rc = None
+        except BaseException:
+            _stop(proc)
+            raise
+        finally:
+            pump.join(timeout=10)
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+    return rc
+
+
+def _pump(stream: BinaryIO | None, log: BinaryIO, echo: bool) -> None:
+    # Raw chunks, not lines: progress bars redraw with \r and must reach the terminal as such.
+    if stream is None:
+        return
+    out = sys.stdout.buffer if echo and hasattr(sys.stdout, "buffer") else None
+    read = getattr(stream, "read1", stream.read)
+    while chunk := read(65536):
+        log.write(chunk)
+        log.flush()
+        if echo:
+            if out is not None:
+                out.write(chunk)
+                out.flush()
+            else:
+                sys.stdout.write(chunk.decode("utf-8", "replace"))
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Ask the child to stop (SIGINT, as Ctrl-C would), then insist."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _read_summary(path: Path) -> tuple[str, float, str]:
+    """(headline name, value, a note if summary.json is unreadable) from a run's summary."""
+    if not path.is_file():
+        return "", math.nan, ""
+    try:
+        head = json.loads(path.read_text(encoding="utf-8"))["headline"]
+        value = head.get("value")
+        return str(head["name"]), float(value) if value is not None else math.nan, ""
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return "", math.nan, f"summary.json unreadable: {exc}"
+
+
+def _last_line(path: Path, limit: int = 300) -> str:
+    if not path.is_file():
+        return ""
+    with open(path, "rb") as f:
+        f.seek(max(0, f.seek(0, os.SEEK_END) - 8192))
+        tail = f.read().decode("utf-8", "replace")
+    lines = [ln.strip() for ln in tail.replace("\r", "\n").splitlines() if ln.strip()]
+    return lines[-1][:limit] if lines else ""
