@@ -110,14 +110,14 @@ def max_fixed_handicap(size: int) -> int:
 def fixed_handicap_points(size: int, n: int) -> list[int]:
     """The GTP v2 fixed handicap points (flat indices) for ``n`` stones on ``size``.
 
-    Corner points are on the 3rd line up to 12x12 and on the 4th line from 13x13 (GNU Go's
-    placement, which the cross-check test compares against).
+    Corner points are on the 3rd line up to 11x11 and on the 4th line from 12x12 (GNU Go 3.8's
+    placement, which a test compares against).
     """
     limit = max_fixed_handicap(size)
     if not 2 <= n <= limit:
         raise EngineError(f"invalid number of stones: {n} (this {size}x{size} board takes "
                           f"2..{limit})" if limit else f"no fixed handicap on {size}x{size}")
-    e = 2 if size <= 12 else 3  # 0-based distance of the corner points from the edge
+    e = 2 if size <= 11 else 3  # 0-based distance of the corner points from the edge
     lo, mid, hi = e, size // 2, size - 1 - e
 
     def pt(col: int, row_from_bottom: int) -> int:
