@@ -222,8 +222,9 @@ function drawOwnership(n) {
   for (let p = 0; p < n * n; p++) {
     const v = own[p];
     if (Math.abs(v) < 0.15) continue;
-    const s = 0.5 * Math.min(1, Math.abs(v));
+    const s = 0.42 * Math.min(1, Math.abs(v));
     const r = Math.floor(p / n), c = p % n;
+    if (state.board[r][c] === (v > 0 ? "X" : "O")) continue; // a live stone says it already
     el("rect", { x: c - s / 2, y: r - s / 2, width: s, height: s, rx: 0.04,
       fill: v > 0 ? "#111" : "#fafafa", opacity: 0.7, stroke: v > 0 ? "none" : "#777",
       "stroke-width": 0.015 }, g);
