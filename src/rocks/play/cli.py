@@ -60,7 +60,31 @@ def gtp_main(argv: list[str] | None = None) -> int:
 
 
 def play_main(argv: list[str] | None = None) -> int:
-    """Placeholder until the web page lands (rocks.play.web)."""
-    print("rocks play: the board page is not built yet; use `rocks gtp` with a GTP GUI",
-          file=sys.stderr)
-    return 2
+    """``rocks play``: serve the board page (rocks.play.web) and open it in the browser."""
+    from rocks.play.web.server import WebConfig, make_player, serve
+
+    p = argparse.ArgumentParser(prog="rocks play", description="Play Go in the browser.")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (127.0.0.1: this machine only)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--model", default=None, help="checkpoint of the bot's network")
+    p.add_argument("--visits", type=int, default=200, help="default search visits per move")
+    p.add_argument("--max-games", type=int, default=64, help="games kept at once (64)")
+    args = p.parse_args(argv)
+    if not 0 < args.port < 65536 or args.visits < 1 or args.max_games < 1:
+        p.error("--port must be 1..65535, --visits and --max-games at least 1")
+    config = WebConfig(host=args.host, port=args.port, model=args.model, visits=args.visits,
+                       max_games=args.max_games, open_browser=not args.no_browser)
+    try:
+        from rocks.play.web.server import Strength
+
+        make_player(config, Strength(args.visits))  # fail now, not on the first game
+    except (ValueError, OSError) as exc:
+        print(f"rocks play: {exc}", file=sys.stderr)
+        return 2
+    try:
+        serve(config)
+    except KeyboardInterrupt:
+        return 0
+    return 0

@@ -112,14 +112,31 @@ def default_engine_factory(config: WebConfig, strength: Strength) -> GameEngine:
 
 
 def make_player(config: WebConfig, strength: Strength) -> Any:
-    """The bot: the search over ``config.model`` when given, else the random player."""
-    if config.model is None:
-        from rocks.play.players import RandomPlayer
+    """The bot, made by the same function as ``rocks gtp``'s (``--model``/``--visits`` when that
+    command has them; the random player otherwise)."""
+    from rocks.play import cli
 
-        return RandomPlayer()
-    from rocks.play import gtp
+    parser = cli.gtp_parser()
+    options = {flag for action in parser._actions for flag in action.option_strings}
+    argv: list[str] = []
+    if config.model is not None:
+        if "--model" not in options:
+            raise ValueError("this rocks has no network player yet (rocks gtp has no --model)")
+        argv += ["--model", config.model]
+        if "--player" in options and "mcts" in _choices(parser, "--player"):
+            argv += ["--player", "mcts"]
+    if "--visits" in options:
+        argv += ["--visits", str(strength.visits)]
+    if "--move-time" in options and strength.seconds is not None:
+        argv += ["--move-time", str(strength.seconds)]
+    return cli.make_player(parser.parse_args(argv))
 
-    return gtp.make_player(model=config.model, visits=strength.visits)
+
+def _choices(parser: Any, flag: str) -> tuple:
+    for action in parser._actions:
+        if flag in action.option_strings:
+            return tuple(action.choices or ())
+    return ()
 
 
 # ---------------------------------------------------------------------------------- requests
