@@ -71,10 +71,13 @@ def find_gnugo() -> str | None:
 
 
 def gnugo_command(level: int = 1, suicide: bool = False, path: str | None = None,
-                  seed: int | None = None, extra: Sequence[str] = ()) -> list[str]:
+                  seed: int | None = None, capture_all_dead: bool = True,
+                  extra: Sequence[str] = ()) -> list[str]:
     """argv for GNU Go in GTP mode under rocks' default rules (area scoring, positional superko).
 
     ``suicide`` chooses ``--allow-all-suicide`` over ``--forbid-suicide``.
+    ``capture_all_dead`` makes GNU Go remove dead stones before it passes, so that a game
+    ends on a board that Tromp-Taylor scores as GNU Go does.
     """
     path = path or find_gnugo()
     if path is None:
@@ -82,6 +85,8 @@ def gnugo_command(level: int = 1, suicide: bool = False, path: str | None = None
                              " and on PATH); install the Debian package gnugo")
     argv = [path, "--mode", "gtp", "--chinese-rules", "--positional-superko",
             "--allow-all-suicide" if suicide else "--forbid-suicide", "--level", str(level)]
+    if capture_all_dead:
+        argv.append("--capture-all-dead")
     if seed is not None:
         argv += ["--seed", str(seed)]
     return argv + list(extra)
