@@ -1,0 +1,142 @@
+"""Specification of the batched evaluator and its fakes (rocks.nets.evaluator)."""
+
+import numpy as np
+import pytest
+import torch
+
+from rocks.go import features as F
+from rocks.go.board import Position
+from rocks.nets.evaluator import (
+    Evaluation,
+    Evaluator,
+    fastest_settings,
+    precision_check,
+    random_evaluator,
+    sample_positions,
+    uniform_evaluator,
+)
+from rocks.nets.model import NetConfig, PolicyValueNet
+
+SMALL = NetConfig(blocks=2, channels=16, pool_channels=4, pool_every=2, head_channels=8,
+                  value_hidden=16)
+
+
+@pytest.fixture(scope="module")
+def net():
+    torch.manual_seed(0)
+    return PolicyValueNet(SMALL).eval()
+
+
+@pytest.fixture(scope="module")
+def positions():
+    return sample_positions(12, 7, seed=1)
+
+
+def test_an_evaluation_has_the_documented_shapes(net, positions):
+    ev = Evaluator(net)(positions)
+    assert isinstance(ev, Evaluation) and len(ev) == 12
+    assert ev.priors.shape == (12, 50) and ev.priors.dtype == np.float32
+    np.testing.assert_allclose(ev.priors.sum(1), 1.0, atol=1e-5)
+    assert ev.values.shape == (12,) and np.abs(ev.values).max() <= 1
+    assert ev.ownership.shape == (12, 49) and ev.score.shape == (12,)
+
+
+def test_answers_do_not_depend_on_the_batch_size(net, positions):
+    one = Evaluator(net, batch_size=1)(positions)
+    many = Evaluator(net, batch_size=5)(positions)
+    np.testing.assert_allclose(one.priors, many.priors, atol=1e-5)
+    np.testing.assert_allclose(one.values, many.values, atol=1e-5)
+
+
+def test_the_evaluator_keeps_its_own_copy_of_the_weights(positions):
+    net = PolicyValueNet(SMALL).eval()
+    evaluate = Evaluator(net)
+    before = evaluate(positions).values
+    with torch.no_grad():
+        net.value_out.bias.add_(5.0)
+    np.testing.assert_array_equal(evaluate(positions).values, before)
+
+
+def test_planes_and_positions_give_the_same_answer(net, positions):
+    evaluate = Evaluator(net)
+    a = evaluate(positions)
+    b = evaluate.evaluate_planes(F.batch_planes(positions))
+    np.testing.assert_array_equal(a.priors, b.priors)
+    assert evaluate.stats.evaluations == 24 and evaluate.stats.evals_per_second > 0
+
+
+def test_averaging_over_all_symmetries_gives_a_symmetric_answer_on_a_symmetric_board(net):
+    empty = Position.empty(7)
+    ev = Evaluator(net, symmetries="all")([empty])
+    plain = Evaluator(net)([empty])
+    assert not np.allclose(plain.priors, F.transform_policy(plain.priors, 1, 7), atol=1e-4)
+    for k in range(8):
+        np.testing.assert_allclose(F.transform_policy(ev.priors, k, 7), ev.priors, atol=1e-6)
+        np.testing.assert_allclose(F.transform_policy(ev.ownership, k, 7), ev.ownership,
+                                   atol=1e-6)
+
+
+def test_a_random_symmetry_answer_is_the_net_seen_through_some_symmetry(net, positions):
+    pos = positions[5]
+    planes = F.batch_planes([pos])
+    plain = Evaluator(net)
+    seen_through = [F.transform_policy(plain.evaluate_planes(F.transform_planes(planes, k)).priors,
+                                       F.inverse(k), 7) for k in range(8)]
+    evaluate = Evaluator(net, symmetries="random", seed=3)
+    hits = set()
+    for _ in range(12):
+        priors = evaluate([pos]).priors
+        match = [k for k in range(8) if np.allclose(priors, seen_through[k], atol=1e-6)]
+        assert match
+        hits.add(match[0])
+    assert len(hits) > 1
+
+
+def test_faster_settings_stay_close_to_fp32(net, positions):
+    ref = Evaluator(net)(positions)
+    fast = Evaluator(net, channels_last=True)(positions)
+    np.testing.assert_allclose(fast.priors, ref.priors, atol=1e-5)
+    low = Evaluator(net, use_bf16=True)(positions)
+    assert np.abs(low.values - ref.values).max() < 0.05
+    check = precision_check(net, positions)
+    assert check.positions == 12 and 0 <= check.argmax_agreement <= 1
+    assert check.value_mae == pytest.approx(np.abs(low.values - ref.values).mean(), abs=1e-6)
+
+
+def test_bad_requests_are_refused_clearly(net):
+    evaluate = Evaluator(net)
+    with pytest.raises(ValueError, match="one board size"):
+        evaluate([Position.empty(5), Position.empty(7)])
+    with pytest.raises(ValueError, match="at least one"):
+        evaluate([])
+    with pytest.raises(ValueError, match="planes must be"):
+        evaluate.evaluate_planes(np.zeros((1, 3, 5, 5), np.float32))
+    with pytest.raises(ValueError, match="symmetries"):
+        Evaluator(net, symmetries="some")
+
+
+def test_fastest_settings_picks_one_of_the_measured_settings(net):
+    settings = fastest_settings(net, 5, batch_size=4, repeats=1, check_positions=8)
+    assert settings.evals_per_second == max(settings.measured.values())
+    assert {"fp32", "fp32+channels_last"} <= set(settings.measured)
+    assert settings.use_bf16 == ("bf16" in max(settings.measured, key=settings.measured.get))
+    assert isinstance(settings.build(net), Evaluator)
+
+
+def test_uniform_evaluator_is_uniform_and_neutral():
+    ev = uniform_evaluator(5)([Position.empty(5)] * 3)
+    np.testing.assert_allclose(ev.priors, 1 / 26)
+    np.testing.assert_array_equal(ev.values, 0)
+    assert ev.ownership is None
+    with pytest.raises(ValueError, match="another size"):
+        uniform_evaluator(5)([Position.empty(9)])
+
+
+def test_random_evaluator_is_repeatable_per_position():
+    evaluate = random_evaluator(5, seed=2)
+    a, b = Position.empty(5), Position.empty(5).play_gtp("C3")
+    first = evaluate([a, b])
+    again = evaluate([b, a])
+    np.testing.assert_array_equal(first.priors[0], again.priors[1])
+    assert first.values[0] != first.values[1]
+    np.testing.assert_allclose(first.priors.sum(1), 1, atol=1e-5)
