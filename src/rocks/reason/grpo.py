@@ -1,0 +1,409 @@
+"""Group Relative Policy Optimization (GRPO) and its Dr. GRPO variant.
+
+GRPO (Shao et al. 2024, DeepSeekMath §4.1; used for DeepSeek-R1-Zero, 2025): for each prompt q
+sample a group of G completions o_1..o_G from the old policy, score them with rule-based rewards
+r_i, and use the group-relative advantage A_i = (r_i - mean(r)) / std(r) for every token of o_i.
+The objective, maximised for μ gradient steps per batch, is
+
+    J = 1/G Σ_i 1/|o_i| Σ_t [ min(ρ_it A_i, clip(ρ_it, 1-ε, 1+ε) A_i) - β D_KL,it ]
+    ρ_it = π_θ(o_it | q, o_i<t) / π_old(o_it | q, o_i<t)
+    D_KL,it = π_ref/π_θ - log(π_ref/π_θ) - 1          (Schulman's k3 estimator, ≥ 0)
+
+Dr. GRPO (Liu et al. 2025, "Understanding R1-Zero-Like Training: A Critical Perspective") drops
+the 1/|o_i| factor (which favours long wrong answers and short right ones) and the std division
+(which over-weights prompts that are nearly all right or all wrong): A_i = r_i - mean(r), and the
+token sum is divided by a constant (the generation budget) instead.  Each variant is its own
+pair of functions (``group_advantages``/``grpo_loss`` and ``dr_group_advantages``/
+``dr_grpo_loss``), picked by name in ``OBJECTIVES``.
+
+The trainer works on any ``Policy``: ours (``TinyLMPolicy``) or any ``transformers`` causal LM
+(``rocks.reason.hf.HFPolicy``).  Rewards come from ``rocks.reason.rewards.score`` (the same
+functions TRL gets through ``rocks.reason.rewards.trl_reward_funcs``).
+
+Departures:
+1. std(r) is the population std plus 1e-4 (R1 does not say; TRL uses the sample std plus 1e-4);
+   a group with equal rewards gets zero advantage either way.
+2. π_old is the policy that sampled (the batch is generated once, then μ steps are taken), as in
+   the paper; with μ = 1 the ratio is 1 and the clip is inactive.
+3. Tokens after EOS are masked; a completion cut at the generation budget keeps its tokens and
+   is scored as written (its format reward is then 0: no ``</answer>``).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from torch import Tensor, nn
+
+from rocks.reason.lm import Samples, TinyLM, completion_logprobs, sample, save_checkpoint
+from rocks.reason.pretrain import EVAL_SEED_BASE, prompt_text
+from rocks.reason.rewards import RewardWeights, score
+from rocks.reason.tasks import get_family
+from rocks.reason.tasks.base import RewardBreakdown, Task
+from rocks.reason.tokenizer import CharTokenizer
+
+# ------------------------------------------------------------------------------------------
+# The algorithm: advantages and losses.  Shapes: B = prompts × G rows, T completion positions.
+
+
+def group_advantages(rewards: Tensor, group_size: int) -> Tensor:
+    """GRPO: A_i = (r_i - mean_group) / (std_group + 1e-4); rewards [B] grouped contiguously."""
+    r = rewards.view(-1, group_size)
+    adv = (r - r.mean(-1, keepdim=True)) / (r.std(-1, unbiased=False, keepdim=True) + 1e-4)
+    return adv.reshape(-1)
+
+
+def dr_group_advantages(rewards: Tensor, group_size: int) -> Tensor:
+    """Dr. GRPO: A_i = r_i - mean_group (no std normalisation)."""
+    r = rewards.view(-1, group_size)
+    return (r - r.mean(-1, keepdim=True)).reshape(-1)
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """What one gradient step needs besides the current log-probs.
+
+    Attributes:
+        old_logp: [B, T] log π_old of the sampled tokens.
+        ref_logp: [B, T] log π_ref, or None when β = 0.
+        advantages: [B] one advantage per completion.
+        mask: [B, T] 1 on completion tokens that count.
+        epsilon: clip range ε.
+        beta: KL weight β.
+        max_tokens: the generation budget (Dr. GRPO's constant normaliser).
+    """
+
+    old_logp: Tensor
+    ref_logp: Tensor | None
+    advantages: Tensor
+    mask: Tensor
+    epsilon: float
+    beta: float
+    max_tokens: int
+
+
+def _per_token_objective(logp: Tensor, t: LossTerms) -> tuple[Tensor, dict[str, float]]:
+    ratio = torch.exp(logp - t.old_logp)
+    adv = t.advantages[:, None]
+    surrogate = torch.minimum(ratio * adv, ratio.clamp(1 - t.epsilon, 1 + t.epsilon) * adv)
+    mask = t.mask.float()
+    n = mask.sum().clamp(min=1)
+    stats = {"clip_frac": float((((ratio - 1).abs() > t.epsilon).float() * mask).sum() / n)}
+    if t.ref_logp is not None and t.beta != 0:
+        log_r = t.ref_logp - logp
+        kl = torch.exp(log_r) - log_r - 1
+        surrogate = surrogate - t.beta * kl
+        stats["kl"] = float((kl.detach() * mask).sum() / n)
+    return surrogate * mask, stats
+
+
+def grpo_loss(logp: Tensor, terms: LossTerms) -> tuple[Tensor, dict[str, float]]:
+    """-J of GRPO: each completion's token mean (1/|o_i|), then the mean over completions."""
+    obj, stats = _per_token_objective(logp, terms)
+    per_seq = obj.sum(-1) / terms.mask.float().sum(-1).clamp(min=1)
+    return -per_seq.mean(), stats
+
+
+def dr_grpo_loss(logp: Tensor, terms: LossTerms) -> tuple[Tensor, dict[str, float]]:
+    """-J of Dr. GRPO: token sums divided by the constant budget, mean over completions."""
+    obj, stats = _per_token_objective(logp, terms)
+    return -(obj.sum(-1) / terms.max_tokens).mean(), stats
+
+
+AdvantageFn = Callable[[Tensor, int], Tensor]
+LossFn = Callable[[Tensor, LossTerms], tuple[Tensor, dict[str, float]]]
+OBJECTIVES: dict[str, tuple[AdvantageFn, LossFn]] = {
+    "grpo": (group_advantages, grpo_loss),
+    "dr_grpo": (dr_group_advantages, dr_grpo_loss),
+}
+
+# ------------------------------------------------------------------------------------------
+# Policies: what the trainer needs from a model.
+
+
+class Policy(Protocol):
+    """A causal LM the trainer can sample from and differentiate."""
+
+    model: nn.Module
+
+    def sample(
+        self, prompts: Sequence[str], max_new_tokens: int, temperature: float,
+        generator: torch.Generator | None = None, prefix: str = "",
+    ) -> Samples: ...
+
+    def logprobs(self, model: nn.Module, samples: Samples) -> Tensor: ...
+
+    def completions(self, samples: Samples) -> list[str]: ...
+
+
+@dataclass
+class TinyLMPolicy:
+    """Our ``TinyLM`` with its character tokenizer."""
+
+    model: TinyLM
+    tokenizer: CharTokenizer
+
+    def sample(
+        self, prompts: Sequence[str], max_new_tokens: int, temperature: float,
+        generator: torch.Generator | None = None, prefix: str = "",
+    ) -> Samples:
+        tok = self.tokenizer
+        return sample(
+            self.model, [tok.encode(p, bos=True) for p in prompts], max_new_tokens, tok.eos_id,
+            tok.pad_id, temperature, generator, tok.encode(prefix) if prefix else None,
+        )
+
+    def logprobs(self, model: nn.Module, samples: Samples) -> Tensor:
+        return completion_logprobs(model, samples)
+
+    def completions(self, samples: Samples) -> list[str]:
+        return [self.tokenizer.decode(row) for row in samples.ids[:, samples.prompt_len :].tolist()]
+
+
+# ------------------------------------------------------------------------------------------
+# The trainer.
+
+
+@dataclass(frozen=True)
+class GRPOConfig:
+    """One GRPO run (saved as ``config.json`` in ``out``).
+
+    Attributes:
+        family, difficulty: the task family trained on.
+        objective: a key of ``OBJECTIVES`` ("grpo" or "dr_grpo").
+        steps: policy-gradient batches.
+        prompts_per_step: prompts per batch; each is sampled ``group_size`` (G) times.
+        max_new_tokens: generation budget per completion.
+        temperature: sampling temperature (R1-Zero: 1.0).
+        lr: AdamW learning rate (constant).
+        epsilon: clip range ε.
+        beta: KL weight β (0 = no reference model is kept).
+        mu: gradient steps per batch (μ).
+        max_grad_norm: gradient clipping.
+        reward: reward weights (accuracy, format, ...).
+        seed: run seed (sampling and task order); training task seeds are drawn below
+            ``EVAL_SEED_BASE`` so evaluation tasks are never trained on.
+        eval_every: steps between held-out evaluations (0 = never); eval_tasks of them.
+        checkpoint_every: steps between checkpoints (for resuming).
+        threads: torch CPU threads.
+        out: run directory (log.csv, eval.csv, checkpoint/).
+    """
+
+    family: str = "arithmetic"
+    difficulty: int = 2
+    objective: str = "grpo"
+    steps: int = 60
+    prompts_per_step: int = 8
+    group_size: int = 8
+    max_new_tokens: int = 160
+    temperature: float = 1.0
+    lr: float = 3e-4
+    epsilon: float = 0.2
+    beta: float = 0.0
+    mu: int = 2
+    max_grad_norm: float = 1.0
+    reward: RewardWeights = field(default_factory=RewardWeights)
+    seed: int = 0
+    eval_every: int = 10
+    eval_tasks: int = 200
+    checkpoint_every: int = 10
+    threads: int = 1
+    out: str = "runs/grpo"
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {self.objective!r}; known: {sorted(OBJECTIVES)}")
+        if self.group_size < 2:
+            raise ValueError("group_size G must be >= 2 (advantages are relative to the group)")
+        if min(self.steps, self.prompts_per_step, self.mu, self.max_new_tokens) < 1:
+            raise ValueError("steps, prompts_per_step, mu and max_new_tokens must be >= 1")
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """One logged training step (a row of ``log.csv``)."""
+
+    step: int
+    reward: float
+    accuracy: float
+    format: float
+    response_tokens: float
+    think_chars: float
+    solved_groups: float
+    loss: float
+    kl: float
+    clip_frac: float
+    sample_s: float
+    update_s: float
+    step_s: float
+
+
+def training_tasks(cfg: GRPOConfig, step: int) -> list[Task]:
+    rng = random.Random(f"grpo:{cfg.seed}:{step}")
+    family = get_family(cfg.family)
+    return [family.generate(rng.randrange(EVAL_SEED_BASE // 2), cfg.difficulty)
+            for _ in range(cfg.prompts_per_step)]
+
+
+def think_length(completion: str) -> int:
+    """Characters inside ``<think>…</think>`` (0 when absent)."""
+    start, end = completion.find("<think>"), completion.find("</think>")
+    return max(0, end - start - len("<think>")) if 0 <= start < end else 0
+
+
+def grpo_step(
+    policy: Policy,
+    ref_model: nn.Module | None,
+    opt: torch.optim.Optimizer,
+    tasks: Sequence[Task],
+    cfg: GRPOConfig,
+    step: int,
+    generator: torch.Generator | None = None,
+) -> StepStats:
+    """Sample G completions per task, score them, and take μ clipped policy-gradient steps."""
+    advantages_fn, loss_fn = OBJECTIVES[cfg.objective]
+    G = cfg.group_size
+    t0 = time.perf_counter()
+    group_tasks = [t for t in tasks for _ in range(G)]
+    samples = policy.sample([prompt_text(t) for t in group_tasks], cfg.max_new_tokens,
+                            cfg.temperature, generator)
+    texts = policy.completions(samples)
+    breakdowns: list[RewardBreakdown] = [score(c, t, cfg.reward) for c, t in
+                                         zip(texts, group_tasks, strict=True)]
+    rewards = torch.tensor([b.total for b in breakdowns], dtype=torch.float32)
+    advantages = advantages_fn(rewards, G)
+    t1 = time.perf_counter()
+    with torch.no_grad():
+        old_logp = policy.logprobs(policy.model, samples)
+        ref_logp = policy.logprobs(ref_model, samples) if ref_model is not None else None
+    terms = LossTerms(old_logp, ref_logp, advantages, samples.completion_mask, cfg.epsilon,
+                      cfg.beta, cfg.max_new_tokens)
+    policy.model.train()
+    losses, stats_acc = [], {"kl": 0.0, "clip_frac": 0.0}
+    for _ in range(cfg.mu):
+        logp = policy.logprobs(policy.model, samples)
+        loss, stats = loss_fn(logp, terms)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(policy.model.parameters(), cfg.max_grad_norm)
+        opt.step()
+        losses.append(loss.item())
+        for k in stats_acc:
+            stats_acc[k] += stats.get(k, 0.0) / cfg.mu
+    t2 = time.perf_counter()
+    acc = torch.tensor([b.accuracy for b in breakdowns]).view(-1, G)
+    return StepStats(
+        step=step,
+        reward=float(rewards.mean()),
+        accuracy=float(acc.mean()),
+        format=sum(b.format for b in breakdowns) / len(breakdowns),
+        response_tokens=float(samples.completion_mask.float().sum(-1).mean()),
+        think_chars=sum(think_length(c) for c in texts) / len(texts),
+        solved_groups=float((acc.max(-1).values > 0).float().mean()),
+        loss=sum(losses) / len(losses),
+        kl=stats_acc["kl"],
+        clip_frac=stats_acc["clip_frac"],
+        sample_s=t1 - t0,
+        update_s=t2 - t1,
+        step_s=t2 - t0,
+    )
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def _atomic_torch_save(obj: object, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(
+    policy: Policy,
+    cfg: GRPOConfig,
+    evaluate_fn: Callable[[Policy, int], dict] | None = None,
+    progress: bool = False,
+) -> list[StepStats]:
+    """Run GRPO; resumes from ``cfg.out/state.pt`` when present.
+
+    Writes ``log.csv`` (one ``StepStats`` per step), ``eval.csv`` (``evaluate_fn`` rows every
+    ``eval_every`` steps and at the end), ``config.json``, and for a ``TinyLMPolicy`` the final
+    weights under ``checkpoint/``.
+    """
+    torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+    opt = torch.optim.AdamW(policy.model.parameters(), lr=cfg.lr, betas=(0.9, 0.99),
+                            weight_decay=0.0)
+    ref_model = None
+    if cfg.beta != 0:
+        ref_model = copy.deepcopy(policy.model).eval()
+        for p in ref_model.parameters():
+            p.requires_grad_(False)
+    start = 0
+    state_path = out / "state.pt"
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=False)
+        policy.model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        if ref_model is not None:
+            ref_model.load_state_dict(state["ref"])
+        start = state["step"]
+    torch.manual_seed(cfg.seed * 7919 + start)
+    generator = torch.Generator().manual_seed(cfg.seed * 104729 + start)
+    if evaluate_fn is not None and start == 0:
+        _append_csv(out / "eval.csv", {"step": 0, **evaluate_fn(policy, 0)})
+    history = []
+    steps = range(start, cfg.steps)
+    if progress:
+        from tqdm import tqdm
+
+        steps = tqdm(steps, desc=f"{cfg.objective} seed {cfg.seed}", initial=start,
+                     total=cfg.steps)
+    for step in steps:
+        stats = grpo_step(policy, ref_model, opt, training_tasks(cfg, step), cfg, step + 1,
+                          generator)
+        history.append(stats)
+        _append_csv(out / "log.csv", asdict(stats))
+        done = step + 1
+        if evaluate_fn is not None and cfg.eval_every and (
+            done % cfg.eval_every == 0 or done == cfg.steps
+        ):
+            _append_csv(out / "eval.csv", {"step": done, **evaluate_fn(policy, done)})
+        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+            state = {"model": policy.model.state_dict(), "opt": opt.state_dict(), "step": done}
+            if ref_model is not None:
+                state["ref"] = ref_model.state_dict()
+            _atomic_torch_save(state, state_path)
+    if isinstance(policy, TinyLMPolicy):
+        save_checkpoint(out / "checkpoint", policy.model, policy.tokenizer,
+                        {"grpo": asdict(cfg), "steps": cfg.steps})
+    return history
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value)."""
+    m = sum(values) / len(values)
+    if len(values) < 2:
+        return m, 0.0
+    return m, math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))

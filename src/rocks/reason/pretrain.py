@@ -1,0 +1,331 @@
+"""Synthetic pretraining of the base model: mostly direct answers, a few worked traces.
+
+R1-Zero (DeepSeek-AI 2025) needs a base model that already *samples* coherent reasoning now and
+then, so that reinforcement learning has something to reinforce; "There May Not be Aha Moment
+in R1-Zero-like Training" (Liu et al. 2025) found the self-reflection in base models before RL.
+The small-model analogue here: a corpus in which most completions answer directly
+(``<think></think><answer>936</answer>``) and a small fraction ``trace_fraction`` show a worked
+column-arithmetic trace inside ``<think>``.  A model of ~1M parameters learns the traced
+algorithm well but guesses direct answers poorly, and starts out preferring the direct form --
+weak, but with correct reasoning in its samples.
+
+Departures:
+1. The corpus is drawn from the task generators themselves (disjoint seed range from GRPO's
+   training and evaluation seeds), not from web text; the base knows only the task language.
+2. Traces are written by ``trace_for`` from the task's arithmetic, one line of work per column,
+   carrying the partial answer so far, so the final answer is a copy (the scratchpad format of
+   Nye et al. 2021, "Show Your Work").
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from rocks.reason.lm import LMConfig, TinyLM, left_pad, save_checkpoint
+from rocks.reason.tasks.base import Task
+from rocks.reason.tokenizer import CharTokenizer
+
+# Seeds below this are GRPO's, seeds at or above EVAL_SEED_BASE are held out for evaluation;
+# pretraining draws from [PRETRAIN_SEED_BASE, EVAL_SEED_BASE).
+PRETRAIN_SEED_BASE = 500_000_000
+EVAL_SEED_BASE = 900_000_000
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """One pretraining run.
+
+    Attributes:
+        families: task family names; examples are drawn from them in turn.
+        difficulty: the families' difficulty knob.
+        trace_fraction: share of examples with a worked ``<think>`` trace (the rest answer
+            directly with an empty think block).
+        steps, batch_size, lr, warmup, weight_decay: AdamW schedule (cosine decay to 10%).
+        seed: the run's seed (model init and data order).
+        out: checkpoint directory.
+        lm: network shape (``vocab_size`` is overwritten by the tokenizer's).
+        bf16: bfloat16 autocast on CPU (about 2x on CPUs with AVX512-bf16).
+        threads: torch CPU threads.
+        log_every: steps between log lines / CSV rows.
+    """
+
+    families: tuple[str, ...] = ("arithmetic",)
+    difficulty: int = 1
+    trace_fraction: float = 0.15
+    steps: int = 1500
+    batch_size: int = 64
+    lr: float = 2e-3
+    warmup: int = 100
+    weight_decay: float = 0.05
+    seed: int = 0
+    out: str = "models/reason/base"
+    lm: LMConfig = LMConfig()
+    bf16: bool = True
+    threads: int = 1
+    log_every: int = 50
+
+
+_BINOP = re.compile(r"(-?\d+)\s*([+\-*x×])\s*(-?\d+)")
+
+
+def column_add(a: int, b: int) -> str:
+    """Column addition trace, least significant digit first, partial answer after ':'."""
+    da, db = str(a)[::-1], str(b)[::-1]
+    carry, partial, lines = 0, "", []
+    for i in range(max(len(da), len(db))):
+        x = int(da[i]) if i < len(da) else 0
+        y = int(db[i]) if i < len(db) else 0
+        s = x + y + carry
+        term = f"{x}+{y}" + (f"+{carry}" if carry else "")
+        partial = str(s % 10) + partial
+        carry = s // 10
+        lines.append(f"{term}={s}:{partial}")
+    if carry:
+        partial = str(carry) + partial
+        lines.append(f"c:{partial}")
+    return " ".join(lines)
+
+
+def column_sub(a: int, b: int) -> str:
+    """Column subtraction trace for a >= b >= 0, borrowing where a column goes negative."""
+    da, db = str(a)[::-1], str(b)[::-1]
+    borrow, partial, lines = 0, "", []
+    for i in range(len(da)):
+        x = int(da[i])
+        y = int(db[i]) if i < len(db) else 0
+        d = x - y - borrow
+        term = f"{x}-{y}" + (f"-{borrow}" if borrow else "")
+        borrow = 1 if d < 0 else 0
+        d += 10 * borrow
+        partial = str(d) + partial
+        lines.append(f"{term}={d}" + ("b" if borrow else "") + f":{partial}")
+    return " ".join(lines)
+
+
+def column_mul(a: int, d: int) -> str:
+    """Trace of a multi-digit number times one digit."""
+    da = str(a)[::-1]
+    carry, partial, lines = 0, "", []
+    for ch in da:
+        p = int(ch) * d + carry
+        term = f"{ch}*{d}" + (f"+{carry}" if carry else "")
+        partial = str(p % 10) + partial
+        carry = p // 10
+        lines.append(f"{term}={p}:{partial}")
+    if carry:
+        partial = str(carry) + partial
+        lines.append(f"c:{partial}")
+    return " ".join(lines)
+
+
+def binop_trace(a: int, op: str, b: int) -> str | None:
+    """A worked trace for ``a op b`` in the scratchpad language, or None if not covered."""
+    if op == "+" and a >= 0 and b >= 0:
+        return column_add(a, b)
+    if op == "-" and a >= 0 and b >= 0:
+        if a >= b:
+            return column_sub(a, b)
+        return f"{a}<{b} so -({b}-{a}) " + column_sub(b, a) + f" neg:-{b - a}"
+    if op in "*x×" and a >= 0 and b >= 0:
+        if b < 10:
+            return column_mul(a, b)
+        if a < 10:
+            return column_mul(b, a)
+        lines, partials = [], []
+        for place, ch in enumerate(str(b)[::-1]):
+            part = a * int(ch) * 10**place
+            lines.append(f"{a}*{ch}{'0' * place}: {column_mul(a, int(ch))} ={part}")
+            partials.append(part)
+        total = partials[0]
+        for part in partials[1:]:
+            lines.append(f"{total}+{part}: {column_add(total, part)} ={total + part}")
+            total += part
+        return "\n".join(lines)
+    return None
+
+
+def expression_trace(expr: str) -> str | None:
+    """Trace of an integer expression of + - * and parentheses: one line per operation."""
+    try:
+        tree = ast.parse(expr.replace("×", "*").replace("x", "*"), mode="eval")
+    except SyntaxError:
+        return None
+    steps: list[str] = []
+    ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
+
+    def walk(node: ast.AST) -> int | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            v = walk(node.operand)
+            return None if v is None else -v
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            left, right = walk(node.left), walk(node.right)
+            if left is None or right is None:
+                return None
+            op = ops[type(node.op)]
+            value = left + right if op == "+" else left - right if op == "-" else left * right
+            work = binop_trace(left, op, right)
+            if work is None:
+                return None
+            steps.append(f"{left}{op}{right}: {work} ={value}")
+            return value
+        return None
+
+    if walk(tree.body) is None:
+        return None
+    return "\n".join(steps) if steps else None
+
+
+def trace_for(task: Task) -> str | None:
+    """The worked reasoning for ``task``, or None when this module cannot write one."""
+    meta = task.meta
+    if {"a", "b", "op"} <= set(meta):
+        return binop_trace(int(meta["a"]), str(meta["op"]), int(meta["b"]))
+    expr = meta.get("expression")
+    if isinstance(expr, str):
+        return expression_trace(expr)
+    m = _BINOP.search(task.prompt)
+    if m is None:
+        return None
+    return binop_trace(int(m.group(1)), m.group(2), int(m.group(3)))
+
+
+def completion_text(task: Task, think: str | None) -> str:
+    return f"<think>{think or ''}</think><answer>{task.answer}</answer>"
+
+
+def prompt_text(task: Task) -> str:
+    """What the model is conditioned on: the task prompt and a newline."""
+    return task.prompt.rstrip() + "\n"
+
+
+def corpus(
+    generators: list[Callable[[int, int], Task]],
+    difficulty: int,
+    trace_fraction: float,
+    seed: int,
+) -> Iterator[tuple[str, str]]:
+    """Endless (prompt, completion) pairs; traced with probability ``trace_fraction``."""
+    rng = random.Random(seed)
+    i = 0
+    while True:
+        gen = generators[i % len(generators)]
+        task = gen(PRETRAIN_SEED_BASE + rng.randrange(EVAL_SEED_BASE - PRETRAIN_SEED_BASE),
+                   difficulty)
+        i += 1
+        think = trace_for(task) if rng.random() < trace_fraction else None
+        yield prompt_text(task), completion_text(task, think)
+
+
+def lm_batch(
+    pairs: list[tuple[str, str]], tok: CharTokenizer, max_len: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """ids [B, T], attention mask, and loss mask (1 on completion tokens only)."""
+    rows, loss_rows = [], []
+    for prompt, completion in pairs:
+        p = tok.encode(prompt, bos=True)
+        c = tok.encode(completion, eos=True)
+        row = (p + c)[:max_len]
+        rows.append(row)
+        loss_rows.append(([0] * len(p) + [1] * len(c))[:max_len])
+    ids, mask = left_pad(rows, tok.pad_id)
+    loss_mask, _ = left_pad(loss_rows, 0)
+    return ids, mask, loss_mask
+
+
+def bucketed_batches(
+    pairs: Iterator[tuple[str, str]],
+    tok: CharTokenizer,
+    batch_size: int,
+    max_len: int,
+    rng: random.Random,
+    pool: int = 16,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Batches of similar length: draw ``pool`` batches' worth, sort by length, deal out.
+
+    Traced examples are 3-5x longer than direct ones; without bucketing one trace pads its
+    whole batch and most of the compute goes to padding.
+    """
+    while True:
+        buf = [next(pairs) for _ in range(batch_size * pool)]
+        buf.sort(key=lambda pc: len(pc[0]) + len(pc[1]))
+        chunks = [buf[i : i + batch_size] for i in range(0, len(buf), batch_size)]
+        rng.shuffle(chunks)
+        for chunk in chunks:
+            yield lm_batch(chunk, tok, max_len)
+
+
+def lm_loss(model: TinyLM, ids: torch.Tensor, mask: torch.Tensor, loss_mask: torch.Tensor):
+    """Mean next-token cross-entropy over completion tokens."""
+    logits = model(ids[:, :-1], attention_mask=mask[:, :-1])
+    target_mask = loss_mask[:, 1:].float()
+    ce = F.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="none"
+    ).view_as(target_mask)
+    return (ce * target_mask).sum() / target_mask.sum().clamp(min=1)
+
+
+def lr_at(step: int, cfg: PretrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def pretrain(
+    cfg: PretrainConfig,
+    generators: list[Callable[[int, int], Task]] | None = None,
+    log: Callable[[dict], None] | None = None,
+) -> TinyLM:
+    """Train a base model from scratch on the synthetic corpus; writes ``cfg.out``."""
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    if generators is None:
+        from rocks.reason.tasks import get_family
+
+        generators = [get_family(name).generate for name in cfg.families]
+    tok = CharTokenizer()
+    lm_cfg = LMConfig(**{**asdict(cfg.lm), "vocab_size": len(tok)})
+    model = TinyLM(lm_cfg)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay,
+                                                               "weight_decay": 0.0}],
+        lr=cfg.lr, betas=(0.9, 0.95),
+    )
+    batches = bucketed_batches(
+        corpus(generators, cfg.difficulty, cfg.trace_fraction, cfg.seed), tok, cfg.batch_size,
+        lm_cfg.max_len, random.Random(cfg.seed),
+    )
+    t0 = time.perf_counter()
+    running = None
+    for step in range(cfg.steps):
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        ids, mask, loss_mask = next(batches)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            loss = lm_loss(model, ids, mask, loss_mask)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
+        if log is not None and (step % cfg.log_every == 0 or step == cfg.steps - 1):
+            log({"step": step, "loss": loss.item(), "loss_ema": running,
+                 "lr": lr_at(step, cfg), "seconds": time.perf_counter() - t0})
+    meta = {"pretrain": {**asdict(cfg), "lm": asdict(lm_cfg)}, "final_loss_ema": running,
+            "seconds": time.perf_counter() - t0}
+    save_checkpoint(Path(cfg.out), model, tok, meta)
+    return model
