@@ -5,7 +5,7 @@ format, language and length).  ``FAMILIES`` maps each name to its family.
 
 from __future__ import annotations
 
-from rocks.reason.tasks import arithmetic, countdown
+from rocks.reason.tasks import arithmetic, code, countdown
 from rocks.reason.tasks.base import (
     FunctionFamily,
     RewardBreakdown,
@@ -19,6 +19,7 @@ FAMILIES: dict[str, FunctionFamily] = {
     for family in (
         countdown.FAMILY,
         arithmetic.FAMILY,
+        code.FAMILY,
     )
 }
 
