@@ -27,7 +27,7 @@ def new_figure(nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=True, **subplots)
+    axes = fig.subplots(nrows, ncols, **{"squeeze": True, **subplots})
     return fig, axes
 
 

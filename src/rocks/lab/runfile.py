@@ -72,7 +72,7 @@ def convert(text: str, annotation: Any, field: str = "value") -> Any:
             return tuple(_scalar(p, item) for p in parts)
         return _scalar(text, base)
     except ValueError as exc:
-        raise LabError(f"{field}: {text!r} is not a {name} ({exc})") from None
+        raise LabError(f"{field}: {text!r} is not a valid {name} ({exc})") from None
 
 
 def _scalar(text: str, name: str) -> Any:
