@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from rocks.go.board import Rules
 from rocks.play.engine import Engine, EngineConfig
@@ -87,4 +88,67 @@ def play_main(argv: list[str] | None = None) -> int:
         serve(config)
     except KeyboardInterrupt:
         return 0
+    return 0
+
+
+def arena_main(argv: list[str] | None = None) -> int:
+    """``rocks arena``: games between GTP engines (rocks.play.arena), then Elo ratings."""
+    from rocks.play import arena
+
+    p = argparse.ArgumentParser(
+        prog="rocks arena",
+        description="Round-robin or gauntlet matches between GTP engines, with Elo ratings. "
+                    "Rerun the same command to resume an interrupted arena.")
+    p.add_argument("--engine", action="append", default=[], metavar="SPEC",
+                   help="NAME='COMMAND LINE' ({seed} is replaced per game), or gnugo:LEVEL, "
+                        "pachi[:PLAYOUTS], rocks:random, rocks:MODEL[:VISITS]; repeat")
+    p.add_argument("--out", required=True, help="arena folder (results.csv, sgf/, ratings)")
+    p.add_argument("--mode", choices=("round-robin", "gauntlet"), default="round-robin",
+                   help="gauntlet: the first engine plays each of the others")
+    p.add_argument("--games", type=int, default=20, help="games per pairing (20)")
+    p.add_argument("--size", type=int, default=9)
+    p.add_argument("--komi", type=float, default=7.5)
+    p.add_argument("--jobs", type=int, default=1, help="games at once (one per spare core)")
+    p.add_argument("--move-timeout", type=float, default=60.0,
+                   help="seconds one GTP command may take before its engine forfeits")
+    p.add_argument("--time", default=None, metavar="MAIN,BYO,STONES",
+                   help="a clock (Canadian byo-yomi) instead of the engines' fixed budgets")
+    p.add_argument("--max-moves", type=int, default=None)
+    p.add_argument("--scoring", choices=("agreed", "tromp-taylor"), default="agreed")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--anchor", default=None, help="engine rated 0 (default: the first)")
+    p.add_argument("--bootstrap", type=int, default=0,
+                   help="bootstrap resamples for the intervals (0: Hessian)")
+    p.add_argument("--rate-only", action="store_true", help="only rate the results so far")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    try:
+        if not args.rate_only:
+            if args.engine:
+                engines = tuple(arena.parse_engine(e) for e in args.engine)
+            elif (out / "config.json").exists():
+                engines = arena.ArenaConfig.from_json((out / "config.json").read_text()).engines
+            else:
+                p.error("give at least two --engine (or --out of an arena to resume)")
+            clock = None
+            if args.time:
+                try:
+                    main, byo, stones = args.time.split(",")
+                    clock = (float(main), float(byo), int(stones))
+                except ValueError:
+                    p.error(f"--time wants MAIN,BYO,STONES such as 60,10,5; got {args.time!r}")
+            config = arena.ArenaConfig(
+                engines=engines, out_dir=str(out), mode=args.mode, games_per_pair=args.games,
+                size=args.size, komi=args.komi, move_timeout_s=args.move_timeout,
+                time_settings=clock, max_moves=args.max_moves, jobs=args.jobs,
+                scoring=args.scoring, seed=args.seed)
+            rows = arena.run_arena(config, progress=not args.quiet)
+            print(f"rocks arena: {len(rows)} games in {out / 'results.csv'}")
+        table = arena.rate_arena(out, anchor=args.anchor, bootstrap=args.bootstrap)
+    except ValueError as exc:
+        print(f"rocks arena: {exc}", file=sys.stderr)
+        return 2
+    print(table.to_text())
+    print(f"ratings: {out / 'ratings.txt'}, plot: {out / 'ratings.png'}")
     return 0

@@ -1,0 +1,388 @@
+"""The arena: many games between GTP engines, a results CSV that survives interruption, Elo.
+
+Follows the tournament design of gomill's ringmaster (all-play-all and "playoff"/gauntlet
+competitions between GTP engines given as command lines, results kept on disk so a run resumes)
+and rates the engines with :mod:`rocks.play.elo` (Bradley-Terry maximum likelihood, as BayesElo).
+Each game is one call of :func:`rocks.play.match.play_game`, which referees it with rocks' rules.
+
+Layout of an arena folder::
+
+    config.json     the ArenaConfig (engines, games, board, budgets)
+    results.csv     one row per finished game (columns: RESULT_FIELDS), rewritten atomically
+    sgf/<key>.sgf   every game
+    ratings.txt, ratings.png   the Elo table and its plot
+
+Departures from ringmaster, numbered:
+
+1. Every game starts fresh engine processes, so a crash costs one game (the crashing engine
+   loses it, by the match driver's rules) and never poisons the next.
+2. An engine command may contain ``{seed}``; each game substitutes its own seed (derived from the
+   game's key, so a rerun is reproducible).  GNU Go without ``--seed`` plays the same game
+   every time, which would make 40 games two games repeated.
+3. Scoring (``scoring="agreed"``): when a game ended by two passes and both engines' own
+   ``final_score`` answers agree, that answer is the result (engines such as GNU Go remove dead
+   stones; the referee's Tromp-Taylor count does not); otherwise the referee's count stands.
+4. A game that ends with no result ("Void": the engines disagreed about a rule) is recorded and
+   not replayed, and the ratings leave it out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import re
+import shlex
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from rocks.go.board import BLACK, WHITE
+from rocks.play import elo
+from rocks.play.gtp_client import GtpClient, GtpClientError, find_gnugo, rocks_gtp_command
+from rocks.play.match import MatchConfig, play_game
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+RESULT_FIELDS = ("key", "black", "white", "winner", "result", "reason", "score", "black_says",
+                 "white_says", "moves", "black_s", "white_s", "sgf", "finished_at", "detail")
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """A named GTP engine: the argv that starts it (``{seed}`` is replaced per game)."""
+
+    name: str
+    argv: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not NAME_RE.match(self.name):
+            raise ValueError(f"engine name {self.name!r}: use letters, digits and _ . + - "
+                             "(it names files)")
+        if not self.argv:
+            raise ValueError(f"engine {self.name!r} has an empty command line")
+
+    def command(self, seed: int) -> list[str]:
+        return [a.replace("{seed}", str(seed)) for a in self.argv]
+
+
+def parse_engine(text: str) -> EngineSpec:
+    """An engine from the command line: ``NAME=COMMAND LINE`` or a shortcut.
+
+    Shortcuts: ``gnugo:LEVEL`` (GNU Go at that level, area scoring, positional superko, a seed
+    per game), ``pachi[:PLAYOUTS]`` (a ``pachi`` binary on PATH), ``rocks:random`` (``rocks gtp``
+    with the random player) and ``rocks:MODEL[:VISITS]`` (``rocks gtp --model MODEL
+    --visits VISITS``).
+    """
+    text = text.strip()
+    name, sep, command = text.partition("=")
+    if sep and ":" not in name:
+        return EngineSpec(name.strip(), tuple(shlex.split(command)))
+    kind, _, rest = text.partition(":")
+    if kind == "gnugo":
+        level = int(rest or 10)
+        if not 1 <= level <= 10:
+            raise ValueError(f"GNU Go levels are 1..10, got {level}")
+        path = find_gnugo()
+        if path is None:
+            raise ValueError("gnugo: GNU Go is not installed (Debian package gnugo)")
+        return EngineSpec(f"gnugo-{level}", (path, "--mode", "gtp", "--level", str(level),
+                                             "--chinese-rules", "--positional-superko",
+                                             "--forbid-suicide", "--seed", "{seed}"))
+    if kind == "pachi":
+        path = shutil.which("pachi")
+        if path is None:
+            raise ValueError("pachi: no pachi binary on PATH (build it from its source)")
+        playouts = int(rest) if rest else 10_000
+        return EngineSpec(f"pachi-{playouts}", (path, "-t", f"={playouts}", "threads=1"))
+    if kind == "rocks":
+        if rest in ("", "random"):
+            return EngineSpec("rocks-random", tuple(rocks_gtp_command(
+                "--player", "random", "--seed", "{seed}")))
+        model, _, visits = rest.partition(":")
+        args = ["--model", model] + (["--visits", visits] if visits else [])
+        stem = Path(model).stem
+        return EngineSpec(f"rocks-{stem}" + (f"-v{visits}" if visits else ""),
+                          tuple(rocks_gtp_command(*args)))
+    raise ValueError(f"cannot read engine {text!r}: give NAME=COMMAND or one of gnugo:LEVEL, "
+                     "pachi[:PLAYOUTS], rocks:random, rocks:MODEL[:VISITS]")
+
+
+@dataclass(frozen=True)
+class ArenaConfig:
+    """One arena.
+
+    Attributes:
+        engines: the players; in a gauntlet the first one plays all the others.
+        out_dir: the arena folder (see the module docstring).
+        mode: "round-robin" (every pair) or "gauntlet" (the first engine against each other).
+        games_per_pair: games per pairing; colours alternate (even games: the first engine of
+            the pair takes Black).
+        size, komi: the board and komi; the engines must agree with rocks' rules (area
+            scoring, positional superko, no suicide; GNU Go's flags in ``gnugo:`` do).
+        move_timeout_s: the longest one GTP command may take before its engine forfeits.
+        time_settings: (main s, byo-yomi s, stones) for a clock, or None (fixed budgets, as
+            the engines' own options set them).
+        max_moves: the move limit (None: the match driver's 4 * size^2).
+        jobs: games played at once.
+        scoring: "agreed" (departure 3) or "tromp-taylor" (the referee's count always).
+        seed: mixed into every game's seed.
+    """
+
+    engines: tuple[EngineSpec, ...]
+    out_dir: str
+    mode: Literal["round-robin", "gauntlet"] = "round-robin"
+    games_per_pair: int = 20
+    size: int = 9
+    komi: float = 7.5
+    move_timeout_s: float = 60.0
+    time_settings: tuple[float, float, int] | None = None
+    max_moves: int | None = None
+    jobs: int = 1
+    scoring: Literal["agreed", "tromp-taylor"] = "agreed"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        names = [e.name for e in self.engines]
+        if len(names) < 2:
+            raise ValueError("an arena needs at least two engines")
+        if len(set(names)) != len(names):
+            raise ValueError(f"engine names must differ: {names}")
+        if self.mode not in ("round-robin", "gauntlet"):
+            raise ValueError(f"mode must be round-robin or gauntlet, got {self.mode!r}")
+        if self.scoring not in ("agreed", "tromp-taylor"):
+            raise ValueError(f"scoring must be agreed or tromp-taylor, got {self.scoring!r}")
+        if self.games_per_pair < 1 or self.jobs < 1:
+            raise ValueError("games_per_pair and jobs must be at least 1")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> ArenaConfig:
+        raw = json.loads(text)
+        raw["engines"] = tuple(EngineSpec(e["name"], tuple(e["argv"])) for e in raw["engines"])
+        if raw.get("time_settings") is not None:
+            raw["time_settings"] = tuple(raw["time_settings"])
+        return cls(**raw)
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """One scheduled game."""
+
+    key: str
+    black: EngineSpec
+    white: EngineSpec
+    seed: int
+
+
+def schedule(config: ArenaConfig) -> list[Pairing]:
+    """Every game of the arena, interleaved by round so an early stop still rates everyone."""
+    engines = config.engines
+    if config.mode == "gauntlet":
+        pairs = [(engines[0], other) for other in engines[1:]]
+    else:
+        pairs = [(a, b) for i, a in enumerate(engines) for b in engines[i + 1:]]
+    games = []
+    for k in range(config.games_per_pair):
+        for a, b in pairs:
+            black, white = (a, b) if k % 2 == 0 else (b, a)
+            key = f"{a.name}__{b.name}__{k:03d}"
+            digest = hashlib.sha256(f"{config.seed}:{key}".encode()).digest()
+            games.append(Pairing(key, black, white, int.from_bytes(digest[:3], "big")))
+    return games
+
+
+# ---------------------------------------------------------------------------------- results
+def read_results(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a results CSV (empty if the file does not exist yet)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _write_rows_atomically(path: Path, rows: Sequence[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=RESULT_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    _write_text_atomically(path, buf.getvalue())
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def rating_games(rows: Iterable[dict[str, str]]) -> list[elo.GameResult]:
+    """The rated games of a results CSV: wins, losses and draws (Void games left out)."""
+    out = []
+    for r in rows:
+        if r["winner"] == r["black"]:
+            out.append(elo.GameResult(r["black"], r["white"], 1.0))
+        elif r["winner"] == r["white"]:
+            out.append(elo.GameResult(r["black"], r["white"], 0.0))
+        elif r["result"] == "0":
+            out.append(elo.GameResult(r["black"], r["white"], 0.5))
+    return out
+
+
+def _agreed_result(black_says: str | None, white_says: str | None) -> str | None:
+    """Both engines' ``final_score``, if they agree and it reads as a result."""
+    if not black_says or not white_says:
+        return None
+    a, b = black_says.strip().upper(), white_says.strip().upper()
+    if a != b or not re.fullmatch(r"(B|W)\+\d+(\.\d+)?|0", a):
+        return None
+    return a
+
+
+# ---------------------------------------------------------------------------------- playing
+GamePlayer = Callable[[Pairing, ArenaConfig, Path], dict]
+
+
+def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path) -> dict:
+    """Play one scheduled game with fresh engine processes; its CSV row."""
+    match_config = MatchConfig(size=config.size, komi=config.komi,
+                               move_timeout_s=config.move_timeout_s,
+                               time_settings=config.time_settings, max_moves=config.max_moves)
+    sgf_path = out_dir / "sgf" / f"{game.key}.sgf"
+    clients: list[GtpClient] = []
+    started = time.perf_counter()
+    try:
+        for colour, spec in ((BLACK, game.black), (WHITE, game.white)):
+            try:
+                clients.append(GtpClient(spec.command(game.seed), name=spec.name,
+                                         timeout_s=config.move_timeout_s))
+            except GtpClientError as exc:
+                return _forfeit_row(game, colour, f"could not start: {exc}", sgf_path="")
+        result = play_game(clients[0], clients[1], match_config, sgf_path,
+                           date=datetime.now(UTC).strftime("%Y-%m-%d"))
+    finally:
+        for c in clients:
+            c.close(timeout_s=3.0)
+    winner = {BLACK: game.black.name, WHITE: game.white.name}.get(result.winner, "")
+    text = result.result
+    if config.scoring == "agreed" and result.reason == "two passes":
+        agreed = _agreed_result(result.black_says, result.white_says)
+        if agreed is not None:
+            text = agreed
+            winner = (game.black.name if agreed.startswith("B") else
+                      game.white.name if agreed.startswith("W") else "")
+    return {
+        "key": game.key, "black": game.black.name, "white": game.white.name, "winner": winner,
+        "result": text, "reason": result.reason, "score": f"{result.score:g}",
+        "black_says": result.black_says or "", "white_says": result.white_says or "",
+        "moves": result.moves, "black_s": f"{result.seconds[0]:.2f}",
+        "white_s": f"{result.seconds[1]:.2f}", "sgf": os.path.relpath(sgf_path, out_dir),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "detail": result.detail[:300] or f"{time.perf_counter() - started:.1f} s",
+    }
+
+
+def _forfeit_row(game: Pairing, loser: int, detail: str, sgf_path: str) -> dict:
+    winner = game.white if loser == BLACK else game.black
+    return {
+        "key": game.key, "black": game.black.name, "white": game.white.name,
+        "winner": winner.name, "result": ("W" if loser == BLACK else "B") + "+F",
+        "reason": "engine died", "score": "", "black_says": "", "white_says": "", "moves": 0,
+        "black_s": "0", "white_s": "0", "sgf": sgf_path,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "detail": detail[:300],
+    }
+
+
+def _check_resumable(config: ArenaConfig, out_dir: Path) -> None:
+    saved = out_dir / "config.json"
+    if not saved.exists():
+        return
+    old = ArenaConfig.from_json(saved.read_text())
+    for field in ("size", "komi", "time_settings", "max_moves", "scoring"):
+        if getattr(old, field) != getattr(config, field):
+            raise ValueError(f"{out_dir} holds an arena with {field}={getattr(old, field)!r}; "
+                             f"this one has {getattr(config, field)!r}: use another --out")
+
+
+def run_arena(config: ArenaConfig, progress: bool = True,
+              player: GamePlayer | None = None) -> list[dict[str, str]]:
+    """Play every scheduled game not already in the results CSV; return all rows.
+
+    ``player`` plays one game (default :func:`play_pairing`; tests may pass their own).
+    """
+    out_dir = Path(config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _check_resumable(config, out_dir)
+    _write_text_atomically(out_dir / "config.json", config.to_json())
+    csv_path = out_dir / "results.csv"
+    rows = read_results(csv_path)
+    done = {r["key"] for r in rows}
+    todo = [g for g in schedule(config) if g.key not in done]
+    play = player or play_pairing
+    lock = threading.Lock()
+    bar = _progress(len(todo), progress, initial=len(done))
+    try:
+        with ThreadPoolExecutor(max_workers=config.jobs) as pool:
+            futures = {pool.submit(play, g, config, out_dir): g for g in todo}
+            for fut in as_completed(futures):
+                row = fut.result()
+                with lock:
+                    rows.append({k: str(v) for k, v in row.items()})
+                    _write_rows_atomically(csv_path, rows)
+                if bar is not None:
+                    bar.set_postfix_str(f"{row['key']}: {row['result']}")
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return rows
+
+
+def _progress(total: int, enabled: bool, initial: int):
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total + initial, initial=initial, unit="game", desc="arena")
+
+
+def rate_arena(out_dir: str | Path, anchor: str | None = None, bootstrap: int = 0,
+               plot: bool = True, title: str | None = None) -> elo.RatingTable:
+    """Ratings from an arena folder's results; writes ratings.txt (and ratings.png)."""
+    out_dir = Path(out_dir)
+    rows = read_results(out_dir / "results.csv")
+    games = rating_games(rows)
+    config_path = out_dir / "config.json"
+    order = None
+    if config_path.exists():
+        order = [e.name for e in ArenaConfig.from_json(config_path.read_text()).engines]
+        played = {g.a for g in games} | {g.b for g in games}
+        order = [n for n in order if n in played]
+    if bootstrap:
+        table = elo.bootstrap_ratings(games, order, anchor, samples=bootstrap)
+    else:
+        table = elo.fit_ratings(games, order, anchor)
+    _write_text_atomically(out_dir / "ratings.txt", table.to_text() + "\n")
+    if plot:
+        elo.plot_ratings(table, out_dir / "ratings.png",
+                         title or f"Arena {out_dir.name}: {len(games)} games")
+    return table

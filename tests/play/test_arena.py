@@ -1,0 +1,194 @@
+"""Specification of the arena (rocks.play.arena): schedule, crashes, resume, ratings."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rocks.play import arena
+from rocks.play.arena import ArenaConfig, EngineSpec, Pairing, parse_engine, run_arena, schedule
+from rocks.play.cli import arena_main
+
+# A GTP engine in a few lines: answers everything with success, passes on genmove.  The
+# variants break GTP in the ways real engines do.
+FAKE_ENGINE = textwrap.dedent('''
+    import sys
+    import time
+    mode = sys.argv[1]
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
+        ident, command = (parts[0], parts[1:]) if parts[0].isdigit() else ("", parts)
+        name = command[0] if command else ""
+        if name == "quit":
+            print(f"={ident}\\n", flush=True)
+            break
+        if name == "genmove":
+            if mode == "crash":
+                sys.exit(3)
+            if mode == "hang":
+                time.sleep(60)
+            if mode == "garbage":
+                print("this is not GTP\\n", flush=True)
+                continue
+            if mode == "nonsense-move":
+                print(f"={ident} Z99\\n", flush=True)
+                continue
+            print(f"={ident} pass\\n", flush=True)
+            continue
+        print(f"={ident}\\n", flush=True)
+''')
+
+
+@pytest.fixture
+def fake(tmp_path: Path):
+    script = tmp_path / "fake_gtp.py"
+    script.write_text(FAKE_ENGINE)
+
+    def make(name: str, mode: str) -> EngineSpec:
+        return EngineSpec(name, (sys.executable, str(script), mode))
+    return make
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_round_robin_schedule_alternates_colours_and_interleaves_rounds():
+    a, b, c = (EngineSpec(n, ("x",)) for n in "abc")
+    games = schedule(ArenaConfig((a, b, c), "unused", games_per_pair=2))
+    assert [g.key for g in games] == ["a__b__000", "a__c__000", "b__c__000",
+                                      "a__b__001", "a__c__001", "b__c__001"]
+    assert [(g.black.name, g.white.name) for g in games[:4]] == [
+        ("a", "b"), ("a", "c"), ("b", "c"), ("b", "a")]
+    assert len({g.seed for g in games}) == 6
+    assert schedule(ArenaConfig((a, b, c), "x", games_per_pair=2))[0].seed == games[0].seed
+    gauntlet = schedule(ArenaConfig((a, b, c), "unused", mode="gauntlet", games_per_pair=1))
+    assert [g.key for g in gauntlet] == ["a__b__000", "a__c__000"]
+
+
+def test_engine_specs_from_the_command_line():
+    spec = parse_engine("mine=/usr/bin/env python3 -m thing --seed {seed}")
+    assert spec.name == "mine" and spec.command(42)[-1] == "42"
+    random = parse_engine("rocks:random")
+    assert random.name == "rocks-random" and "--player" in random.argv
+    model = parse_engine("rocks:nets/b6.pt:400")
+    assert model.name == "rocks-b6-v400" and model.argv[-4:] == ("--model", "nets/b6.pt",
+                                                                 "--visits", "400")
+    for bad, words in [("nonsense", "cannot read"), ("gnugo:11", "1..10"),
+                       ("bad name=cmd", "engine name"), ("x=", "empty")]:
+        with pytest.raises(ValueError, match=words):
+            parse_engine(bad)
+    with pytest.raises(ValueError, match="differ"):
+        ArenaConfig((EngineSpec("a", ("x",)), EngineSpec("a", ("y",))), "out")
+    with pytest.raises(ValueError, match="two engines"):
+        ArenaConfig((EngineSpec("a", ("x",)),), "out")
+
+
+def test_engines_that_crash_or_break_gtp_lose_and_the_arena_goes_on(tmp_path, fake):
+    engines = (fake("steady", "ok"), fake("crasher", "crash"), fake("garbler", "garbage"),
+               fake("wild", "nonsense-move"))
+    config = ArenaConfig(engines, str(tmp_path / "arena"), games_per_pair=2,
+                         move_timeout_s=10.0, jobs=2)
+    rows = run_arena(config, progress=False)
+    assert len(rows) == 12 and len({r["key"] for r in rows}) == 12
+    for r in rows:
+        if "steady" in (r["black"], r["white"]):
+            assert r["winner"] == "steady", r
+        else:  # two broken engines: Black moves first, so Black breaks first and loses
+            assert r["winner"] == r["white"], r
+    crashed = [r for r in rows if r["winner"] != "" and "crasher" in (r["black"], r["white"])
+               and r["reason"] == "engine died"]
+    assert crashed, "the crash is recorded as its cause"
+    assert {r["reason"] for r in rows if "wild" in (r["black"], r["white"])
+            and r["winner"] != "wild"} >= {"illegal move"}
+    on_disk = rows_of(tmp_path / "arena" / "results.csv")
+    assert sorted(r["key"] for r in on_disk) == sorted(r["key"] for r in rows)
+    assert (tmp_path / "arena" / "sgf" / f"{on_disk[0]['key']}.sgf").read_text().startswith("(;")
+    table = arena.rate_arena(tmp_path / "arena")
+    assert table["steady"].elo == max(r.elo for r in table.ratings)
+    assert table["steady"].score == 6.0
+    assert (tmp_path / "arena" / "ratings.png").exists()
+    assert "steady" in (tmp_path / "arena" / "ratings.txt").read_text()
+
+
+def test_an_engine_that_cannot_start_loses(tmp_path, fake):
+    engines = (fake("steady", "ok"), EngineSpec("ghost", (str(tmp_path / "no-such-binary"),)))
+    rows = run_arena(ArenaConfig(engines, str(tmp_path / "a"), games_per_pair=2), progress=False)
+    assert [r["winner"] for r in rows] == ["steady", "steady"]
+    assert all("could not start" in r["detail"] for r in rows)
+
+
+def test_an_engine_that_hangs_loses_on_time(tmp_path, fake):
+    engines = (fake("sleeper", "hang"), fake("steady", "ok"))
+    config = ArenaConfig(engines, str(tmp_path / "a"), games_per_pair=1, move_timeout_s=1.0)
+    (row,) = run_arena(config, progress=False)
+    assert row["winner"] == "steady" and row["reason"] == "timeout" and row["result"] == "W+T"
+
+
+class Interrupt(KeyboardInterrupt):
+    pass
+
+
+def scripted_player(played: list[str], stop_after: int | None = None):
+    """A game player without processes: Black always wins; optionally 'killed' mid-arena."""
+
+    def play(game: Pairing, config: ArenaConfig, out_dir: Path) -> dict:
+        if stop_after is not None and len(played) >= stop_after:
+            raise Interrupt("the arena was interrupted")
+        played.append(game.key)
+        return {"key": game.key, "black": game.black.name, "white": game.white.name,
+                "winner": game.black.name, "result": "B+R", "reason": "resign", "score": "0",
+                "moves": 10}
+    return play
+
+
+def test_an_interrupted_arena_resumes_without_replaying_games(tmp_path):
+    engines = tuple(EngineSpec(n, ("unused",)) for n in ("a", "b", "c"))
+    config = ArenaConfig(engines, str(tmp_path / "arena"), games_per_pair=4, jobs=1)
+    first: list[str] = []
+    with pytest.raises(Interrupt):
+        run_arena(config, progress=False, player=scripted_player(first, stop_after=5))
+    assert len(rows_of(tmp_path / "arena" / "results.csv")) == 5
+    second: list[str] = []
+    rows = run_arena(config, progress=False, player=scripted_player(second))
+    assert len(second) == 7 and not set(first) & set(second)
+    assert sorted(r["key"] for r in rows) == sorted(g.key for g in schedule(config))
+    assert len(rows_of(tmp_path / "arena" / "results.csv")) == 12
+    third: list[str] = []
+    run_arena(config, progress=False, player=scripted_player(third))
+    assert third == [], "a finished arena plays nothing more"
+    # Black always won and colours alternate, so everyone scores half: equal ratings.
+    table = arena.rate_arena(tmp_path / "arena", plot=False)
+    assert all(abs(r.elo) < 1e-6 for r in table.ratings)
+
+
+def test_resuming_with_other_game_settings_is_refused(tmp_path):
+    engines = tuple(EngineSpec(n, ("unused",)) for n in ("a", "b"))
+    run_arena(ArenaConfig(engines, str(tmp_path), games_per_pair=1), progress=False,
+              player=scripted_player([]))
+    with pytest.raises(ValueError, match="komi"):
+        run_arena(ArenaConfig(engines, str(tmp_path), games_per_pair=1, komi=6.5),
+                  progress=False, player=scripted_player([]))
+
+
+def test_the_command_line_runs_and_rates_an_arena(tmp_path, fake, capsys):
+    script = fake("x", "ok").argv[1]
+    out = tmp_path / "cli-arena"
+    code = arena_main(["--engine", f"steady={sys.executable} {script} ok",
+                       "--engine", f"crasher={sys.executable} {script} crash",
+                       "--games", "2", "--out", str(out), "--quiet"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "steady" in text and "crasher" in text and "anchor: steady" in text
+    assert len(rows_of(out / "results.csv")) == 2
+    # Resuming from the folder alone plays nothing new and rates again.
+    assert arena_main(["--out", str(out), "--games", "2", "--quiet"]) == 0
+    assert len(rows_of(out / "results.csv")) == 2
+    assert arena_main(["--engine", "nonsense", "--out", str(out)]) == 2
