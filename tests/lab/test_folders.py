@@ -37,6 +37,8 @@ def test_long_topics_are_cut_at_a_word_boundary() -> None:
     assert len(slug) <= 48
     assert not slug.endswith("-")
     assert slug.startswith("a-very-long-topic-a-very")
+    assert slugify("random go games length and tromp taylor score by board size") == \
+        "random-go-games-length-and-tromp-taylor-score"
 
 
 @pytest.mark.parametrize("topic", ["", "   ", "?!...", "π∑"])

@@ -90,3 +90,16 @@ def test_collect_joins_runs_with_their_config(tiny: Experiment) -> None:
     assert df["sizes"].iloc[0] == "5,7"
     with pytest.raises(LabError, match="no run"):
         collect(tiny, "other.csv")
+
+
+def test_collect_leaves_out_runs_the_ledger_says_failed(tiny: Experiment) -> None:
+    from rocks.lab.ledger import Ledger, RunRecord
+
+    for run_id in ("run-001", "run-002", "run-003"):
+        d = tiny.runs_dir / run_id
+        d.mkdir(parents=True)
+        (d / "values.csv").write_text("i\n0\n")
+    Ledger(tiny.ledger).add(RunRecord("run-001", status="ok"))
+    Ledger(tiny.ledger).add(RunRecord("run-002", status="failed"))
+    assert collect(tiny, "values.csv")["run_id"].tolist() == ["run-001", "run-003"]
+    assert len(collect(tiny, "values.csv", only_ok=False)) == 3

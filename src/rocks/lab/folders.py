@@ -112,13 +112,19 @@ def slugify(topic: str) -> str:
     words = re.findall(r"[a-z0-9]+", ascii_.lower())
     if not words:
         raise LabError(f"the topic {topic!r} has no letters or digits to name a folder with")
-    slug = ""
+    kept: list[str] = []
     for w in words:
-        candidate = f"{slug}-{w}" if slug else w
-        if len(candidate) > MAX_SLUG:
+        if len("-".join([*kept, w])) > MAX_SLUG:
+            # A cut name should not end mid-phrase ("...-score-by").
+            while len(kept) > 1 and kept[-1] in _DANGLING:
+                kept.pop()
             break
-        slug = candidate
-    return slug or words[0][:MAX_SLUG]
+        kept.append(w)
+    return "-".join(kept) or words[0][:MAX_SLUG]
+
+
+_DANGLING = {"a", "an", "and", "the", "of", "by", "for", "to", "in", "on", "with", "at", "or",
+             "vs", "from"}
 
 
 def default_root(start: Path | None = None) -> Path:

@@ -141,18 +141,25 @@ def _cut_torn_row(path: Path) -> None:
         f.truncate(keep)
 
 
-def collect(experiment: Experiment | Path | str, filename: str,
-            with_config: bool = True) -> pd.DataFrame:
+def collect(experiment: Experiment | Path | str, filename: str, with_config: bool = True,
+            only_ok: bool = True) -> pd.DataFrame:
     """One DataFrame of ``data/runs/*/<filename>`` over every run of an experiment.
 
     Adds a ``run_id`` column and, with ``with_config``, each config field (from the run's
     config.json) whose name is not already a column, so runs can be grouped by their knobs.
+    With ``only_ok``, runs the ledger records as failed, interrupted or running are left out
+    (runs started directly with ``python run.py`` are not in the ledger and are kept).
     """
     import pandas as pd
 
+    from rocks.lab.ledger import Ledger
+
     exp = experiment if isinstance(experiment, Experiment) else Experiment.at(Path(experiment))
+    not_ok = {r.run_id for r in Ledger(exp.ledger).read() if r.status != "ok"}
     frames = []
     for run_dir in sorted(exp.runs_dir.glob("*/")):
+        if only_ok and run_dir.name in not_ok:
+            continue
         csv_path = run_dir / filename
         if not csv_path.is_file() or csv_path.stat().st_size == 0:
             continue

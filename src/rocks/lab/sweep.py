@@ -204,6 +204,8 @@ def summary_figure(rows: Sequence[Mapping[str, Any]], params: Sequence[str],
         ax.set_xlabel(x_name)
         if not numeric_x:
             ax.set_xticks(list(position.values()), list(position))
+        elif min(position.values()) > 0 and max(position.values()) >= 100 * min(position.values()):
+            ax.set_xscale("log")  # e.g. sample counts or learning rates spanning decades
         ax.grid(alpha=0.3)
         if len(groups) > 1 and j == 0:
             ax.legend(fontsize="small")
