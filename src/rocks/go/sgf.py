@@ -196,12 +196,17 @@ def read_sgf(data: str | bytes, check: bool = True) -> GameRecord:
     for node in nodes:
         try:
             colour, point = node.get_move()
+        except ValueError:
+            raw = [node.get_raw(p) for p in ("B", "W") if node.has_property(p)]
+            raise SgfError(f"move {len(moves) + 1} is off the board or malformed: "
+                           f"{b''.join(raw)!r}") from None
+        try:
             has_setup = node.has_setup_stones()
             if has_setup:
                 ab, aw, ae = node.get_setup_stones()
-        except ValueError as exc:
-            where = f"after move {len(moves)}" if moves else "in the setup"
-            raise SgfError(f"bad point {where}: {exc or 'off the board or malformed'}") from None
+        except ValueError:
+            where = f"after move {len(moves)}" if moves else "before the first move"
+            raise SgfError(f"setup stone off the board or malformed {where}") from None
         if has_setup:
             if moves:
                 raise SgfError(f"setup stones after move {len(moves)} are not supported")
