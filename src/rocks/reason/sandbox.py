@@ -64,7 +64,8 @@ class SandboxConfig:
         python: interpreter for the program; None = /usr/bin/python3 when present (readable by
             an unprivileged uid, unlike a venv under /root), else this interpreter.
         use_bwrap, switch_user, audit_hook: turn a layer off (tests of the other layers).
-        tmp_root: where working directories are made (None = the system temp directory).
+        tmp_root: where working directories are made (None = the system temp directory); with
+            the uid layer it must be traversable by other users (like /tmp).
     """
 
     cpu_seconds: float = 2.0
@@ -147,6 +148,7 @@ if cfg["audit"]:
     sys.addaudithook(hook)
 del cfg
 sys.argv = ["main.py"]
+sys.path.insert(0, os.getcwd())  # like `python main.py`: the working directory is importable
 with open("main.py", encoding="utf-8") as f:
     source = f.read()
 exec(compile(source, "main.py", "exec"), {"__name__": "__main__", "__file__": "main.py"})
