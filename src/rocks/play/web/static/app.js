@@ -266,8 +266,9 @@ function renderPanel() {
   const a = state.analysis;
   $("winrate").textContent = a && a.winrate !== null
     ? `bot (${a.colour}) ${pct(a.winrate)} to win` : (a ? `bot played ${a.move}` : "–");
-  $("winrate-fill").style.width = a && a.winrate !== null ? `${100 * a.winrate}%` : "50%";
+  $("winrate-fill").style.width = a && a.winrate !== null ? `${100 * a.winrate}%` : "0";
   $("pv").textContent = a && a.pv.length ? a.pv.join(" ") : (a ? a.move : "–");
+  $("candidates").hidden = !(a && a.candidates.length);
   const body = $("candidates").querySelector("tbody");
   body.innerHTML = "";
   for (const cand of (a ? a.candidates.slice(0, 6) : [])) {
