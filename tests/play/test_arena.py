@@ -192,3 +192,17 @@ def test_the_command_line_runs_and_rates_an_arena(tmp_path, fake, capsys):
     assert arena_main(["--out", str(out), "--games", "2", "--quiet"]) == 0
     assert len(rows_of(out / "results.csv")) == 2
     assert arena_main(["--engine", "nonsense", "--out", str(out)]) == 2
+
+
+def test_an_arena_can_grow_and_ratings_cover_every_engine_played(tmp_path):
+    a, b, c = (EngineSpec(n, ("unused",)) for n in ("a", "b", "c"))
+    run_arena(ArenaConfig((a, b), str(tmp_path), games_per_pair=4), progress=False,
+              player=scripted_player([]))
+    added: list[str] = []
+    run_arena(ArenaConfig((a, b, c), str(tmp_path), games_per_pair=2), progress=False,
+              player=scripted_player(added))
+    assert sorted(added) == ["a__c__000", "a__c__001", "b__c__000", "b__c__001"]
+    run_arena(ArenaConfig((a, b), str(tmp_path), games_per_pair=4), progress=False,
+              player=scripted_player([]))  # config.json now names only a and b
+    table = arena.rate_arena(tmp_path, plot=False)
+    assert {r.name for r in table.ratings} == {"a", "b", "c"} and table["c"].games == 4

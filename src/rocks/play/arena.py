@@ -376,7 +376,7 @@ def rate_arena(out_dir: str | Path, anchor: str | None = None, bootstrap: int = 
     if config_path.exists():
         order = [e.name for e in ArenaConfig.from_json(config_path.read_text()).engines]
         played = {g.a for g in games} | {g.b for g in games}
-        order = [n for n in order if n in played]
+        order = [n for n in order if n in played] + sorted(played - set(order))
     if bootstrap:
         table = elo.bootstrap_ratings(games, order, anchor, samples=bootstrap)
     else:
