@@ -174,6 +174,10 @@ def test_wrong_turn_and_nothing_to_undo_are_conflicts(client):
     assert r.status_code == 409 and "your turn" in r.json()["error"]
     r = client.post(f"/api/games/{g['id']}/undo")
     assert r.status_code == 409 and "nothing to undo" in r.json()["error"]
+    w = new(client, colour="white")
+    client.post(f"/api/games/{w['id']}/genmove")
+    r = client.post(f"/api/games/{w['id']}/undo")  # the bot's opening is not ours to take back
+    assert r.status_code == 409 and client.get(f"/api/games/{w['id']}").json()["move_number"] == 1
     client.post(f"/api/games/{g['id']}/move", json={"move": "E5"})
     r = client.post(f"/api/games/{g['id']}/move", json={"move": "D5"})
     assert r.status_code == 409 and "bot's turn" in r.json()["error"]
@@ -274,6 +278,20 @@ def test_a_thinking_bot_neither_blocks_the_server_nor_lets_its_game_change():
         player.release.set()
         thinker.join(5.0)
         assert answer["last_move"] == {"colour": "black", "move": "pass"}
+
+
+def test_a_failing_bot_is_a_500_that_changes_nothing():
+    class Broken:
+        name = "broken"
+
+        def select_move(self, position, time_budget_s):
+            return Decision(move=0) if position.board[0] else Decision(move=-5)
+
+    c = TestClient(create_app(WebConfig(open_browser=False), factory_for(Broken)))
+    g = new(c, colour="white")
+    r = c.post(f"/api/games/{g['id']}/genmove")
+    assert r.status_code == 500 and "bot failed" in r.json()["error"]
+    assert c.get(f"/api/games/{g['id']}").json()["move_number"] == 0
 
 
 def test_gtp_coordinates_match_the_board_rows(client):

@@ -403,7 +403,10 @@ def create_app(config: WebConfig | None = None,
             if pos.to_play == game.human:
                 raise ApiError(409, "it is your turn, not the bot's")
             colour = pos.to_play
-            decision = game.engine.genmove(colour)
+            try:
+                decision = game.engine.genmove(colour)
+            except Exception as exc:  # the bot's fault, not the request's: say so, keep serving
+                raise ApiError(500, f"the bot failed to move: {exc}") from exc
             if decision.resign:
                 game.resigned = colour
             game.analysis = analysis_json(decision, pos.size, colour)
@@ -416,8 +419,8 @@ def create_app(config: WebConfig | None = None,
                 game.resigned = None  # taking back a resignation first
                 return state_json(game)
             engine = game.engine
-            if not engine.position.moves:
-                raise ApiError(409, "nothing to undo")
+            if not any(colour == game.human for colour, _ in engine.position.moves):
+                raise ApiError(409, "nothing to undo: you have not moved yet")
             # Take back the bot's reply and the human's move, so it is the human's turn again.
             engine.undo()
             while engine.position.moves and engine.position.to_play != game.human:
