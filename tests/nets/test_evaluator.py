@@ -119,6 +119,7 @@ def test_fastest_settings_picks_one_of_the_measured_settings(net):
     settings = fastest_settings(net, 5, batch_size=4, repeats=1, check_positions=8)
     assert settings.evals_per_second == max(settings.measured.values())
     assert {"fp32", "fp32+channels_last"} <= set(settings.measured)
+    assert settings.backend in ("torch", "onnx")
     assert settings.use_bf16 == ("bf16" in max(settings.measured, key=settings.measured.get))
     assert isinstance(settings.build(net), Evaluator)
 
@@ -140,3 +141,27 @@ def test_random_evaluator_is_repeatable_per_position():
     np.testing.assert_array_equal(first.priors[0], again.priors[1])
     assert first.values[0] != first.values[1]
     np.testing.assert_allclose(first.priors.sum(1), 1, atol=1e-5)
+
+
+def test_the_onnx_backend_gives_the_torch_answers(net, positions):
+    pytest.importorskip("onnxruntime")
+    ref = Evaluator(net)(positions)
+    fast = Evaluator(net, backend="onnx", batch_size=5)(positions)
+    np.testing.assert_allclose(fast.priors, ref.priors, atol=1e-5)
+    np.testing.assert_allclose(fast.values, ref.values, atol=1e-5)
+    np.testing.assert_allclose(fast.ownership, ref.ownership, atol=1e-5)
+    np.testing.assert_allclose(fast.score, ref.score, atol=1e-4)
+    # one exported graph serves every board size
+    other = sample_positions(2, 9, seed=4)
+    np.testing.assert_allclose(Evaluator(net, backend="onnx")(other).values,
+                               Evaluator(net)(other).values, atol=1e-5)
+    with pytest.raises(ValueError, match="fp32 only"):
+        Evaluator(net, backend="onnx", use_bf16=True)
+
+
+def test_the_onnx_backend_handles_nets_without_auxiliary_heads():
+    pytest.importorskip("onnxruntime")
+    bare = PolicyValueNet(NetConfig(blocks=1, channels=8, pool_channels=2, head_channels=4,
+                                    value_hidden=8, ownership=False, score=False)).eval()
+    ev = Evaluator(bare, backend="onnx")([Position.empty(5)])
+    assert ev.ownership is None and ev.score is None and ev.priors.shape == (1, 26)

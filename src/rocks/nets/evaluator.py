@@ -9,10 +9,10 @@ Follows AlphaGo Zero (Silver et al., Nature 2017) for symmetries: each evaluatio
 random board symmetry, or average over all 8 (AlphaGo's "full symmetry" evaluation).
 
 Departures from the paper:
-  1. The CPU settings (channels-last memory format, bfloat16 autocast, batch size) are measured,
-     not assumed: :func:`fastest_settings` times them on the machine at hand, and uses bfloat16
-     only where :func:`precision_check` finds that it leaves the chosen move and the value
-     (nearly) unchanged.
+  1. The CPU settings (ONNX Runtime or torch; channels-last memory format, bfloat16 autocast)
+     are measured, not assumed: :func:`fastest_settings` times them on the machine at hand, and
+     uses bfloat16 only where :func:`precision_check` finds that it leaves the chosen move and
+     the value (nearly) unchanged.
   2. Priors are a softmax over every point and pass; illegal moves keep their probability and
      search masks them (so one evaluation serves any rule set).
 """
@@ -30,9 +30,11 @@ import torch
 
 from rocks.go import features
 from rocks.go.board import Position
+from rocks.nets import onnx_runtime
 from rocks.nets.model import PolicyValueNet
 
 SymmetryMode = Literal["none", "random", "all"]
+Backend = Literal["torch", "onnx"]
 
 
 @dataclass(frozen=True)
@@ -83,23 +85,31 @@ class Evaluator:
         symmetries: "none"; "random" (one random symmetry per position, AlphaGo Zero); or "all"
             (average over the 8 symmetries: 8 times the work).
         channels_last: use the channels-last memory format (faster with oneDNN on CPU).
-        threads: if given, ``torch.set_num_threads(threads)`` (a process-wide setting).
+        threads: if given, ``torch.set_num_threads(threads)`` (a process-wide setting) and the
+            ONNX Runtime session's threads.
         seed: seed of the random symmetries.
+        backend: "torch", or "onnx" (ONNX Runtime, fp32 only; much faster at small batches).
     """
 
     def __init__(self, net: PolicyValueNet, batch_size: int = 32, use_bf16: bool = False,
                  symmetries: SymmetryMode = "none", channels_last: bool = False,
-                 threads: int | None = None, seed: int = 0) -> None:
+                 threads: int | None = None, seed: int = 0, backend: Backend = "torch") -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if symmetries not in ("none", "random", "all"):
             raise ValueError(f"symmetries must be 'none', 'random' or 'all', got {symmetries!r}")
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
+        if backend == "onnx" and (use_bf16 or channels_last):
+            raise ValueError("the onnx backend runs fp32 only: no use_bf16 or channels_last")
         if threads is not None:
             torch.set_num_threads(threads)
         self.config = net.config
         self.net = copy.deepcopy(net).eval()
         if channels_last:
             self.net = self.net.to(memory_format=torch.channels_last)
+        self.backend = backend
+        self._onnx = onnx_runtime.OnnxRunner(self.net, threads) if backend == "onnx" else None
         self.batch_size = batch_size
         self.use_bf16 = use_bf16
         self.symmetries = symmetries
@@ -110,7 +120,7 @@ class Evaluator:
     def __repr__(self) -> str:
         return (f"Evaluator({self.config.name}, batch_size={self.batch_size}, "
                 f"use_bf16={self.use_bf16}, symmetries={self.symmetries!r}, "
-                f"channels_last={self.channels_last})")
+                f"channels_last={self.channels_last}, backend={self.backend!r})")
 
     # ------------------------------------------------------------------ entry points
     def __call__(self, positions: Sequence[Position]) -> Evaluation:
@@ -177,6 +187,8 @@ class Evaluator:
 
     def _run(self, planes: np.ndarray) -> Evaluation:
         """The network over ``planes`` in chunks of ``batch_size``, outputs as float32 numpy."""
+        if self._onnx is not None:
+            return self._run_onnx(planes)
         out: dict[str, list[np.ndarray]] = {"p": [], "v": [], "o": [], "s": []}
         start = time.perf_counter()
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
@@ -200,6 +212,23 @@ class Evaluator:
             np.concatenate(out["v"]).astype(np.float32, copy=False),
             np.concatenate(out["o"]).astype(np.float32, copy=False) if out["o"] else None,
             np.concatenate(out["s"]).astype(np.float32, copy=False) if out["s"] else None)
+
+    def _run_onnx(self, planes: np.ndarray) -> Evaluation:
+        assert self._onnx is not None
+        parts: list[dict[str, np.ndarray]] = []
+        start = time.perf_counter()
+        for i in range(0, len(planes), self.batch_size):
+            parts.append(self._onnx(planes[i:i + self.batch_size]))
+            self.stats.batches += 1
+        joined = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        logits = joined["policy"]
+        logits = logits - logits.max(axis=1, keepdims=True)
+        priors = np.exp(logits)
+        priors /= priors.sum(axis=1, keepdims=True)
+        self.stats.seconds += time.perf_counter() - start
+        self.stats.evaluations += len(planes)
+        return Evaluation(priors.astype(np.float32), joined["value"].astype(np.float32),
+                          joined.get("ownership"), joined.get("score"))
 
 
 # ---------------------------------------------------------------------------- fakes
@@ -247,9 +276,9 @@ def sample_positions(count: int, size: int, seed: int = 0, max_moves: int | None
     for _ in range(count):
         pos = Position.empty(size, komi)
         for _ in range(int(rng.integers(0, max_moves + 1))):
-            candidates = [int(m) for m in rng.permutation(size * size)
-                          if pos.board[m] == 0 and not pos.is_eye(int(m))]
-            move = next((m for m in candidates if pos.is_legal(m)), pos.pass_move)
+            candidates = (int(m) for m in rng.permutation(size * size) if pos.board[m] == 0)
+            move = next((m for m in candidates if not pos.is_eye(m) and pos.is_legal(m)),
+                        pos.pass_move)
             pos = pos.play(move)
             if pos.is_game_over():
                 break
@@ -298,9 +327,11 @@ class EvaluatorSettings:
     evals_per_second: float
     measured: dict[str, float] = field(default_factory=dict)
     precision: PrecisionCheck | None = None
+    backend: Backend = "torch"
 
     def build(self, net: PolicyValueNet, symmetries: SymmetryMode = "none") -> Evaluator:
-        return Evaluator(net, self.batch_size, self.use_bf16, symmetries, self.channels_last)
+        return Evaluator(net, self.batch_size, self.use_bf16, symmetries, self.channels_last,
+                         backend=self.backend)
 
 
 def measure(evaluator: Evaluator, planes: np.ndarray, repeats: int = 5) -> float:
@@ -317,19 +348,23 @@ def measure(evaluator: Evaluator, planes: np.ndarray, repeats: int = 5) -> float
 def fastest_settings(net: PolicyValueNet, size: int, batch_size: int = 32,
                      repeats: int = 5, check_positions: int = 64,
                      seed: int = 0) -> EvaluatorSettings:
-    """Time fp32 / channels-last / bfloat16 at ``batch_size`` on ``size`` boards and pick the
-    fastest; bfloat16 is a candidate only if :func:`precision_check` finds it acceptable."""
+    """Time torch fp32 / channels-last / bfloat16 and ONNX Runtime (when installed) at
+    ``batch_size`` on ``size`` boards and pick the fastest; bfloat16 is a candidate only if
+    :func:`precision_check` finds it acceptable."""
     positions = sample_positions(max(batch_size, check_positions), size, seed)
     planes = features.batch_planes(positions[:batch_size])
     check = precision_check(net, positions[:check_positions])
-    candidates = [(False, False), (False, True)]
+    candidates: dict[str, dict] = {
+        "fp32": {}, "fp32+channels_last": {"channels_last": True}}
     if check.acceptable():
-        candidates += [(True, False), (True, True)]
-    measured = {}
-    for bf16, cl in candidates:
-        ev = Evaluator(net, batch_size, use_bf16=bf16, channels_last=cl)
-        measured[f"{'bf16' if bf16 else 'fp32'}{'+channels_last' if cl else ''}"] = \
-            measure(ev, planes, repeats)
+        candidates["bf16"] = {"use_bf16": True}
+        candidates["bf16+channels_last"] = {"use_bf16": True, "channels_last": True}
+    if onnx_runtime.available():
+        candidates["onnx"] = {"backend": "onnx"}
+    measured = {name: measure(Evaluator(net, batch_size, **kw), planes, repeats)
+                for name, kw in candidates.items()}
     best = max(measured, key=measured.__getitem__)
-    return EvaluatorSettings(batch_size, best.startswith("bf16"), "channels_last" in best,
-                             measured[best], measured, check)
+    kw = candidates[best]
+    return EvaluatorSettings(batch_size, kw.get("use_bf16", False),
+                             kw.get("channels_last", False), measured[best], measured, check,
+                             kw.get("backend", "torch"))
