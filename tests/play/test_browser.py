@@ -161,3 +161,19 @@ def test_new_game_as_white_on_13x13_lets_the_bot_open(server, browser):
     assert board_attr(browser, "data-size") == "13"
     assert len(browser.find_elements(By.CSS_SELECTOR, "circle.stone.black")) == 1
     assert "Your move (white)" in browser.find_element(By.ID, "status").text
+
+
+def test_an_uploaded_sgf_continues_on_the_page(server, browser, tmp_path):
+    path = tmp_path / "game.sgf"
+    path.write_text("(;GM[1]FF[4]SZ[9]KM[6.5];B[ee];W[cc];B[gg])")
+    browser.get(server)
+    WebDriverWait(browser, 20).until(lambda d: board_attr(d, "data-busy") == "false"
+                                     and board_attr(d, "data-size") is not None)
+    browser.find_element(By.ID, "sgf-file").send_keys(str(path))
+    wait_for_moves(browser, 3)
+    assert stone_at(browser, "E5") == "black" and stone_at(browser, "C7") == "white"
+    assert stone_at(browser, "G3") == "black"
+    assert "Your move (white)" in browser.find_element(By.ID, "status").text
+    click(browser, "D4")
+    wait_for_moves(browser, 5)
+    assert stone_at(browser, "D4") == "white"
