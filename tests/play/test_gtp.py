@@ -126,7 +126,13 @@ def test_errors_leave_the_state_untouched():
 def test_list_commands_and_known_command_agree():
     gtp = new_gtp()
     listed = run(gtp, "list_commands")[2:].split("\n")
-    required = ["protocol_version", "name", "version", "known_command", "list_commands", "quit", "boardsize", "clear_board", "komi", "play", "genmove", "undo", "showboard", "final_score", "final_status_list", "fixed_handicap", "place_free_handicap", "set_free_handicap", "time_settings", "time_left", "loadsgf", "printsgf", "reg_genmove", "kgs-genmove_cleanup"]
+    required = [
+        "protocol_version", "name", "version", "known_command", "list_commands", "quit",
+        "boardsize", "clear_board", "komi", "play", "genmove", "undo", "showboard",
+        "final_score", "final_status_list", "fixed_handicap", "place_free_handicap",
+        "set_free_handicap", "time_settings", "time_left", "loadsgf", "printsgf", "reg_genmove",
+        "kgs-genmove_cleanup",
+    ]
     assert set(required) <= set(listed)
     for name in listed:
         assert run(gtp, f"known_command {name}") == "= true"

@@ -77,18 +77,18 @@ def test_a_hanging_engine_times_out_and_is_killed():
 
 
 def test_out_of_step_and_malformed_responses_are_errors():
-    with GtpClient(fake_engine(ECHO), name="echo") as c:
-        with pytest.raises(GtpClientError, match="out of step"):
-            c.send("wrongid")
-    with GtpClient(fake_engine(ECHO), name="echo") as c:
-        with pytest.raises(GtpClientError, match="malformed response"):
-            c.send("junk")
+    with GtpClient(fake_engine(ECHO), name="echo") as c, \
+            pytest.raises(GtpClientError, match="out of step"):
+        c.send("wrongid")
+    with GtpClient(fake_engine(ECHO), name="echo") as c, \
+            pytest.raises(GtpClientError, match="malformed response"):
+        c.send("junk")
 
 
 def test_commands_must_be_single_lines():
-    with GtpClient(fake_engine(ECHO)) as c:
-        with pytest.raises(ValueError, match="one non-empty line"):
-            c.send("play b c3\nquit")
+    with GtpClient(fake_engine(ECHO)) as c, \
+            pytest.raises(ValueError, match="one non-empty line"):
+        c.send("play b c3\nquit")
 
 
 def test_a_missing_program_cannot_start():
