@@ -41,6 +41,7 @@ from rocks.reason.tasks.base import FunctionFamily, RewardBreakdown, Task, extra
 NAME = "math_answer"
 MAX_MATH_CHARS = 300  # longer answers are not parsed: no reference answer comes near
 WORKER_MEMORY_BYTES = 2 * 2**30
+STARTUP_SECONDS = 60.0  # a cold worker imports sympy; on a loaded 2-core machine that is slow
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _FRAC = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
@@ -87,6 +88,8 @@ def serve() -> None:
             text = f"${text}$"
         return parse(text, parsing_timeout=None)
 
+    sys.stdout.write(json.dumps({"ready": True}) + "\n")
+    sys.stdout.flush()
     for line in sys.stdin:
         request = json.loads(line)
         try:
@@ -107,7 +110,6 @@ class MathChecker:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._buffer = b""
-        self._warm = False  # the first reply also pays for starting Python and importing sympy
 
     def _start(self) -> subprocess.Popen:
         code = "from rocks.reason.tasks.math_answer import serve; serve()"
@@ -128,7 +130,6 @@ class MathChecker:
             self._proc.wait()
             self._proc = None
         self._buffer = b""
-        self._warm = False
 
     def _readline(self, proc: subprocess.Popen, deadline: float) -> bytes | None:
         fd = proc.stdout.fileno()
@@ -149,6 +150,10 @@ class MathChecker:
             if self._proc is None or self._proc.poll() is not None:
                 self._stop()
                 self._proc = self._start()
+                # starting Python and importing sympy is not the comparison's time
+                if self._readline(self._proc, time.monotonic() + STARTUP_SECONDS) is None:
+                    self._stop()
+                    return None
             proc = self._proc
             request = json.dumps({"gold": gold, "pred": pred}) + "\n"
             try:
@@ -157,12 +162,10 @@ class MathChecker:
             except OSError:
                 self._stop()
                 return None
-            startup = 0.0 if self._warm else 30.0
-            line = self._readline(proc, time.monotonic() + self.timeout + startup)
+            line = self._readline(proc, time.monotonic() + self.timeout)
             if line is None:
                 self._stop()
                 return None
-            self._warm = True
             return bool(json.loads(line).get("same", False))
 
 
