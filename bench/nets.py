@@ -2,8 +2,8 @@
 
 Measures, on this machine, for b6c64 and b10c128 on 9x9 and 19x19 boards:
   * network evaluations/s (``Evaluator.evaluate_planes``: forward pass, softmax, copies) at
-    batch 1, 8, 32, 128, 256 in fp32 eager, channels-last, bfloat16 autocast and bfloat16 +
-    channels-last; medians over repeated calls after one warm-up call;
+    batch 1, 8, 32, 128, 256 in torch fp32 eager, channels-last, bfloat16 autocast, bfloat16 +
+    channels-last, and ONNX Runtime fp32; medians over repeated calls after one warm-up call;
   * whether bfloat16 changes the move a net would choose (argmax agreement, value error, policy
     total variation against fp32 on random-game positions);
   * feature extraction: microseconds per position for the numba planes against a plain-Python
@@ -38,11 +38,12 @@ from rocks.go.board import Position, chain_and_liberties
 from rocks.nets.evaluator import Evaluator, precision_check, sample_positions
 from rocks.nets.model import NetConfig, PolicyValueNet
 
-SETTINGS = {  # name -> (use_bf16, channels_last)
-    "fp32": (False, False),
-    "channels_last": (False, True),
-    "bf16": (True, False),
-    "bf16+channels_last": (True, True),
+SETTINGS: dict[str, dict] = {  # name -> Evaluator keyword arguments
+    "fp32": {},
+    "channels_last": {"channels_last": True},
+    "bf16": {"use_bf16": True},
+    "bf16+channels_last": {"use_bf16": True, "channels_last": True},
+    "onnx": {"backend": "onnx"},
 }
 SECTION = "## Networks"
 
@@ -152,9 +153,8 @@ def run(cfg: BenchConfig) -> dict:
             results["precision"].append({"net": name, "size": size, **asdict(check)})
             print(f"{name} {size}x{size} bf16 vs fp32: {check}", flush=True)
             for setting in cfg.settings:
-                bf16, cl = SETTINGS[setting]
                 for batch in cfg.batches:
-                    ev = Evaluator(net, batch_size=batch, use_bf16=bf16, channels_last=cl)
+                    ev = Evaluator(net, batch_size=batch, **SETTINGS[setting])
                     r = rate(ev, planes[:batch], cfg)
                     results["throughput"].append({"net": name, "size": size, "setting": setting,
                                                   "batch": batch, "evals_per_s": r})
