@@ -5,7 +5,7 @@ format, language and length).  ``FAMILIES`` maps each name to its family.
 
 from __future__ import annotations
 
-from rocks.reason.tasks import arithmetic, code, countdown, math_answer
+from rocks.reason.tasks import arithmetic, code, countdown, logic, math_answer
 from rocks.reason.tasks.base import (
     FunctionFamily,
     RewardBreakdown,
@@ -21,6 +21,7 @@ FAMILIES: dict[str, FunctionFamily] = {
         arithmetic.FAMILY,
         code.FAMILY,
         math_answer.FAMILY,
+        logic.FAMILY,
     )
 }
 
