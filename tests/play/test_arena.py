@@ -206,3 +206,23 @@ def test_an_arena_can_grow_and_ratings_cover_every_engine_played(tmp_path):
               player=scripted_player([]))  # config.json now names only a and b
     table = arena.rate_arena(tmp_path, plot=False)
     assert {r.name for r in table.ratings} == {"a", "b", "c"} and table["c"].games == 4
+
+
+@pytest.mark.gnugo
+def test_gnu_go_referees_what_the_engines_disagree_on(tmp_path, gnugo):
+    # Black's wall E, White's wall F, and a lone white stone at B6 inside Black's side: dead
+    # (GNU Go: B+1.5), yet alive to a Tromp-Taylor count (W+35.5).
+    sgf = tmp_path / "dead stone.sgf"
+    sgf.write_text("(;GM[1]FF[4]SZ[9]KM[7.5]AB[ea][eb][ec][ed][ee][ef][eg][eh][ei]"
+                   "AW[fa][fb][fc][fd][fe][ff][fg][fh][fi][bd];B[];W[])")
+    assert arena.referee_score(sgf) == "B+1.5"
+    arena._set_sgf_result(sgf, "B+1.5", "gnugo")
+    assert "RE[B+1.5]" in sgf.read_text() and "scored by gnugo" in sgf.read_text()
+
+
+@pytest.mark.gnugo
+def test_games_the_engines_do_not_score_go_to_the_referee(tmp_path, fake, gnugo):
+    config = ArenaConfig((fake("a", "ok"), fake("b", "ok")), str(tmp_path), games_per_pair=1)
+    (row,) = run_arena(config, progress=False)
+    assert row["result"] == "W+7.5" and row["winner"] == "b"
+    assert row["detail"].startswith("scored by gnugo")

@@ -19,9 +19,15 @@ Departures from ringmaster, numbered:
 2. An engine command may contain ``{seed}``; each game substitutes its own seed (derived from the
    game's key, so a rerun is reproducible).  GNU Go without ``--seed`` plays the same game
    every time, which would make 40 games two games repeated.
-3. Scoring (``scoring="agreed"``): when a game ended by two passes and both engines' own
-   ``final_score`` answers agree, that answer is the result (engines such as GNU Go remove dead
-   stones; the referee's Tromp-Taylor count does not); otherwise the referee's count stands.
+3. Scoring (``scoring="referee"``, the default): the match driver counts the final board by
+   Tromp-Taylor, where every stone on the board is alive, but engines such as GNU Go pass with
+   dead stones still on the board (in 9x9 GNU Go games here the count and the engines differed
+   by 10-30 points, often in who won).  So when a game ended by two passes or the move limit,
+   and both engines' own ``final_score`` answers agree, that answer is the result; when they
+   disagree (a random player never agrees), GNU Go, when installed, is the referee: the stones
+   it lists as dead (``final_status_list dead``) come off and the board is counted by area;
+   without GNU Go the Tromp-Taylor count stands.  The SGF's
+   RE is rewritten to match.  ``scoring="tromp-taylor"`` always keeps the count.
 4. A game that ends with no result ("Void": the engines disagreed about a rule) is recorded and
    not replayed, and the ratings leave it out.
 """
@@ -135,7 +141,7 @@ class ArenaConfig:
             the engines' own options set them).
         max_moves: the move limit (None: the match driver's 4 * size^2).
         jobs: games played at once.
-        scoring: "agreed" (departure 3) or "tromp-taylor" (the referee's count always).
+        scoring: "referee" (departure 3) or "tromp-taylor" (the match driver's count always).
         seed: mixed into every game's seed.
     """
 
@@ -149,7 +155,7 @@ class ArenaConfig:
     time_settings: tuple[float, float, int] | None = None
     max_moves: int | None = None
     jobs: int = 1
-    scoring: Literal["agreed", "tromp-taylor"] = "agreed"
+    scoring: Literal["referee", "tromp-taylor"] = "referee"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -160,8 +166,8 @@ class ArenaConfig:
             raise ValueError(f"engine names must differ: {names}")
         if self.mode not in ("round-robin", "gauntlet"):
             raise ValueError(f"mode must be round-robin or gauntlet, got {self.mode!r}")
-        if self.scoring not in ("agreed", "tromp-taylor"):
-            raise ValueError(f"scoring must be agreed or tromp-taylor, got {self.scoring!r}")
+        if self.scoring not in ("referee", "tromp-taylor"):
+            raise ValueError(f"scoring must be referee or tromp-taylor, got {self.scoring!r}")
         if self.games_per_pair < 1 or self.jobs < 1:
             raise ValueError("games_per_pair and jobs must be at least 1")
 
@@ -283,13 +289,20 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path) -> dict:
         for c in clients:
             c.close(timeout_s=3.0)
     winner = {BLACK: game.black.name, WHITE: game.white.name}.get(result.winner, "")
-    text = result.result
-    if config.scoring == "agreed" and result.reason == "two passes":
-        agreed = _agreed_result(result.black_says, result.white_says)
-        if agreed is not None:
-            text = agreed
-            winner = (game.black.name if agreed.startswith("B") else
-                      game.white.name if agreed.startswith("W") else "")
+    text, scorer = result.result, "tromp-taylor"
+    if config.scoring == "referee" and result.reason in ("two passes", "move limit"):
+        scored = _agreed_result(result.black_says, result.white_says)
+        scorer = "both engines"
+        if scored is None and result.sgf_path is not None:
+            scored, scorer = referee_score(Path(result.sgf_path), config.move_timeout_s), "gnugo"
+        if scored is not None:
+            text = scored
+            winner = (game.black.name if scored.startswith("B") else
+                      game.white.name if scored.startswith("W") else "")
+            if result.sgf_path is not None and scored != result.result:
+                _set_sgf_result(Path(result.sgf_path), scored, scorer)
+        else:
+            scorer = "tromp-taylor"
     return {
         "key": game.key, "black": game.black.name, "white": game.white.name, "winner": winner,
         "result": text, "reason": result.reason, "score": f"{result.score:g}",
@@ -297,8 +310,65 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path) -> dict:
         "moves": result.moves, "black_s": f"{result.seconds[0]:.2f}",
         "white_s": f"{result.seconds[1]:.2f}", "sgf": os.path.relpath(sgf_path, out_dir),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "detail": result.detail[:300] or f"{time.perf_counter() - started:.1f} s",
+        "detail": result.detail[:300] or f"scored by {scorer}; "
+                                          f"{time.perf_counter() - started:.1f} s",
     }
+
+
+def referee_score(sgf_path: Path, timeout_s: float = 60.0) -> str | None:
+    """The result of the game in ``sgf_path`` after GNU Go's dead stones are taken off the
+    board (``final_status_list dead``), counted by area (Tromp-Taylor); None without GNU Go.
+
+    GNU Go judges only life and death: its own ``final_score`` would also play out a position
+    it finds unfinished (an empty board after two passes is "B+17.5" to it).
+    """
+    gnugo = find_gnugo()
+    if gnugo is None:
+        return None
+    from rocks.go import coords
+    from rocks.go.board import EMPTY, tromp_taylor_area
+    from rocks.go.sgf import SgfError, read_sgf
+
+    try:
+        record = read_sgf(sgf_path.read_bytes())
+        final = list(record.replay())[-1]
+    except (OSError, SgfError):
+        return None
+    argv = [gnugo, "--mode", "gtp", "--level", "1", "--chinese-rules", "--positional-superko",
+            "--forbid-suicide"]
+    with tempfile.TemporaryDirectory(prefix="rocks-referee-") as tmp:
+        # GTP arguments cannot hold spaces; a copy under a plain name always can be loaded.
+        plain = Path(tmp) / "game.sgf"
+        shutil.copyfile(sgf_path, plain)
+        try:
+            with GtpClient(argv, name="referee", timeout_s=timeout_s) as ref:
+                ref.send(f"loadsgf {plain}")
+                dead = ref.send("final_status_list dead").split()
+        except GtpClientError:
+            return None
+    board = final.board.copy()
+    try:
+        for vertex in dead:
+            board[coords.from_gtp(vertex, final.size)] = EMPTY
+    except coords.CoordinateError:
+        return None
+    black, white = tromp_taylor_area(board, final.size)
+    margin = black - white - final.komi
+    return f"B+{margin:g}" if margin > 0 else f"W+{-margin:g}" if margin < 0 else "0"
+
+
+def _set_sgf_result(path: Path, result: str, scorer: str) -> None:
+    from sgfmill import sgf as sgfmill_sgf
+
+    game = sgfmill_sgf.Sgf_game.from_bytes(path.read_bytes())
+    root = game.get_root()
+    root.set("RE", result)
+    note = root.get("C") if root.has_property("C") else ""
+    root.set("C", (note + "\n" if note else "") + f"Result {result} scored by {scorer}.")
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False,
+                                     prefix=f".{path.name}.") as f:
+        f.write(game.serialise())
+    os.replace(f.name, path)
 
 
 def _forfeit_row(game: Pairing, loser: int, detail: str, sgf_path: str) -> dict:

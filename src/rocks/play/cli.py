@@ -114,7 +114,8 @@ def arena_main(argv: list[str] | None = None) -> int:
     p.add_argument("--time", default=None, metavar="MAIN,BYO,STONES",
                    help="a clock (Canadian byo-yomi) instead of the engines' fixed budgets")
     p.add_argument("--max-moves", type=int, default=None)
-    p.add_argument("--scoring", choices=("agreed", "tromp-taylor"), default="agreed")
+    p.add_argument("--scoring", choices=("referee", "tromp-taylor"), default="referee",
+                   help="referee: the engines' agreed score, else GNU Go's (default)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--anchor", default=None, help="engine rated 0 (default: the first)")
     p.add_argument("--bootstrap", type=int, default=0,
