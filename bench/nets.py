@@ -188,11 +188,12 @@ def markdown(results: dict, command: str) -> str:
                                                            for b in cfg["batches"]) + " |")
             lines.append("")
     lines += ["**bfloat16 against fp32** (same positions from random games, random nets):", "",
-              "| net | board | positions | top-move agreement | mean abs value error | "
-              "mean policy TV |", "|---|---|---:|---:|---:|---:|"]
+              "| net | board | positions | top-move agreement | fp32 prior lost | "
+              "mean abs value error | mean policy TV |", "|---|---|---:|---:|---:|---:|---:|"]
     for p in results["precision"]:
         lines.append(f"| {p['net']} | {p['size']}x{p['size']} | {p['positions']} | "
-                     f"{p['argmax_agreement']:.3f} | {p['value_mae']:.4f} | {p['policy_tv']:.4f} |")
+                     f"{p['argmax_agreement']:.3f} | {p['prior_regret']:.5f} | "
+                     f"{p['value_mae']:.4f} | {p['policy_tv']:.4f} |")
     lines += ["", "**Feature extraction** (`position_planes`, 19 planes, per position, "
               "positions from random games):", "",
               "| board | numba µs | plain Python µs | ratio |", "|---|---:|---:|---:|"]

@@ -101,6 +101,7 @@ def test_faster_settings_stay_close_to_fp32(net, positions):
     check = precision_check(net, positions)
     assert check.positions == 12 and 0 <= check.argmax_agreement <= 1
     assert check.value_mae == pytest.approx(np.abs(low.values - ref.values).mean(), abs=1e-6)
+    assert 0 <= check.prior_regret <= 1 - check.argmax_agreement
 
 
 def test_bad_requests_are_refused_clearly(net):

@@ -295,12 +295,16 @@ class PrecisionCheck:
         value_mae: mean absolute difference of the value.
         policy_tv: mean total-variation distance between the prior vectors.
         positions: how many positions were compared.
+        prior_regret: mean fp32 prior of fp32's top move minus fp32 prior of the other
+            setting's top move: what a disagreement costs (random nets have flat priors, where
+            near-ties make argmax disagreements frequent but cheap).
     """
 
     argmax_agreement: float
     value_mae: float
     policy_tv: float
     positions: int
+    prior_regret: float = 0.0
 
     def acceptable(self, min_agreement: float = 0.95, max_value_mae: float = 0.02) -> bool:
         return self.argmax_agreement >= min_agreement and self.value_mae <= max_value_mae
@@ -311,10 +315,13 @@ def precision_check(net: PolicyValueNet, positions: Sequence[Position],
     """Compare bfloat16 autocast against fp32 on ``positions`` (one board size)."""
     ref = Evaluator(net, batch_size=batch_size)(positions)
     low = Evaluator(net, batch_size=batch_size, use_bf16=True)(positions)
-    agree = float(np.mean(ref.priors.argmax(1) == low.priors.argmax(1)))
+    best_ref, best_low = ref.priors.argmax(1), low.priors.argmax(1)
+    agree = float(np.mean(best_ref == best_low))
     value_mae = float(np.mean(np.abs(ref.values - low.values)))
     tv = float(np.mean(0.5 * np.abs(ref.priors - low.priors).sum(1)))
-    return PrecisionCheck(agree, value_mae, tv, len(positions))
+    rows = np.arange(len(positions))
+    regret = float(np.mean(ref.priors[rows, best_ref] - ref.priors[rows, best_low]))
+    return PrecisionCheck(agree, value_mae, tv, len(positions), regret)
 
 
 @dataclass(frozen=True)
