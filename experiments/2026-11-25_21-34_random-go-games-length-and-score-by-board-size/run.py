@@ -109,12 +109,19 @@ def analyze(run: Run) -> None:
     df = collect(run.experiment, "games.csv")
     df["points"] = df["size"] ** 2
     df["moves_per_point"] = df["moves"] / df["points"]
+    # One colour owning every point: the other side's stones were all captured at the end.
+    df["whole_board"] = df["margin"].abs() == df["points"]
+    df["neutral"] = df["points"] - df["area_black"] - df["area_white"]
+    df["captured"] = (df["captured_by_black"] + df["captured_by_white"]) / df["points"]
     table = (df.groupby(["superko", "size"])
                .agg(games=("game", "size"), mean_moves=("moves", "mean"),
                     moves_per_point=("moves_per_point", "mean"),
                     mean_margin=("margin", "mean"), std_margin=("margin", "std"),
-                    p_capped=("capped", "mean"), black_wins_komi0=("margin",
-                                                                   lambda m: (m > 0).mean()))
+                    median_margin=("margin", "median"), p_capped=("capped", "mean"),
+                    black_wins_komi0=("margin", lambda m: (m > 0).mean()),
+                    p_whole_board=("whole_board", "mean"), mean_neutral=("neutral", "mean"),
+                    captured_per_point=("captured", "mean"),
+                    ms_per_game=("seconds", lambda s: 1000 * s.mean()))
                .reset_index())
     table.to_csv(run.dir / "by_size.csv", index=False)
     print(table.to_string(index=False))
