@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
+import signal
+import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ from rocks.play.cli import arena_main
 # A GTP engine in a few lines: answers everything with success, passes on genmove.  The
 # variants break GTP in the ways real engines do.
 FAKE_ENGINE = textwrap.dedent('''
+    import os
     import sys
     import time
     mode = sys.argv[1]
@@ -32,6 +37,9 @@ FAKE_ENGINE = textwrap.dedent('''
             if mode == "crash":
                 sys.exit(3)
             if mode == "hang":
+                if len(sys.argv) > 2:  # tell the test which process is hanging
+                    with open(sys.argv[2], "w") as marker:
+                        marker.write(str(os.getpid()))
                 time.sleep(60)
             if mode == "garbage":
                 print("this is not GTP\\n", flush=True)
@@ -153,9 +161,18 @@ def test_an_interrupted_arena_resumes_without_replaying_games(tmp_path):
     engines = tuple(EngineSpec(n, ("unused",)) for n in ("a", "b", "c"))
     config = ArenaConfig(engines, str(tmp_path / "arena"), games_per_pair=4, jobs=1)
     first: list[str] = []
+    attempts: list[str] = []
+
+    def counting(game, config, out_dir):
+        attempts.append(game.key)
+        if len(attempts) > 6:  # a game started after the interruption: give the arena time
+            time.sleep(1.0)    # to cancel the rest, as a real game would
+        return stopping(game, config, out_dir)
+    stopping = scripted_player(first, stop_after=5)
     with pytest.raises(Interrupt):
-        run_arena(config, progress=False, player=scripted_player(first, stop_after=5))
+        run_arena(config, progress=False, player=counting)
     assert len(rows_of(tmp_path / "arena" / "results.csv")) == 5
+    assert len(attempts) < 8, "an interrupted arena starts no new games"
     second: list[str] = []
     rows = run_arena(config, progress=False, player=scripted_player(second))
     assert len(second) == 7 and not set(first) & set(second)
@@ -226,3 +243,39 @@ def test_games_the_engines_do_not_score_go_to_the_referee(tmp_path, fake, gnugo)
     (row,) = run_arena(config, progress=False)
     assert row["result"] == "W+7.5" and row["winner"] == "b"
     assert row["detail"].startswith("scored by gnugo")
+
+
+def test_sigterm_stops_the_arena_and_its_engines_at_once(tmp_path, fake):
+    script = fake("x", "ok").argv[1]
+    marker = tmp_path / "hanging.pid"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rocks.cli", "arena", "--quiet", "--games", "4",
+         "--move-timeout", "120", "--out", str(tmp_path / "a"),
+         "--engine", f"sleeper={sys.executable} {script} hang {marker}",
+         "--engine", f"steady={sys.executable} {script} ok"],
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not marker.exists() or not marker.read_text():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 130
+    assert "resume" in proc.stderr.read()
+    hanging = int(marker.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(hanging) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(hanging), "the hanging engine was killed with the arena"
+    assert not (tmp_path / "a" / "results.csv").exists(), "no game finished"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:  # a zombie has exited already
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -45,7 +46,6 @@ import re
 import shlex
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -268,8 +268,13 @@ def _agreed_result(black_says: str | None, white_says: str | None) -> str | None
 GamePlayer = Callable[[Pairing, ArenaConfig, Path], dict]
 
 
-def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path) -> dict:
-    """Play one scheduled game with fresh engine processes; its CSV row."""
+def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path,
+                 live: set[GtpClient] | None = None) -> dict:
+    """Play one scheduled game with fresh engine processes; its CSV row.
+
+    ``live`` collects the running engines, so an interrupted arena can kill them.
+    """
+    live = set() if live is None else live
     match_config = MatchConfig(size=config.size, komi=config.komi,
                                move_timeout_s=config.move_timeout_s,
                                time_settings=config.time_settings, max_moves=config.max_moves)
@@ -281,6 +286,7 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path) -> dict:
             try:
                 clients.append(GtpClient(spec.command(game.seed), name=spec.name,
                                          timeout_s=config.move_timeout_s))
+                live.add(clients[-1])
             except GtpClientError as exc:
                 return _forfeit_row(game, colour, f"could not start: {exc}", sgf_path="")
         result = play_game(clients[0], clients[1], match_config, sgf_path,
@@ -288,6 +294,7 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path) -> dict:
     finally:
         for c in clients:
             c.close(timeout_s=3.0)
+            live.discard(c)
     winner = {BLACK: game.black.name, WHITE: game.white.name}.get(result.winner, "")
     text, scorer = result.result, "tromp-taylor"
     if config.scoring == "referee" and result.reason in ("two passes", "move limit"):
@@ -407,21 +414,28 @@ def run_arena(config: ArenaConfig, progress: bool = True,
     rows = read_results(csv_path)
     done = {r["key"] for r in rows}
     todo = [g for g in schedule(config) if g.key not in done]
-    play = player or play_pairing
-    lock = threading.Lock()
+    live: set[GtpClient] = set()
+    play = player or functools.partial(play_pairing, live=live)
     bar = _progress(len(todo), progress, initial=len(done))
+    pool = ThreadPoolExecutor(max_workers=config.jobs)
     try:
-        with ThreadPoolExecutor(max_workers=config.jobs) as pool:
-            futures = {pool.submit(play, g, config, out_dir): g for g in todo}
-            for fut in as_completed(futures):
-                row = fut.result()
-                with lock:
-                    rows.append({k: str(v) for k, v in row.items()})
-                    _write_rows_atomically(csv_path, rows)
-                if bar is not None:
-                    bar.set_postfix_str(f"{row['key']}: {row['result']}")
-                    bar.update(1)
+        futures = [pool.submit(play, g, config, out_dir) for g in todo]
+        for fut in as_completed(futures):
+            row = fut.result()
+            rows.append({k: str(v) for k, v in row.items()})
+            _write_rows_atomically(csv_path, rows)  # only this thread writes
+            if bar is not None:
+                bar.set_postfix_str(f"{row['key']}: {row['result']}")
+                bar.update(1)
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM) or a game player failed: start nothing more, stop the
+        # games in flight (they are replayed on resume), keep every finished row.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for client in list(live):
+            client.kill()
+        raise
     finally:
+        pool.shutdown(wait=True)
         if bar is not None:
             bar.close()
     return rows

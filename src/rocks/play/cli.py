@@ -144,7 +144,11 @@ def arena_main(argv: list[str] | None = None) -> int:
                 size=args.size, komi=args.komi, move_timeout_s=args.move_timeout,
                 time_settings=clock, max_moves=args.max_moves, jobs=args.jobs,
                 scoring=args.scoring, seed=args.seed)
-            rows = arena.run_arena(config, progress=not args.quiet)
+            rows = _run_interruptible(arena.run_arena, config, progress=not args.quiet)
+            if rows is None:
+                print(f"rocks arena: interrupted; the finished games are in {out / 'results.csv'}"
+                      "; run the same command again to resume", file=sys.stderr)
+                return 130
             print(f"rocks arena: {len(rows)} games in {out / 'results.csv'}")
         table = arena.rate_arena(out, anchor=args.anchor, bootstrap=args.bootstrap)
     except ValueError as exc:
@@ -153,3 +157,22 @@ def arena_main(argv: list[str] | None = None) -> int:
     print(table.to_text())
     print(f"ratings: {out / 'ratings.txt'}, plot: {out / 'ratings.png'}")
     return 0
+
+
+def _run_interruptible(func, *args, **kwargs):
+    """``func(...)``, or None if stopped by Ctrl-C or SIGTERM (both end it the same clean way)."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if in_main else None
+    try:
+        return func(*args, **kwargs)
+    except KeyboardInterrupt:
+        return None
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
