@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from dataclasses import dataclass
 
 from rocks.lab import start_run
@@ -27,7 +28,7 @@ from rocks.lab import start_run
 class Config:
     x: float = 1.0
     n: int = 3
-    mode: str = "ok"  # ok | fail | interrupt | nosummary
+    mode: str = "ok"  # ok | fail | interrupt | nosummary | sleep
     sizes: tuple[int, ...] = (5, 7)
     flag: bool = False
 
@@ -40,6 +41,8 @@ def main(cfg: Config, run) -> None:
         raise RuntimeError("the experiment broke on purpose")
     if cfg.mode == "interrupt":
         os.kill(os.getpid(), signal.SIGINT)
+    if cfg.mode == "sleep":
+        time.sleep(60)
     if cfg.mode != "nosummary":
         run.finish("y_last", cfg.x * (cfg.n - 1), sizes=sum(cfg.sizes), flag=int(cfg.flag))
 

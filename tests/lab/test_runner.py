@@ -69,6 +69,12 @@ def test_an_interrupted_run_is_recorded_as_interrupted(tiny: Experiment) -> None
     assert (tiny.runs_dir / r.run_id / "values.csv").read_text().count("\n") == 4
 
 
+def test_a_run_past_its_timeout_is_stopped_and_recorded_as_interrupted(tiny: Experiment) -> None:
+    r = run_experiment(tiny, ["mode=sleep"], echo=False, timeout=3)
+    assert (r.status, r.error) == ("interrupted", "timed out or interrupted")
+    assert r.seconds < 30  # the sleeping child was stopped, not waited for
+
+
 def test_a_run_without_summary_is_ok_with_no_headline(tiny: Experiment) -> None:
     r = run_experiment(tiny, ["mode=nosummary"], echo=False)
     assert r.status == "ok" and r.headline_name == "" and math.isnan(r.headline_value)
