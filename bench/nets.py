@@ -57,8 +57,8 @@ class BenchConfig:
         sizes: board sizes.
         batches: batch sizes.
         settings: names from SETTINGS.
-        min_seconds: keep repeating a measurement until this long has passed...
-        min_repeats: ...and at least this many timed calls were made.
+        min_seconds: keep repeating a measurement until this long per setting has passed...
+        min_repeats: ...and at least this many timed calls of each setting were made.
         threads: torch threads (the machine has 2 cores).
         check_positions: positions in the bf16-vs-fp32 check.
         out: where the raw results go (JSON).
@@ -77,16 +77,26 @@ class BenchConfig:
     write_docs: bool = False
 
 
-def rate(evaluator: Evaluator, planes: np.ndarray, cfg: BenchConfig) -> float:
-    """Median evaluations/s over timed calls, after one warm-up call."""
-    evaluator.evaluate_planes(planes)
-    rates: list[float] = []
+def rates(evaluators: dict[str, Evaluator], planes: np.ndarray,
+          cfg: BenchConfig) -> dict[str, float]:
+    """Median evaluations/s of each evaluator on ``planes``, after one warm-up call each.
+
+    The timed calls go round-robin over the evaluators, so that the load of a shared machine
+    falls on all of them alike and their ratios stay meaningful.
+    """
+    for ev in evaluators.values():
+        ev.evaluate_planes(planes)
+    timed: dict[str, list[float]] = {name: [] for name in evaluators}
     start = time.perf_counter()
-    while len(rates) < cfg.min_repeats or time.perf_counter() - start < cfg.min_seconds:
-        t = time.perf_counter()
-        evaluator.evaluate_planes(planes)
-        rates.append(len(planes) / (time.perf_counter() - t))
-    return statistics.median(rates)
+    rounds = 0
+    while rounds < cfg.min_repeats or \
+            time.perf_counter() - start < cfg.min_seconds * len(evaluators):
+        for name, ev in evaluators.items():
+            t = time.perf_counter()
+            ev.evaluate_planes(planes)
+            timed[name].append(len(planes) / (time.perf_counter() - t))
+        rounds += 1
+    return {name: statistics.median(r) for name, r in timed.items()}
 
 
 def python_planes(position: Position) -> np.ndarray:
@@ -152,14 +162,17 @@ def run(cfg: BenchConfig) -> dict:
             check = precision_check(net, check_pos)
             results["precision"].append({"net": name, "size": size, **asdict(check)})
             print(f"{name} {size}x{size} bf16 vs fp32: {check}", flush=True)
-            for setting in cfg.settings:
-                for batch in cfg.batches:
-                    ev = Evaluator(net, batch_size=batch, **SETTINGS[setting])
-                    r = rate(ev, planes[:batch], cfg)
+            evaluators = {setting: Evaluator(net, **SETTINGS[setting])
+                          for setting in cfg.settings}
+            for batch in cfg.batches:
+                for ev in evaluators.values():
+                    ev.batch_size = batch
+                measured = rates(evaluators, planes[:batch], cfg)
+                for setting, r in measured.items():
                     results["throughput"].append({"net": name, "size": size, "setting": setting,
                                                   "batch": batch, "evals_per_s": r})
-                    print(f"{name} {size}x{size} {setting:>18} batch {batch:>3}: {r:8.0f}/s",
-                          flush=True)
+                print(f"{name} {size}x{size} batch {batch:>3}: "
+                      + ", ".join(f"{k} {v:.0f}/s" for k, v in measured.items()), flush=True)
     return results
 
 
@@ -192,7 +205,7 @@ def markdown(results: dict, command: str) -> str:
               "mean abs value error | mean policy TV |", "|---|---|---:|---:|---:|---:|---:|"]
     for p in results["precision"]:
         lines.append(f"| {p['net']} | {p['size']}x{p['size']} | {p['positions']} | "
-                     f"{p['argmax_agreement']:.3f} | {p['prior_regret']:.5f} | "
+                     f"{p['argmax_agreement']:.3f} | {p['prior_regret']:.1e} | "
                      f"{p['value_mae']:.4f} | {p['policy_tv']:.4f} |")
     lines += ["", "**Feature extraction** (`position_planes`, 19 planes, per position, "
               "positions from random games):", "",
