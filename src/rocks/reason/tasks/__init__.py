@@ -5,7 +5,7 @@ format, language and length).  ``FAMILIES`` maps each name to its family.
 
 from __future__ import annotations
 
-from rocks.reason.tasks import arithmetic, code, countdown, logic, math_answer
+from rocks.reason.tasks import arithmetic, code, countdown, logic, math_answer, parity
 from rocks.reason.tasks.base import (
     FunctionFamily,
     RewardBreakdown,
@@ -22,6 +22,7 @@ FAMILIES: dict[str, FunctionFamily] = {
         code.FAMILY,
         math_answer.FAMILY,
         logic.FAMILY,
+        parity.FAMILY,
     )
 }
 

@@ -214,7 +214,7 @@ def generate(seed: int, difficulty: int = 1) -> Task:
         answer=text,
         seed=seed,
         difficulty=difficulty,
-        meta={"numbers": numbers, "target": target},
+        meta={"numbers": numbers, "target": target, "expression": text},
     )
 
 
