@@ -138,6 +138,15 @@ def test_play_a_short_game_by_clicking(server, browser):
     assert stone_at(browser, "D4") is None and stone_at(browser, "G2") is None
     assert stone_at(browser, "C3") == "black"
 
+    browser.find_elements(By.CSS_SELECTOR, "#moves li")[0].click()  # review move 1
+    WebDriverWait(browser, 10).until(lambda d: board_attr(d, "data-viewing") == "1")
+    assert stone_at(browser, "C3") == "black" and stone_at(browser, "H2") is None
+    assert "Reviewing move 1 of 2" in browser.find_element(By.ID, "status").text
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("\ue014")  # the right arrow steps forward, to the live position
+    WebDriverWait(browser, 10).until(lambda d: board_attr(d, "data-viewing") == "")
+    assert stone_at(browser, "H2") == "white"
+
     href = browser.find_element(By.ID, "sgf-link").get_attribute("href")
     sgf = httpx.get(href, timeout=10).text
     assert sgf.startswith("(;") and ";B[cg]" in sgf and ";W[hh]" in sgf

@@ -294,6 +294,23 @@ def test_a_failing_bot_is_a_500_that_changes_nothing():
     assert c.get(f"/api/games/{g['id']}").json()["move_number"] == 0
 
 
+def test_earlier_positions_can_be_reviewed(client):
+    g = new(client)
+    client.post(f"/api/games/{g['id']}/move", json={"move": "E5"})
+    client.post(f"/api/games/{g['id']}/genmove")
+    first = client.get(f"/api/games/{g['id']}/position/1").json()
+    assert first["move_number"] == 1 and first["to_play"] == "white"
+    assert first["last_move"] == {"colour": "black", "move": "E5"}
+    assert sum(row.count("X") + row.count("O") for row in first["board"]) == 1
+    start = client.get(f"/api/games/{g['id']}/position/0").json()
+    assert start["board"] == ["." * 9] * 9 and start["last_move"] is None
+    r = client.get(f"/api/games/{g['id']}/position/3")
+    assert r.status_code == 404 and "has 2 moves" in r.json()["error"]
+    loaded = new(client, sgf="(;GM[1]FF[4]SZ[9];B[ee];W[ce];B[gc])")
+    view = client.get(f"/api/games/{loaded['id']}/position/2").json()
+    assert view["board"][4][2] == "O" and view["board"][2][6] == "."
+
+
 def test_gtp_coordinates_match_the_board_rows(client):
     g = new(client)
     s = client.post(f"/api/games/{g['id']}/move", json={"move": "A1"}).json()

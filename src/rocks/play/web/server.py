@@ -213,11 +213,29 @@ def _finite(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+def _rows(pos: Position) -> list[str]:
+    n = pos.size
+    chars = {BLACK: "X", WHITE: "O", 0: "."}
+    return ["".join(chars[int(c)] for c in pos.board[r * n:(r + 1) * n]) for r in range(n)]
+
+
+def position_json(pos: Position) -> dict:
+    """One position of a game's history (for reviewing): board, captures, last move."""
+    last = pos.moves[-1] if pos.moves else None
+    return {
+        "move_number": len(pos.moves),
+        "to_play": NAMES[pos.to_play],
+        "board": _rows(pos),
+        "last_move": None if last is None else {"colour": NAMES[last[0]],
+                                                 "move": _gtp(last[1], pos.size)},
+        "captures": {"black": pos.captures[0], "white": pos.captures[1]},
+    }
+
+
 def state_json(game: Game) -> dict:
     pos = game.engine.position
     n = pos.size
-    chars = {BLACK: "X", WHITE: "O", 0: "."}
-    board = ["".join(chars[int(c)] for c in pos.board[r * n:(r + 1) * n]) for r in range(n)]
+    board = _rows(pos)
     black_area, white_area = pos.area()
     over = _over(game)
     last = pos.moves[-1] if pos.moves else None
@@ -372,6 +390,18 @@ def create_app(config: WebConfig | None = None,
     @app.get("/api/games/{game_id}")
     def get_game(game_id: str) -> dict:
         return state_json(store.get(game_id))
+
+    @app.get("/api/games/{game_id}/position/{move_number}")
+    def position(game_id: str, move_number: int) -> dict:
+        pos = store.get(game_id).engine.position
+        if not 0 <= move_number <= len(pos.moves):
+            raise ApiError(404, f"no move {move_number} in this game (it has "
+                                f"{len(pos.moves)} moves)")
+        while pos.previous is not None and len(pos.moves) > move_number:
+            pos = pos.previous
+        if len(pos.moves) != move_number:  # a loaded game keeps no earlier positions
+            raise ApiError(404, f"move {move_number} is before this game's start")
+        return position_json(pos)
 
     @app.post("/api/games/{game_id}/move")
     def move(game_id: str, req: MoveRequest) -> dict:

@@ -8,6 +8,7 @@ const board = $("board");
 
 let state = null;   // the last game state the server sent
 let busy = false;   // a request is in flight (the bot may be thinking)
+let viewing = null; // the move number being reviewed, or null for the live game
 
 // ------------------------------------------------------------------ API
 async function api(method, path, body) {
@@ -72,6 +73,7 @@ function newGame(extra) {
 
 function play(vertex) {
   if (!state || busy || state.over || state.bot_to_move) return;
+  if (viewing !== null) { render(state); return; } // a click while reviewing returns to the game
   return run(async () => {
     render(await api("POST", `/api/games/${state.id}/move`, { move: vertex }));
     await botIfItsTurn();
@@ -143,6 +145,13 @@ function drawDefs() {
 
 function render(next) {
   state = next;
+  viewing = null;
+  draw(state);
+}
+
+// Draws a game state, or a review view of an earlier move (same fields); `state` here shadows
+// the live game on purpose.
+function draw(state) {
   const n = state.size;
   const pad = 1.0;
   const span = n - 1 + 2 * pad;
@@ -174,7 +183,7 @@ function render(next) {
     }
   }
 
-  drawOwnership(n);
+  drawOwnership(n, state);
   const stones = el("g", {}, board);
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < n; c++) {
@@ -191,7 +200,7 @@ function render(next) {
     el("circle", { cx: last.col, cy: last.row, r: 0.17, fill: "none", "stroke-width": 0.06,
       stroke: ch === "X" ? "#fff" : "#000", class: "marker", id: "last-move" }, board);
   }
-  drawCandidates(n);
+  drawCandidates(n, state);
 
   const hover = el("circle", { r: 0.47, class: "hover", visibility: "hidden",
     fill: `url(#stone-${state.human})` }, board);
@@ -211,10 +220,10 @@ function render(next) {
     }
   }
   board.addEventListener("mouseleave", () => hover.setAttribute("visibility", "hidden"));
-  renderPanel();
+  renderPanel(state);
 }
 
-function drawOwnership(n) {
+function drawOwnership(n, state) {
   if (!$("ownership-toggle").checked) return;
   const own = state.over ? state.score.ownership : state.analysis && state.analysis.ownership;
   if (!own) return;
@@ -231,7 +240,7 @@ function drawOwnership(n) {
   }
 }
 
-function drawCandidates(n) {
+function drawCandidates(n, state) {
   if (!$("candidates-toggle").checked || !state.analysis || state.over || state.bot_to_move) return;
   const g = el("g", { class: "candidates" }, board);
   // Candidates were for the bot's last move; show where it had looked, labelled by rank.
@@ -247,7 +256,7 @@ function drawCandidates(n) {
 
 function pct(x) { return x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`; }
 
-function renderPanel() {
+function renderPanel(state) {
   $("captures-black").textContent = state.captures.black;
   $("captures-white").textContent = state.captures.white;
   $("name-black").textContent = state.human === "black" ? "You (Black)" : "Bot (Black)";
@@ -283,12 +292,15 @@ function renderPanel() {
 
   const list = $("moves");
   list.innerHTML = "";
-  for (const m of state.moves) {
+  state.moves.forEach((m, i) => {
     const li = document.createElement("li");
     li.textContent = `${m.colour === "black" ? "B" : "W"} ${m.move}`;
+    li.title = "show the board after this move";
+    if (viewing === i + 1) li.className = "viewing";
+    li.addEventListener("click", () => review(i + 1));
     list.appendChild(li);
-  }
-  list.scrollTop = list.scrollHeight;
+  });
+  if (viewing === null) list.scrollTop = list.scrollHeight;
   setControls();
   setStatus();
 }
@@ -301,9 +313,29 @@ function setControls() {
   $("new-game").disabled = busy;
 }
 
+// ------------------------------------------------------------------ review
+async function review(k) {
+  if (!state || busy) return;
+  if (k < 0 || k > state.move_number) return;
+  if (k === state.move_number) { render(state); return; }
+  try {
+    const pos = await api("GET", `/api/games/${state.id}/position/${k}`);
+    viewing = k;
+    draw({ ...state, ...pos, moves: state.moves, analysis: null, over: false,
+      bot_to_move: true });
+    board.dataset.viewing = k;
+    setStatus();
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
 function setStatus(text, thinking) {
   const box = $("status");
-  if (text === undefined) {
+  board.dataset.viewing = viewing === null ? "" : viewing;
+  if (text === undefined && viewing !== null) {
+    text = `Reviewing move ${viewing} of ${state.move_number} (← → to step, Esc to return)`;
+  } else if (text === undefined) {
     if (!state) text = "No game";
     else if (state.over) text = `Game over: ${state.result}`;
     else if (state.bot_to_move) text = "Bot to move";
@@ -326,6 +358,12 @@ document.addEventListener("keydown", (e) => {
   if (e.target.tagName === "INPUT" || e.target.tagName === "SELECT") return;
   if (e.key === "p") play("pass");
   if (e.key === "u") undo();
+  if (!state) return;
+  const at = viewing === null ? state.move_number : viewing;
+  if (e.key === "ArrowLeft") review(at - 1);
+  if (e.key === "ArrowRight") review(at + 1);
+  if (e.key === "Escape" || e.key === "End") review(state.move_number);
+  if (e.key === "Home") review(0);
 });
 
 (async function start() {
