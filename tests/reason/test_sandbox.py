@@ -208,6 +208,7 @@ def test_huge_output_is_capped(os_only: SandboxConfig) -> None:
         "import os\nos.fork()",
         "import ctypes\nctypes.CDLL(None)",
         "open('/tmp/rocks-audit-escape', 'w')",
+        "import os\nos.open('/tmp/rocks-audit-escape', os.O_WRONLY | os.O_CREAT)",
     ],
 )
 def test_audit_hook_refuses_dangerous_calls(code: str) -> None:

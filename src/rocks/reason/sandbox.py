@@ -25,8 +25,10 @@ what the program does.  Layers, outermost first (``SandboxResult.layers`` says w
 Departures (from the hosted sandboxes those papers used):
 1. Local processes instead of a remote service; isolation is as strong as the layers that were
    available, and each result says which.
-2. With neither bubblewrap nor root, only rlimits + audit hook + timeout remain (a Python-level
-   hook is not a security boundary: ctypes-free code can still, e.g., write into ``/tmp``).
+2. Without bubblewrap the file system is shared: the fresh uid cannot touch root's files but
+   can write world-writable places such as ``/tmp`` (only the audit hook refuses that).  With
+   neither bubblewrap nor root, only rlimits + audit hook + timeout remain, and a Python-level
+   hook is not a security boundary.
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ if cfg["audit"]:
     paths = {"os.remove": 0, "os.rename": 0, "os.rmdir": 0, "os.mkdir": 0, "os.symlink": 1,
              "os.link": 1, "os.truncate": 0, "os.chmod": 0, "os.chown": 0, "shutil.rmtree": 0}
     realpath, isinstance_, str_, bytes_ = os.path.realpath, isinstance, str, bytes
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
     def inside(p):
         if isinstance_(p, int):
             return True
@@ -138,9 +141,12 @@ if cfg["audit"]:
     def hook(event, args):
         if event.startswith(blocked) and event != "socket.gethostname":
             raise PermissionError("sandbox: " + event + " is not allowed")
-        if event == "open" and len(args) > 1 and args[1] is not None:
-            mode, flags = str_(args[1]), (args[2] if len(args) > 2 else 0) or 0
-            writing = any(c in mode for c in "wax+") or (flags & 3) != 0
+        if event == "open":
+            mode = args[1] if len(args) > 1 else None
+            flags = args[2] if len(args) > 2 else 0
+            writing = (isinstance_(mode, str_) and any(c in mode for c in "wax+")) or (
+                isinstance_(flags, int) and flags & write_flags
+            )
             if writing and not inside(args[0]):
                 raise PermissionError("sandbox: writing outside the working directory")
         elif event in paths and args and not inside(args[paths[event]]):
