@@ -36,6 +36,7 @@ import numpy as np
 
 from rocks.go.board import IllegalMove, Position
 from rocks.search import tree as T
+from rocks.search.transition import Stepper
 
 
 @dataclass(frozen=True)
@@ -190,10 +191,12 @@ class MCTS:
     """
 
     def __init__(self, root: Position, cfg: MCTSConfig = MCTSConfig(),
-                 rng: np.random.Generator | None = None, play: Play = Position.play) -> None:
+                 rng: np.random.Generator | None = None, play: Play | None = None) -> None:
+        """``play(position, move)`` makes child positions (default: the fast
+        :class:`~rocks.search.transition.Stepper`; ``Position.play`` gives the same results)."""
         self.cfg = cfg
         self.rng = rng if rng is not None else np.random.default_rng()
-        self.play = play
+        self.play = play if play is not None else Stepper(root.size)
         self.tree = T.Tree()
         self._path = np.zeros(1024, np.int32)
         self.reset(root)
@@ -345,20 +348,11 @@ class MCTS:
     def apply(self, pending: Sequence[_Pending], ev: Evaluation, offset: int = 0) -> None:
         """Expand and back up ``pending`` with rows ``offset...`` of ``ev``."""
         tree, vl = self.tree, self.cfg.virtual_loss
+        priors, values = ev.priors, ev.values
         for i, leaf in enumerate(pending):
             pos = leaf.position
-            n_points = pos.size * pos.size
-            cand = np.empty(n_points + 1, bool)
-            cand[:n_points] = pos.board == 0
-            cand[n_points] = True
-            if pos.ko is not None:
-                cand[pos.ko] = False
-            moves = np.flatnonzero(cand).astype(np.int32)
-            p = np.maximum(ev.priors[offset + i][moves], 0.0)
-            total = p.sum()
-            p = p / total if total > 0 else np.full(len(moves), 1.0 / len(moves), np.float32)
-            v = float(np.clip(ev.values[offset + i], -1.0, 1.0))
-            tree.expand(leaf.node, moves, p, v)
+            v = min(1.0, max(-1.0, float(values[offset + i])))
+            tree.expand_position(leaf.node, pos.board, pos.ko, priors[offset + i], v)
             T.backup_path(leaf.path, leaf.length, v, tree.node_n, tree.node_w, vl)
             self.simulations += 1
             if leaf.node == 0:
@@ -455,6 +449,6 @@ class MCTS:
 
 def run_mcts(root: Position, evaluate: Evaluate, cfg: MCTSConfig = MCTSConfig(),
              rng: np.random.Generator | None = None, time_budget_s: float | None = None,
-             play: Play = Position.play) -> SearchResult:
+             play: Play | None = None) -> SearchResult:
     """One search from ``root`` with a fresh tree (see :class:`MCTS` to keep the tree)."""
     return MCTS(root, cfg, rng, play).run(evaluate, time_budget_s=time_budget_s)

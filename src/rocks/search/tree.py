@@ -123,6 +123,35 @@ def backup_path(path, length, value, node_n, node_w, vl):
 
 
 @njit(cache=True)
+def expand_node(node, board, ko, priors, value, info, node_value, edge_move, edge_prior,
+                edge_child, n_edges):
+    """Give a pending node one edge per empty point except ``ko``, plus pass, with ``priors``
+    masked to them and renormalised (uniform if they hold no mass); returns the new edge count,
+    or -1 when the edge arrays have no room."""
+    n = board.shape[0]
+    first = n_edges
+    if first + n + 1 > edge_move.shape[0]:
+        return -1
+    total = 0.0
+    k = 0
+    for p in range(n + 1):
+        if p < n and (board[p] != 0 or p == ko):
+            continue
+        pr = max(priors[p], 0.0)
+        edge_move[first + k] = p
+        edge_prior[first + k] = pr
+        edge_child[first + k] = -1
+        total += pr
+        k += 1
+    for e in range(first, first + k):
+        edge_prior[e] = edge_prior[e] / total if total > 0 else 1.0 / k
+    info[node, FIRST] = first
+    info[node, COUNT] = k
+    node_value[node] = value
+    return first + k
+
+
+@njit(cache=True)
 def revert_path(path, length, node_n, node_w, vl):
     for i in range(length):
         n = path[i]
@@ -211,6 +240,18 @@ class Tree:
         self.info[node, FIRST] = a
         self.info[node, COUNT] = k
         self.node_value[node] = value
+
+    def expand_position(self, node: int, board: np.ndarray, ko: int | None,
+                        priors: np.ndarray, value: float) -> None:
+        """:func:`expand_node` with growth: edges for the empty points of ``board`` and pass."""
+        while True:
+            end = expand_node(node, board, -1 if ko is None else ko, priors, value, self.info,
+                              self.node_value, self.edge_move, self.edge_prior, self.edge_child,
+                              self.n_edges)
+            if end >= 0:
+                self.n_edges = end
+                return
+            self._reserve_edges(board.shape[0] + 1)
 
     def set_terminal(self, node: int, value: float) -> None:
         self.info[node, TERMINAL] = 1
