@@ -341,15 +341,22 @@ class EvaluatorSettings:
                          backend=self.backend)
 
 
-def measure(evaluator: Evaluator, planes: np.ndarray, repeats: int = 5) -> float:
-    """Median evaluations/s of ``evaluator`` on ``planes`` (one warm-up call first)."""
-    evaluator.evaluate_planes(planes)
-    rates = []
+def measure(evaluators: dict[str, Evaluator], planes: np.ndarray,
+            repeats: int = 5) -> dict[str, float]:
+    """Median evaluations/s of each evaluator on ``planes`` (one warm-up call each first).
+
+    Timed calls go round-robin over the evaluators, so that a shared machine's changing load
+    falls on all of them alike.
+    """
+    for ev in evaluators.values():
+        ev.evaluate_planes(planes)
+    rates: dict[str, list[float]] = {name: [] for name in evaluators}
     for _ in range(repeats):
-        start = time.perf_counter()
-        evaluator.evaluate_planes(planes)
-        rates.append(len(planes) / (time.perf_counter() - start))
-    return float(np.median(rates))
+        for name, ev in evaluators.items():
+            start = time.perf_counter()
+            ev.evaluate_planes(planes)
+            rates[name].append(len(planes) / (time.perf_counter() - start))
+    return {name: float(np.median(r)) for name, r in rates.items()}
 
 
 def fastest_settings(net: PolicyValueNet, size: int, batch_size: int = 32,
@@ -368,8 +375,8 @@ def fastest_settings(net: PolicyValueNet, size: int, batch_size: int = 32,
         candidates["bf16+channels_last"] = {"use_bf16": True, "channels_last": True}
     if onnx_runtime.available():
         candidates["onnx"] = {"backend": "onnx"}
-    measured = {name: measure(Evaluator(net, batch_size, **kw), planes, repeats)
-                for name, kw in candidates.items()}
+    measured = measure({name: Evaluator(net, batch_size, **kw)
+                        for name, kw in candidates.items()}, planes, repeats)
     best = max(measured, key=measured.__getitem__)
     kw = candidates[best]
     return EvaluatorSettings(batch_size, kw.get("use_bf16", False),
