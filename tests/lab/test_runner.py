@@ -104,3 +104,21 @@ def test_a_run_py_without_config_is_refused(tiny: Experiment) -> None:
     tiny.run_py.write_text("print('no config')\n")
     with pytest.raises(LabError, match="no top-level `class Config`"):
         run_experiment(tiny, [], echo=False)
+
+
+def test_resume_reopens_the_run_with_its_recorded_config(tiny: Experiment) -> None:
+    first = run_experiment(tiny, ["x=2", "n=2"], echo=False)
+    again = run_experiment(tiny, ["n=4"], echo=False, resume=first.run_id)
+    assert again.run_id == "run-001" and again.status == "ok"
+    assert again.config_diff == "x=2.0 n=4"  # x from the recorded config, n from --set
+    assert again.seconds >= first.seconds
+    assert [r.run_id for r in Ledger(tiny.ledger).read()] == ["run-001"]
+    run_dir = tiny.runs_dir / "run-001"
+    # The same CSV continues (the tiny script does not skip done rows; a real one would).
+    assert pd.read_csv(run_dir / "values.csv")["i"].tolist() == [0, 1, 0, 1, 2, 3]
+    assert "=== resumed" in (run_dir / "log.txt").read_text()
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["config"]["n"] == 4
+    assert config["earlier_starts"][0]["config"]["n"] == 2
+    with pytest.raises(LabError, match="no run run-009"):
+        run_experiment(tiny, [], echo=False, resume="run-009")

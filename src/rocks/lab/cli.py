@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a Config field (repeatable)")
     p.add_argument("--timeout", type=float, default=None, help="stop the run after S seconds")
+    p.add_argument("--resume", default=None, metavar="RUN_ID",
+                   help="run again in an earlier run's folder with its config (+ --set)")
     p.add_argument("--quiet", action="store_true", help="keep the output in log.txt only")
 
     sub.add_parser("list", help="a table of experiments, their runs and headline metrics")
@@ -81,7 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rocks.lab.runner import run_experiment
 
     exp = resolve_experiment(args.experiment, args.root)
-    record = run_experiment(exp, args.overrides, echo=not args.quiet, timeout=args.timeout)
+    record = run_experiment(exp, args.overrides, echo=not args.quiet, timeout=args.timeout,
+                            resume=args.resume)
     print(f"{record.run_id}: {record.status} in {record.seconds:.1f} s"
           + (f", {record.headline_name} = {record.headline_value:g}"
              if record.headline_name else "")

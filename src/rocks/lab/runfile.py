@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import re
 import shlex
@@ -245,8 +246,22 @@ def start_run(config_cls: type, script: str | Path, argv: list[str] | None = Non
         "cwd": os.getcwd(),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    earlier = _earlier_starts(run_dir / "config.json")
+    if earlier:
+        record["earlier_starts"] = earlier  # a resumed run keeps how it was first started
     atomic.write_json(run_dir / "config.json", record)
     return Run(cfg, run_id, run_dir, figures, exp_dir)
+
+
+def _earlier_starts(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return []
+    keep = {k: old.get(k) for k in ("started", "commit", "command", "config")}
+    return [*old.get("earlier_starts", []), keep]
 
 
 def open_experiment(script: str | Path) -> Experiment:

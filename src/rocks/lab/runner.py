@@ -127,27 +127,75 @@ class _Terminated(Exception):
 def run_experiment(experiment: Experiment | Path | str,
                    overrides: Iterable[str] | Mapping[str, Any] = (),
                    sweep_id: str = "", python: str | None = None, clock: Clock = _now,
-                   echo: bool = True, timeout: float | None = None) -> RunRecord:
+                   echo: bool = True, timeout: float | None = None,
+                   resume: str | None = None) -> RunRecord:
     """Run ``run.py`` once with ``overrides`` and return its (completed) ledger row.
 
     Bad overrides raise LabError before anything is created.  ``clock`` fixes times in tests;
     ``echo`` copies the run's output to this process's stdout; ``timeout`` (seconds) ends a run
     that takes too long (recorded as interrupted).
+
+    ``resume="run-003"`` runs again in that run's folder, with its recorded config plus
+    ``overrides``, for run.py scripts that continue from what they find there (a checkpoint,
+    the last row of a metrics CSV).  Its ledger row is reopened rather than a new one added;
+    seconds accumulate and the output is appended to log.txt.
     """
     exp = experiment if isinstance(experiment, Experiment) else Experiment.at(Path(experiment))
     fields = config_fields(exp.run_py)
+    ledger = Ledger(exp.ledger)
+    if resume is not None:
+        return _resume(exp, fields, ledger, resume, overrides, python, clock, echo, timeout)
     values = parse_overrides(overrides, fields)
     run_dir = next_run_dir(exp.runs_dir)
     run_id = run_dir.name
-    options = [a for k, v in values.items() for a in (f"--{k}", to_text(v))]
-    python = python or sys.executable
-    argv = [python, "run.py", "--out", str(run_dir.relative_to(exp.path)), *options]
-    shown = shlex.join(["python", "run.py", *options])
-    ledger = Ledger(exp.ledger)
+    argv, shown = _command(exp, run_dir, values, python)
     started = clock()
     ledger.add(RunRecord(run_id=run_id, sweep_id=sweep_id, status="running",
                          start=_iso(started), commit=git_commit(exp.path),
                          config_diff=config_diff(values, fields), command=shown))
+    return _finish(ledger, run_id, argv, exp, run_dir, clock, started, echo, timeout, 0.0)
+
+
+def _command(exp: Experiment, run_dir: Path, values: Mapping[str, Any],
+             python: str | None) -> tuple[list[str], str]:
+    """The child's argv, and the command as the ledger shows it (without --out)."""
+    options = [a for k, v in values.items() for a in (f"--{k}", to_text(v))]
+    argv = [python or sys.executable, "run.py", "--out", str(run_dir.relative_to(exp.path)),
+            *options]
+    return argv, shlex.join(["python", "run.py", *options])
+
+
+def _resume(exp: Experiment, fields: Mapping[str, ConfigField], ledger: Ledger, run_id: str,
+            overrides: Iterable[str] | Mapping[str, Any], python: str | None, clock: Clock,
+            echo: bool, timeout: float | None) -> RunRecord:
+    run_dir = exp.runs_dir / run_id
+    if not run_dir.is_dir():
+        raise LabError(f"there is no run {run_id} in {exp.runs_dir} to resume")
+    previous = ledger.get(run_id)
+    recorded: dict[str, Any] = {}
+    config_path = run_dir / "config.json"
+    if config_path.is_file():
+        try:
+            recorded = json.loads(config_path.read_text(encoding="utf-8")).get("config", {})
+        except ValueError as exc:
+            raise LabError(f"{config_path} is unreadable: {exc}") from None
+    # Fields run.py no longer has are dropped; the new overrides win over the recorded config.
+    values = parse_overrides({k: v for k, v in recorded.items() if k in fields}, fields)
+    values.update(parse_overrides(overrides, fields))
+    argv, shown = _command(exp, run_dir, values, python)
+    started = clock()
+    before = 0.0 if math.isnan(previous.seconds) else previous.seconds
+    ledger.update(run_id, status="running", end="", error="", commit=git_commit(exp.path),
+                  config_diff=config_diff(values, fields), command=shown)
+    with open(run_dir / "log.txt", "ab") as log:
+        log.write(f"\n=== resumed {_iso(started)}: {shown}\n".encode())
+    return _finish(ledger, run_id, argv, exp, run_dir, clock, started, echo, timeout, before)
+
+
+def _finish(ledger: Ledger, run_id: str, argv: list[str], exp: Experiment, run_dir: Path,
+            clock: Clock, started: datetime, echo: bool, timeout: float | None,
+            seconds_before: float) -> RunRecord:
+    """Run the child, then complete the ledger row from its exit code and summary.json."""
     status, rc = "failed", None
     log_path = run_dir / "log.txt"
     try:
@@ -168,7 +216,7 @@ def run_experiment(experiment: Experiment | Path | str,
     elif note:
         error = note
     return ledger.update(run_id, status=status, end=_iso(ended),
-                         seconds=round((ended - started).total_seconds(), 3),
+                         seconds=round(seconds_before + (ended - started).total_seconds(), 3),
                          headline_name=headline_name, headline_value=headline_value,
                          error=error)
 
@@ -182,7 +230,7 @@ def _execute(argv: list[str], cwd: Path, log_path: Path, echo: bool,
         def on_term(signum: int, frame: object) -> None:
             raise _Terminated()
         previous = signal.signal(signal.SIGTERM, on_term)
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:  # append: a resumed run keeps its earlier output
         proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 env=env)
         pump = threading.Thread(target=_pump, args=(proc.stdout, log, echo), daemon=True)
