@@ -11,9 +11,12 @@ Known difference, found by this test and asserted as such: with suicide allowed,
 not apply positional superko to suicides.  A suicide that recreates an earlier board is legal in
 GNU Go and illegal in rocks; most are single-stone suicides, which leave the board unchanged
 (GNU Go then counts the stone as captured by the opponent), a few are multi-stone suicides that
-undo the mover's last stones.  In one run of this schedule: 3,182 such points sampled (all
-suicides), and 88 superko points on which the two agree.  Without suicide, GNU Go and rocks
-agree on every point sampled: ko, superko (80 points), suicide, captures.
+undo the mover's last stones.  Without suicide the two agree on every point sampled.
+One run of SCHEDULE (740 games, 500 of them on 5x5..19x19), per suicide setting:
+  forbid: 12,995 moves, 1,347 with captures; sampled points: 2,729 suicides, 65 ko, 65 superko,
+          all agreeing.
+  allow:  13,207 moves, 1,098 with captures, 358 suicides played; 64 ko and 81 superko points
+          agreeing, 1,818 suicides repeating a position (the known difference).
 
 Speed: each game is sent to GNU Go as one batch of commands (rocks alone chooses the moves, so
 nothing waits for GNU Go's answers), one long-lived GNU Go per suicide setting.
