@@ -70,6 +70,11 @@ def test_start_run_records_config_commit_and_command(tiny: Experiment) -> None:
     assert len(record["commit"].removesuffix("+dirty")) == 12
     assert record["commit"].endswith("+dirty")  # run.py is not committed
     assert git_commit(tiny.path.parent) == "unknown"  # outside any git checkout
+    assert not run.resumed
+    again = start_run(Config, tiny.run_py, ["--out", str(run.dir), "--steps", "9"])
+    assert again.resumed and again.run_id == "run-001"
+    record = json.loads((run.dir / "config.json").read_text())
+    assert [s["config"]["steps"] for s in record["earlier_starts"]] == [5]
 
 
 def test_run_py_runs_on_its_own_with_options(root: Path) -> None:

@@ -184,6 +184,8 @@ class Run:
         dir: ``data/runs/<run_id>/``: config.json, summary.json and the run's CSV files.
         figures: ``figures/<run_id>/``: the run's PNG figures.
         experiment: the experiment folder.
+        resumed: True when the folder held an earlier start of this run
+            (``rocks lab run --resume``): continue from what it left.
     """
 
     config: Any
@@ -191,6 +193,7 @@ class Run:
     dir: Path
     figures: Path
     experiment: Path
+    resumed: bool = False
 
     def metrics(self, name: str, columns: list[str] | None = None) -> MetricsLogger:
         """A CSV logger for ``data/runs/<run_id>/<name>.csv``."""
@@ -250,7 +253,7 @@ def start_run(config_cls: type, script: str | Path, argv: list[str] | None = Non
     if earlier:
         record["earlier_starts"] = earlier  # a resumed run keeps how it was first started
     atomic.write_json(run_dir / "config.json", record)
-    return Run(cfg, run_id, run_dir, figures, exp_dir)
+    return Run(cfg, run_id, run_dir, figures, exp_dir, resumed=bool(earlier))
 
 
 def _earlier_starts(path: Path) -> list[dict[str, Any]]:
