@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
@@ -101,6 +102,32 @@ def test_serve_writes_each_response_and_stops_at_quit():
     gtp = GtpEngine(Engine(EngineConfig(size=9)), out=out)
     gtp.serve(["name\n", "1 quit\n", "name\n"])
     assert out.getvalue() == "= rocks\n\n=1 \n\n"
+
+
+def test_a_streaming_handler_runs_until_the_next_command_arrives():
+    out = io.StringIO()
+    gtp = GtpEngine(Engine(EngineConfig(size=9)), out=out)
+    seen = []
+
+    def cmd_stream(args: list[str]) -> str:
+        gtp.out.write("= \n")
+        for _ in range(10_000):  # stands in for "until interrupted"
+            if gtp.input_pending():
+                break
+            time.sleep(0.001)
+        seen.append(gtp.input_pending())
+        return ""
+
+    gtp.register("stream", cmd_stream)
+
+    def slow_input():
+        yield "stream\n"
+        time.sleep(0.05)
+        yield "name\n"
+
+    gtp.serve(slow_input())
+    assert seen == [True]
+    assert out.getvalue().endswith("= rocks\n\n")
 
 
 def test_line_cleaning_follows_the_spec():

@@ -12,7 +12,9 @@ handlers in a registry, so other modules add commands without touching this one:
     gtp.register_handlers(AnalysisCommands(gtp))
 
 A handler's GTP name is its method name without ``cmd_`` unless :func:`gtp_name` says otherwise
-(GTP names may hold ``-``, Python names may not).  Streaming commands may write to ``gtp.out``.
+(GTP names may hold ``-``, Python names may not).  Streaming commands (``lz-analyze``) write
+their lines to ``gtp.out`` until ``gtp.input_pending()`` says the controller has sent the next
+command (input is read by a thread, so a handler can keep working while it waits).
 
 Protocol details kept (spec section 3): control characters other than HT and LF are removed,
 ``#`` starts a comment, HT becomes a space, blank lines are ignored; an optional numeric id is
@@ -30,7 +32,9 @@ Departures, numbered:
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
@@ -104,6 +108,7 @@ class GtpEngine:
         self.out = out if out is not None else sys.stdout
         self.handlers: dict[str, Handler] = {}
         self.quit = False
+        self._pending: queue.Queue[str | None] = queue.Queue()
         self.register_handlers(self)
 
     # ----------------------------------------------------------------- registry
@@ -149,8 +154,14 @@ class GtpEngine:
         return "\n".join([lines[0]] + [line if line.strip() else " " for line in lines[1:]])
 
     def serve(self, lines: Iterable[str] | None = None) -> None:
-        """Answer commands until ``quit`` or the end of input."""
-        for line in sys.stdin if lines is None else lines:
+        """Answer commands until ``quit`` or the end of input (stdin unless ``lines``)."""
+        self._pending = queue.Queue()
+        threading.Thread(target=self._read_input, args=(sys.stdin if lines is None else lines,),
+                         daemon=True).start()
+        while True:
+            line = self._pending.get()
+            if line is None:
+                break
             response = self.handle_line(line)
             if response is None:
                 continue
@@ -158,6 +169,18 @@ class GtpEngine:
             self.out.flush()
             if self.quit:
                 break
+
+    def _read_input(self, lines: Iterable[str]) -> None:
+        try:
+            for line in lines:
+                self._pending.put(line)
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass  # a closed or undecodable input ends the session like end of input
+        self._pending.put(None)
+
+    def input_pending(self) -> bool:
+        """True when the controller has sent a line not yet handled (streaming handlers stop)."""
+        return not self._pending.empty()
 
     # ----------------------------------------------------------------- helpers
     def vertex(self, text: str) -> int:
