@@ -93,6 +93,23 @@ def test_a_runaway_comparison_times_out_and_the_worker_restarts() -> None:
         checker.close()
 
 
+def test_a_forked_child_gets_its_own_worker() -> None:
+    import os
+
+    assert answers_match("y = 5", "5") == (True, "math-verify")  # parent's worker is running
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: must not talk over the parent's pipes
+        ok = answers_match("z = 6", "6") == (True, "math-verify")
+        os.write(write, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
+    os.close(read)
+    assert answers_match("w = 7", "7") == (True, "math-verify")
+
+
 def test_wrong_and_missing_answers_score_zero() -> None:
     t = get_family("math_answer").generate(3, 2)
     wrong = str(Fraction(t.answer) + 1)

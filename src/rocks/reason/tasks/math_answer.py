@@ -110,6 +110,7 @@ class MathChecker:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._buffer = b""
+        self._owner = os.getpid()
 
     def _start(self) -> subprocess.Popen:
         code = "from rocks.reason.tasks.math_answer import serve; serve()"
@@ -146,6 +147,11 @@ class MathChecker:
 
     def same(self, pred: str, gold: str) -> bool | None:
         """Whether math-verify finds ``pred`` equal to ``gold``; None on timeout or failure."""
+        if self._owner != os.getpid():
+            # a forked child (e.g. a data-loader worker) must not share the parent's pipes;
+            # right after a fork it is single-threaded, so resetting here is safe
+            self._lock, self._proc, self._buffer = threading.Lock(), None, b""
+            self._owner = os.getpid()
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self._stop()
