@@ -123,6 +123,10 @@ def test_fastest_settings_picks_one_of_the_measured_settings(net):
     assert settings.backend in ("torch", "onnx")
     assert settings.use_bf16 == ("bf16" in max(settings.measured, key=settings.measured.get))
     assert isinstance(settings.build(net), Evaluator)
+    threaded = fastest_settings(net, 5, batch_size=2, repeats=1, check_positions=4,
+                                threads=(1, 2))
+    assert {"fp32@1t", "fp32@2t"} <= set(threaded.measured) and threaded.threads in (1, 2)
+    assert torch.get_num_threads() == 1  # restored
 
 
 def test_uniform_evaluator_is_uniform_and_neutral():

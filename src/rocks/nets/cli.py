@@ -2,7 +2,7 @@
 
     python -m rocks.nets init models/random-b6c64.safetensors --net b6c64 --seed 0
     python -m rocks.nets info models/random-b6c64.safetensors
-    python -m rocks.nets tune models/random-b6c64.safetensors --size 9 --batch 32
+    python -m rocks.nets tune models/random-b6c64.safetensors --size 9 --batch 32 --threads 1,2
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     tune.add_argument("path")
     tune.add_argument("--size", type=int, default=9)
     tune.add_argument("--batch", type=int, default=32)
+    tune.add_argument("--threads", default=None, help="thread counts to try, e.g. 1,2")
     args = ap.parse_args(argv)
 
     try:
@@ -46,12 +47,13 @@ def main(argv: list[str] | None = None) -> int:
                               "parameters": count_parameters(ckpt.net)}, indent=1))
         else:
             ckpt = read_checkpoint(args.path)
-            best = fastest_settings(ckpt.net, args.size, batch_size=args.batch)
+            threads = [int(t) for t in args.threads.split(",")] if args.threads else None
+            best = fastest_settings(ckpt.net, args.size, batch_size=args.batch, threads=threads)
             for name, rate in sorted(best.measured.items(), key=lambda kv: -kv[1]):
                 print(f"{name:>20}: {rate:8.0f} evaluations/s")
             print(f"bf16 check: {best.precision}")
             print(f"fastest: backend={best.backend} use_bf16={best.use_bf16} "
-                  f"channels_last={best.channels_last}")
+                  f"channels_last={best.channels_last} threads={best.threads}")
     except CheckpointError as exc:
         print(f"rocks nets: {exc}")
         return 1

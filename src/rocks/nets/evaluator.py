@@ -335,10 +335,12 @@ class EvaluatorSettings:
     measured: dict[str, float] = field(default_factory=dict)
     precision: PrecisionCheck | None = None
     backend: Backend = "torch"
+    threads: int | None = None
 
     def build(self, net: PolicyValueNet, symmetries: SymmetryMode = "none") -> Evaluator:
+        """An Evaluator with these settings (it sets torch's thread count, process-wide)."""
         return Evaluator(net, self.batch_size, self.use_bf16, symmetries, self.channels_last,
-                         backend=self.backend)
+                         threads=self.threads, backend=self.backend)
 
 
 def measure(evaluators: dict[str, Evaluator], planes: np.ndarray,
@@ -360,11 +362,12 @@ def measure(evaluators: dict[str, Evaluator], planes: np.ndarray,
 
 
 def fastest_settings(net: PolicyValueNet, size: int, batch_size: int = 32,
-                     repeats: int = 5, check_positions: int = 64,
-                     seed: int = 0) -> EvaluatorSettings:
+                     repeats: int = 5, check_positions: int = 64, seed: int = 0,
+                     threads: Sequence[int] | None = None) -> EvaluatorSettings:
     """Time torch fp32 / channels-last / bfloat16 and ONNX Runtime (when installed) at
     ``batch_size`` on ``size`` boards and pick the fastest; bfloat16 is a candidate only if
-    :func:`precision_check` finds it acceptable."""
+    :func:`precision_check` finds it acceptable.  With ``threads`` (e.g. ``(1, 2)``) every
+    setting is also timed at each thread count; torch's thread count is restored afterwards."""
     positions = sample_positions(max(batch_size, check_positions), size, seed)
     planes = features.batch_planes(positions[:batch_size])
     check = precision_check(net, positions[:check_positions])
@@ -375,10 +378,23 @@ def fastest_settings(net: PolicyValueNet, size: int, batch_size: int = 32,
         candidates["bf16+channels_last"] = {"use_bf16": True, "channels_last": True}
     if onnx_runtime.available():
         candidates["onnx"] = {"backend": "onnx"}
-    measured = measure({name: Evaluator(net, batch_size, **kw)
-                        for name, kw in candidates.items()}, planes, repeats)
+    if threads is None:
+        measured = measure({name: Evaluator(net, batch_size, **kw)
+                            for name, kw in candidates.items()}, planes, repeats)
+    else:
+        before = torch.get_num_threads()
+        measured = {}
+        try:
+            for t in threads:
+                torch.set_num_threads(t)
+                named = {f"{name}@{t}t": Evaluator(net, batch_size, threads=t, **kw)
+                         for name, kw in candidates.items()}
+                measured.update(measure(named, planes, repeats))
+        finally:
+            torch.set_num_threads(before)
     best = max(measured, key=measured.__getitem__)
-    kw = candidates[best]
+    name, _, t = best.partition("@")
+    kw = candidates[name]
     return EvaluatorSettings(batch_size, kw.get("use_bf16", False),
                              kw.get("channels_last", False), measured[best], measured, check,
-                             kw.get("backend", "torch"))
+                             kw.get("backend", "torch"), int(t[:-1]) if t else None)
