@@ -247,6 +247,14 @@ def test_time_budget_follows_the_clock():
         engine.set_time(-1, 0, 0)
 
 
+def test_time_settings_survive_a_new_game_but_time_left_does_not():
+    engine = Engine(EngineConfig(size=9))
+    engine.set_time(0, 30, 10)
+    engine.set_time_left(BLACK, 3, 1)
+    engine.clear_board()
+    assert engine.clocks[BLACK].byo_yomi_s == 30 and engine.clocks[BLACK].time_left_s is None
+
+
 def test_the_player_receives_the_budget():
     player = ScriptedPlayer([v("E5")])
     engine = Engine(EngineConfig(size=9), player)

@@ -196,7 +196,10 @@ class Engine:
         self._stack = [position]
         self.handicap = handicap
         self.last_decision = None
-        self.clocks = {BLACK: Clock(), WHITE: Clock()}
+        # Time settings outlive the game (controllers may send them before clear_board);
+        # what is left on the clocks does not.
+        self.clocks = {c: Clock(k.main_time_s, k.byo_yomi_s, k.byo_yomi_stones)
+                       for c, k in self.clocks.items()}
 
     def clear_board(self) -> Position:
         """Same size, komi and rules, no stones (GTP ``clear_board``)."""
