@@ -132,3 +132,24 @@ def test_trl_adapter_without_task_columns_is_a_clear_error() -> None:
     (f,) = rewards.trl_reward_funcs(components=["accuracy"])
     with pytest.raises(KeyError, match="task_json"):
         f(["p"], ["c"])
+
+
+def test_trl_adapter_accepts_trls_keyword_call(task) -> None:
+    # TRL 1.x calls reward_func(prompts=, completions=, completion_ids=, **dataset columns,
+    # trainer_state=, log_extra=, log_metric=)
+    funcs = rewards.trl_reward_funcs(components=["accuracy", "format"])
+    out = [
+        f(
+            prompts=["p", "p"],
+            completions=[GOOD.format(task.answer), "junk"],
+            completion_ids=[[1, 2], [3]],
+            family=["arithmetic", "arithmetic"],
+            seed=[11, 11],
+            difficulty=[2, 2],
+            trainer_state=object(),
+            log_extra=lambda *a, **k: None,
+            log_metric=lambda *a, **k: None,
+        )
+        for f in funcs
+    ]
+    assert out == [[1.0, 0.0], [1.0, 0.0]]
