@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,8 +160,13 @@ class _Clock:
 
 
 def play_game(black: GtpClient, white: GtpClient, config: MatchConfig | None = None,
-              sgf_path: str | Path | None = None, date: str = "") -> GameResult:
-    """Play one game, black engine against white engine; see the module docstring."""
+              sgf_path: str | Path | None = None, date: str = "",
+              opening: Sequence[int] = ()) -> GameResult:
+    """Play one game, black engine against white engine; see the module docstring.
+
+    ``opening``: flat moves played (and told to both engines) before the engines take over,
+    alternating from Black; they diversify teacher games and are part of the record.
+    """
     cfg = config or MatchConfig()
     engines = {BLACK: black, WHITE: white}
     pos = Position.empty(cfg.size, cfg.komi, cfg.rules)
@@ -171,6 +177,11 @@ def play_game(black: GtpClient, white: GtpClient, config: MatchConfig | None = N
     try:
         for colour, client in engines.items():
             _setup(client, cfg, colour)
+        for move in opening:
+            name = _colour_name(pos.to_play)
+            pos = pos.play(move)  # IllegalMove here is the caller's error, not a forfeit
+            for client in engines.values():
+                client.send(f"play {name} {coords.to_gtp(move, cfg.size)}", cfg.move_timeout_s)
         while not pos.is_game_over() and len(pos.moves) < cfg.move_limit:
             colour = pos.to_play
             mover, other = engines[colour], engines[-colour]
