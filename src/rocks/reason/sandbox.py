@@ -312,21 +312,17 @@ def run_python(
         argv = [python, "-I", "-S", "-B", "-c", _RUNNER, runner_cfg]
         bwrap = bwrap_path() if config.use_bwrap else None
         popen_user: dict = {}
+        if uid is not None:
+            popen_user = {"user": uid, "group": gid, "extra_groups": []}
         if bwrap is not None:
             argv = _bwrap_args(bwrap, work, python) + argv
             layers.insert(0, "bwrap")
-            cwd = work
         elif is_root and shutil.which("unshare"):
+            # entering a network namespace needs root: unshare drops to the uid/gid afterwards
             ids = ["--setgid", str(gid), "--setuid", str(uid)] if uid is not None else []
             argv = ["unshare", "--net", *ids, "--", *argv]
             layers.insert(0, "netns")
-            cwd = work
-        else:
-            cwd = work
-        if uid is not None and "netns" not in layers:
-            popen_user = {"user": uid, "group": gid, "extra_groups": []}
-        elif uid is not None:
-            popen_user = {"extra_groups": []}  # unshare drops to uid/gid after entering netns
+            popen_user = {"extra_groups": []} if uid is not None else {}
         if config.audit_hook:
             layers.append("audit")
         env = {"PATH": "/usr/bin:/bin", "HOME": SANDBOX_DIR if bwrap else work, "LANG": "C.UTF-8"}
@@ -341,7 +337,7 @@ def run_python(
                     stdin=fin,
                     stdout=fout,
                     stderr=ferr,
-                    cwd=cwd,
+                    cwd=work,
                     env=env,
                     start_new_session=True,
                     close_fds=True,
