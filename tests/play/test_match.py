@@ -103,6 +103,17 @@ def test_engines_that_disagree_about_the_rules_stop_the_game():
     assert (result.result, result.reason, result.winner) == ("Void", "rules disagreement", None)
 
 
+def test_opening_moves_are_played_for_both_and_recorded():
+    with fake("b", "C1,pass") as black, fake("w", "D1,pass") as white:
+        result = play_game(black, white, MatchConfig(size=5),
+                           opening=[coords.from_gtp("A1", 5), coords.from_gtp("E5", 5)])
+    assert [coords.to_gtp(m, 5) for _, m in result.record.moves] == \
+        ["A1", "E5", "C1", "D1", "pass", "pass"]
+    with fake("b") as black, fake("w", refuse="A1") as white:
+        result = play_game(black, white, MatchConfig(size=5), opening=[coords.from_gtp("A1", 5)])
+    assert (result.result, result.reason) == ("Void", "rules disagreement")
+
+
 def test_the_move_limit_ends_the_game():
     with GtpClient(rocks_gtp_command("--seed", "1")) as black, \
             GtpClient(rocks_gtp_command("--seed", "2")) as white:

@@ -180,8 +180,16 @@ def play_game(black: GtpClient, white: GtpClient, config: MatchConfig | None = N
         for move in opening:
             name = _colour_name(pos.to_play)
             pos = pos.play(move)  # IllegalMove here is the caller's error, not a forfeit
-            for client in engines.values():
-                client.send(f"play {name} {coords.to_gtp(move, cfg.size)}", cfg.move_timeout_s)
+            for colour, client in engines.items():
+                try:
+                    client.send(f"play {name} {coords.to_gtp(move, cfg.size)}",
+                                cfg.move_timeout_s)
+                except GtpCommandError as exc:
+                    raise _Forfeit(None, "rules disagreement",
+                                   f"{client.name} refused an opening move: {exc}",
+                                   "Void") from None
+                except (GtpTimeout, GtpEngineDied) as exc:
+                    raise _Forfeit(colour, "engine died", str(exc), "F") from None
         while not pos.is_game_over() and len(pos.moves) < cfg.move_limit:
             colour = pos.to_play
             mover, other = engines[colour], engines[-colour]
