@@ -13,11 +13,12 @@ owns one Engine, so games never share state.  The API (documented in docs/guide.
     POST   /api/games/{id}/undo       take back to the human's previous turn
     POST   /api/games/{id}/resign     the human resigns
     GET    /api/games/{id}/sgf        the game record (download)
+    GET    /api/games/{id}/position/{k}  the board after move k (for review)
     DELETE /api/games/{id}            forget the game
 
-Errors are JSON ``{"error": "..."}`` with a 4xx status: 400 bad move or SGF, 404 unknown game,
-409 wrong turn / game over / bot still thinking, 413 oversize upload, 422 malformed request.
-A failing request changes nothing.
+Errors are JSON ``{"error": "..."}`` with a 4xx status: 400 bad move or SGF, 404 unknown game
+(or move), 409 wrong turn / game over / bot still thinking, 413 oversize upload, 422 malformed
+request; a bot that fails to move is a 500.  A failing request changes nothing.
 
 The routes are plain (synchronous) functions, so FastAPI runs them in its threadpool and a bot
 that thinks for seconds never blocks the event loop; a per-game lock keeps one request at a time
@@ -125,7 +126,7 @@ def make_player(config: WebConfig, strength: Strength) -> Any:
         argv += ["--model", config.model]
         if "--player" in options and "mcts" in _choices(parser, "--player"):
             argv += ["--player", "mcts"]
-    if "--visits" in options:
+    if "--visits" in options and strength.seconds is None:  # a time budget is not capped
         argv += ["--visits", str(strength.visits)]
     if "--move-time" in options and strength.seconds is not None:
         argv += ["--move-time", str(strength.seconds)]
