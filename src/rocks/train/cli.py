@@ -84,7 +84,45 @@ def data_main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def train_main(argv: list[str] | None = None) -> int:
-    from rocks.train.train_cli import train_main as run
+def _supervised(args: argparse.Namespace) -> int:
+    from rocks.train.supervised import SupervisedConfig, run_supervised
 
-    return run(argv)
+    cfg = SupervisedConfig(data_dir=args.data, out_dir=args.out, net=args.net, init=args.init,
+                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                           bf16=not args.fp32, seed=args.seed, max_examples=args.max_examples)
+    last = run_supervised(cfg)
+    print("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in last.items()))
+    return 0
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rocks train", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("supervised", help="policy + value from shards (AlphaGo's SL stage)")
+    s.add_argument("--data", required=True, help="shard folder (with train/ and val/)")
+    s.add_argument("--out", required=True, help="run folder (resumed if it exists)")
+    s.add_argument("--net", default="b6c64")
+    s.add_argument("--init", default=None, help="start from this checkpoint")
+    s.add_argument("--epochs", type=int, default=10)
+    s.add_argument("--batch-size", type=int, default=256)
+    s.add_argument("--lr", type=float, default=2e-3)
+    s.add_argument("--fp32", action="store_true", help="no bf16 autocast")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--max-examples", type=int, default=0)
+    s.set_defaults(func=_supervised)
+    _add_loop_parser(sub)
+    args = parser.parse_args(argv)
+    from rocks.nets.checkpoint import CheckpointError
+    from rocks.train.supervised import TrainConfigError
+
+    try:
+        return int(args.func(args))
+    except (TrainConfigError, CheckpointError, FileNotFoundError, ValueError) as exc:
+        print(f"rocks train {args.cmd}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_loop_parser(sub: argparse._SubParsersAction) -> None:
+    from rocks.train.loop import add_loop_arguments
+
+    add_loop_arguments(sub)

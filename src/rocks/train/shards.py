@@ -1,0 +1,199 @@
+"""Training examples on disk: compressed npz shards, written atomically, and a replay window.
+
+The file format every training stage exchanges (AlphaGo Zero's "training data" of (s, π, z);
+KataGo, arXiv 1902.10565, adds ownership and score targets).  One shard is one ``.npz``
+(``numpy.savez_compressed``) holding ``n`` examples of one board size ``S`` (``N = S*S``):
+
+    planes        float16 [n, C, S, S]  input planes (rocks.go.features), mover's view
+    policy        float16 [n, N+1]      policy target (one-hot move, or visit distribution)
+    policy_weight float16 [n]           0 where the move is no target (random opening, fast search)
+    value         float16 [n]           game result for the mover: +1 win, -1 loss, 0 draw
+    value_weight  float16 [n]           0 where the result is unknown
+    ownership     int8    [n, N]        final owner of each point for the mover (+1/-1/0)
+    score         float16 [n]           final Tromp-Taylor lead of the mover, in points
+    aux_weight    float16 [n]           1 where ownership and score were scored on a played-out
+                                        board, else 0
+    meta          str (json)            size, source, created
+
+Departures, numbered:
+  1. Planes are stored (float16, compressed ~20x since nearly all are 0/1) rather than
+     recomputed from moves at load time: the trainer then needs no Go code and no history.
+  2. A shard that cannot be read (truncated, corrupt, wrong fields) is skipped with a warning
+     (:class:`ShardWarning`) by :func:`load_examples`; only :func:`read_shard` raises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FIELDS: dict[str, np.dtype] = {
+    "planes": np.dtype(np.float16),
+    "policy": np.dtype(np.float16),
+    "policy_weight": np.dtype(np.float16),
+    "value": np.dtype(np.float16),
+    "value_weight": np.dtype(np.float16),
+    "ownership": np.dtype(np.int8),
+    "score": np.dtype(np.float16),
+    "aux_weight": np.dtype(np.float16),
+}
+
+
+class ShardError(ValueError):
+    """A shard file that cannot be read or does not hold valid examples."""
+
+
+class ShardWarning(UserWarning):
+    """A shard was skipped (see the message for which and why)."""
+
+
+@dataclass(frozen=True)
+class Examples:
+    """A batch of training examples (fields and shapes as in the module docstring)."""
+
+    planes: np.ndarray
+    policy: np.ndarray
+    policy_weight: np.ndarray
+    value: np.ndarray
+    value_weight: np.ndarray
+    ownership: np.ndarray
+    score: np.ndarray
+    aux_weight: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = len(self.planes)
+        if self.planes.ndim != 4 or self.planes.shape[2] != self.planes.shape[3]:
+            raise ShardError(f"planes must be [n, C, S, S], got {self.planes.shape}")
+        s = self.planes.shape[2]
+        shapes = {"policy": (n, s * s + 1), "ownership": (n, s * s)}
+        for name in FIELDS:
+            arr = getattr(self, name)
+            want = shapes.get(name, (n,) if name != "planes" else arr.shape)
+            if arr.shape != want:
+                raise ShardError(f"field {name} has shape {arr.shape}, expected {want}")
+
+    def __len__(self) -> int:
+        return len(self.planes)
+
+    @property
+    def size(self) -> int:
+        return int(self.planes.shape[2])
+
+    def take(self, index: np.ndarray | slice) -> Examples:
+        return Examples(**{f: getattr(self, f)[index] for f in FIELDS})
+
+    @staticmethod
+    def concat(parts: Sequence[Examples]) -> Examples:
+        if not parts:
+            raise ValueError("no examples to concatenate")
+        sizes = {p.size for p in parts}
+        if len(sizes) > 1:
+            raise ShardError(f"examples of several board sizes {sorted(sizes)} in one set")
+        return Examples(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS})
+
+    @staticmethod
+    def build(**arrays: np.ndarray) -> Examples:
+        """Cast each field to its stored dtype."""
+        missing = sorted(set(FIELDS) - set(arrays))
+        if missing:
+            raise ShardError(f"missing fields {missing}")
+        return Examples(**{f: np.asarray(arrays[f]).astype(FIELDS[f], copy=False)
+                           for f in FIELDS})
+
+
+def write_shard(path: str | Path, examples: Examples, meta: dict[str, object] | None = None
+                ) -> Path:
+    """Write ``examples`` to ``path`` (.npz) atomically: a temporary file, then a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(
+                f, meta=np.array(json.dumps({"size": examples.size, **(meta or {})})),
+                **{name: getattr(examples, name) for name in FIELDS})
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_shard(path: str | Path) -> Examples:
+    """Read one shard; :class:`ShardError` saying what is wrong if it cannot be used."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in FIELDS}
+    except KeyError as exc:
+        raise ShardError(f"{path}: missing field {exc}") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise ShardError(f"{path}: unreadable (truncated or corrupt?): {exc}") from None
+    for name, dtype in FIELDS.items():
+        if arrays[name].dtype != dtype:
+            raise ShardError(f"{path}: field {name} is {arrays[name].dtype}, expected {dtype}")
+    try:
+        examples = Examples(**arrays)
+    except ShardError as exc:
+        raise ShardError(f"{path}: {exc}") from None
+    if not np.isfinite(examples.planes).all() or not np.isfinite(examples.policy).all():
+        raise ShardError(f"{path}: holds NaN or infinity")
+    return examples
+
+
+def list_shards(folder: str | Path) -> list[Path]:
+    """Shards in ``folder`` (not recursive), oldest name first (names sort by creation)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.npz") if not p.name.startswith("."))
+
+
+def load_examples(paths: Iterable[str | Path]) -> Examples | None:
+    """Concatenate readable shards, skipping bad ones with a :class:`ShardWarning`."""
+    parts = []
+    for p in paths:
+        try:
+            parts.append(read_shard(p))
+        except ShardError as exc:
+            warnings.warn(f"skipping shard: {exc}", ShardWarning, stacklevel=2)
+    parts = [p for p in parts if len(p)]
+    return Examples.concat(parts) if parts else None
+
+
+def replay_window(folder: str | Path, window: int) -> list[Path]:
+    """The newest shards whose examples add up to at least ``window`` (AlphaGo Zero's window of
+    the most recent 500,000 games, counted here in positions).  Counting decompresses only the
+    small ``value`` array of each shard."""
+    chosen: list[Path] = []
+    total = 0
+    for path in reversed(list_shards(folder)):
+        try:
+            n = shard_length(path)
+        except ShardError as exc:
+            warnings.warn(f"skipping shard: {exc}", ShardWarning, stacklevel=2)
+            continue
+        chosen.append(path)
+        total += n
+        if total >= window:
+            break
+    return chosen[::-1]
+
+
+def shard_length(path: str | Path) -> int:
+    """Examples in a shard, from the header of its ``value`` array."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return int(data["value"].shape[0])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise ShardError(f"{path}: unreadable (truncated or corrupt?): {exc}") from None
