@@ -12,9 +12,10 @@ handlers in a registry, so other modules add commands without touching this one:
     gtp.register_handlers(AnalysisCommands(gtp))
 
 A handler's GTP name is its method name without ``cmd_`` unless :func:`gtp_name` says otherwise
-(GTP names may hold ``-``, Python names may not).  Streaming commands (``lz-analyze``) write
-their lines to ``gtp.out`` until ``gtp.input_pending()`` says the controller has sent the next
-command (input is read by a thread, so a handler can keep working while it waits).
+(GTP names may hold ``-``, Python names may not).  Streaming commands (``lz-analyze``) call
+``gtp.begin_stream()``, write their lines to ``gtp.out`` until ``gtp.input_pending()`` says the
+controller has sent the next command (input is read by a thread, so a handler can keep working
+while it waits), and return :class:`Streamed` text that ends the response.
 
 Protocol details kept (spec section 3): control characters other than HT and LF are removed,
 ``#`` starts a comment, HT becomes a space, blank lines are ignored; an optional numeric id is
@@ -49,6 +50,11 @@ Handler = Callable[[list[str]], str]
 
 class GtpError(Exception):
     """A failure reported to the controller as ``? message``."""
+
+
+class Streamed(str):
+    """What a streaming handler returns after :meth:`GtpEngine.begin_stream`: its lines are
+    already written; this text (empty, or lines each ending in a newline) ends the response."""
 
 
 def gtp_name(name: str) -> Callable[[Callable], Callable]:
@@ -108,6 +114,7 @@ class GtpEngine:
         self.out = out if out is not None else sys.stdout
         self.handlers: dict[str, Handler] = {}
         self.quit = False
+        self.command_id = ""  # id of the command being handled (streaming responses echo it)
         self._pending: queue.Queue[str | None] = queue.Queue()
         self.register_handlers(self)
 
@@ -139,8 +146,11 @@ class GtpEngine:
         handler = self.handlers.get(name)
         if handler is None:
             return f"?{ident} unknown command\n\n"
+        self.command_id = ident
         try:
             result = handler(args)
+            if isinstance(result, Streamed):
+                return f"{result}\n"
         except GtpError as exc:
             return f"?{ident} {self._one_block(str(exc))}\n\n"
         except Exception as exc:  # noqa: BLE001 - a bug in one command must not kill the engine
@@ -177,6 +187,12 @@ class GtpEngine:
         except (OSError, ValueError, UnicodeDecodeError):
             pass  # a closed or undecodable input ends the session like end of input
         self._pending.put(None)
+
+    def begin_stream(self) -> None:
+        """Start a multi-line response now (``=id`` alone on a line, as Leela Zero does); the
+        handler then writes its lines to ``out`` and returns :class:`Streamed`."""
+        self.out.write(f"={self.command_id}\n")
+        self.out.flush()
 
     def input_pending(self) -> bool:
         """True when the controller has sent a line not yet handled (streaming handlers stop)."""
