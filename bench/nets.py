@@ -3,7 +3,9 @@
 Measures, on this machine, for b6c64 and b10c128 on 9x9 and 19x19 boards:
   * network evaluations/s (``Evaluator.evaluate_planes``: forward pass, softmax, copies) at
     batch 1, 8, 32, 128, 256 in torch fp32 eager, channels-last, bfloat16 autocast, bfloat16 +
-    channels-last, and ONNX Runtime fp32; medians over repeated calls after one warm-up call;
+    channels-last, and ONNX Runtime fp32; medians over repeated calls after one warm-up call,
+    the settings timed round-robin; at 1 thread, and at 2 threads too for the first net and size
+    (on a shared 2-core machine, two spinning OpenMP threads per process can be far slower);
   * whether bfloat16 changes the move a net would choose (argmax agreement, value error, policy
     total variation against fp32 on random-game positions);
   * feature extraction: microseconds per position for the numba planes against a plain-Python
@@ -59,7 +61,9 @@ class BenchConfig:
         settings: names from SETTINGS.
         min_seconds: keep repeating a measurement until this long per setting has passed...
         min_repeats: ...and at least this many timed calls of each setting were made.
-        threads: torch threads (the machine has 2 cores).
+        threads: torch (and ONNX Runtime) thread counts to measure each setting at.
+        first_only_threads: more thread counts, measured for the first net and size only (to
+            show what they do without making the run long).
         check_positions: positions in the bf16-vs-fp32 check.
         out: where the raw results go (JSON).
         write_docs: replace the Networks section of docs/benchmarks.md.
@@ -71,7 +75,8 @@ class BenchConfig:
     settings: tuple[str, ...] = tuple(SETTINGS)
     min_seconds: float = 0.4
     min_repeats: int = 3
-    threads: int = 2
+    threads: tuple[int, ...] = (1,)
+    first_only_threads: tuple[int, ...] = (2,)
     check_positions: int = 256
     out: str = "bench/results/nets.json"
     write_docs: bool = False
@@ -145,7 +150,8 @@ def bench_features(positions: list[Position]) -> dict[str, float]:
 
 
 def run(cfg: BenchConfig) -> dict:
-    torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(max(cfg.threads))
+    first = (cfg.nets[0], cfg.sizes[0])
     torch.manual_seed(0)
     results: dict = {"config": asdict(cfg), "throughput": [], "precision": [], "features": {}}
     max_batch = max(cfg.batches)
@@ -162,17 +168,21 @@ def run(cfg: BenchConfig) -> dict:
             check = precision_check(net, check_pos)
             results["precision"].append({"net": name, "size": size, **asdict(check)})
             print(f"{name} {size}x{size} bf16 vs fp32: {check}", flush=True)
-            evaluators = {setting: Evaluator(net, **SETTINGS[setting])
-                          for setting in cfg.settings}
-            for batch in cfg.batches:
-                for ev in evaluators.values():
-                    ev.batch_size = batch
-                measured = rates(evaluators, planes[:batch], cfg)
-                for setting, r in measured.items():
-                    results["throughput"].append({"net": name, "size": size, "setting": setting,
-                                                  "batch": batch, "evals_per_s": r})
-                print(f"{name} {size}x{size} batch {batch:>3}: "
-                      + ", ".join(f"{k} {v:.0f}/s" for k, v in measured.items()), flush=True)
+            extra = cfg.first_only_threads if (name, size) == first else ()
+            for threads in cfg.threads + tuple(t for t in extra if t not in cfg.threads):
+                torch.set_num_threads(threads)
+                evaluators = {setting: Evaluator(net, threads=threads, **SETTINGS[setting])
+                              for setting in cfg.settings}
+                for batch in cfg.batches:
+                    for ev in evaluators.values():
+                        ev.batch_size = batch
+                    measured = rates(evaluators, planes[:batch], cfg)
+                    for setting, r in measured.items():
+                        results["throughput"].append({
+                            "net": name, "size": size, "setting": setting, "threads": threads,
+                            "batch": batch, "evals_per_s": r})
+                    print(f"{name} {size}x{size} {threads}t batch {batch:>3}: "
+                          + ", ".join(f"{k} {v:.0f}/s" for k, v in measured.items()), flush=True)
     return results
 
 
@@ -182,10 +192,11 @@ def markdown(results: dict, command: str) -> str:
     lines = [
         SECTION, "",
         f"Measured {date} on a 2-core shared CI-class VM (AMD EPYC, AVX512-bf16), "
-        f"{cfg['threads']} torch threads, torch {torch.__version__}, load average at start "
+        f"torch {torch.__version__}, load average at start "
         f"{results['load']}.  Command: `{command}`.  Randomly initialised nets (speed does not "
         "depend on the weights); evaluations/s of `Evaluator.evaluate_planes` (forward, softmax, "
-        "copies; features excluded), median of repeated calls after a warm-up.", "",
+        "copies; features excluded), median of repeated calls after a warm-up, settings timed "
+        "round-robin so that the shared load falls on all alike.", "",
     ]
     rows = results["throughput"]
     for net in cfg["nets"]:
@@ -194,11 +205,15 @@ def markdown(results: dict, command: str) -> str:
             lines.append("")
             lines.append("| setting | " + " | ".join(f"batch {b}" for b in cfg["batches"]) + " |")
             lines.append("|---|" + "---:|" * len(cfg["batches"]))
-            for setting in cfg["settings"]:
-                vals = {r["batch"]: r["evals_per_s"] for r in rows
-                        if r["net"] == net and r["size"] == size and r["setting"] == setting}
-                lines.append(f"| {setting} | " + " | ".join(f"{vals[b]:,.0f}"
-                                                           for b in cfg["batches"]) + " |")
+            for threads in sorted(set(cfg["threads"]) | set(cfg["first_only_threads"])):
+                for setting in cfg["settings"]:
+                    vals = {r["batch"]: r["evals_per_s"] for r in rows
+                            if r["net"] == net and r["size"] == size and r["setting"] == setting
+                            and r["threads"] == threads}
+                    if vals:
+                        lines.append(f"| {setting}, {threads} thread{'s' if threads > 1 else ''} | "
+                                     + " | ".join(f"{vals[b]:,.0f}" for b in cfg["batches"])
+                                     + " |")
             lines.append("")
     lines += ["**bfloat16 against fp32** (same positions from random games, random nets):", "",
               "| net | board | positions | top-move agreement | fp32 prior lost | "
@@ -240,13 +255,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batches", default="1,8,32,128,256")
     ap.add_argument("--settings", default=",".join(SETTINGS))
     ap.add_argument("--min-seconds", type=float, default=0.4)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", default="1", help="thread counts, e.g. 1,2")
+    ap.add_argument("--first-only-threads", default="2",
+                    help="thread counts measured for the first net and size only ('' for none)")
     ap.add_argument("--out", default="bench/results/nets.json")
     ap.add_argument("--write-docs", action="store_true")
     args = ap.parse_args(argv)
     cfg = BenchConfig(tuple(args.nets.split(",")), tuple(int(s) for s in args.sizes.split(",")),
                       tuple(int(b) for b in args.batches.split(",")),
-                      tuple(args.settings.split(",")), args.min_seconds, threads=args.threads,
+                      tuple(args.settings.split(",")), args.min_seconds,
+                      threads=tuple(int(t) for t in args.threads.split(",")),
+                      first_only_threads=tuple(int(t) for t in args.first_only_threads.split(",")
+                                               if t),
                       out=args.out, write_docs=args.write_docs)
     unknown = set(cfg.settings) - set(SETTINGS)
     if unknown:
