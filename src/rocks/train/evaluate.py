@@ -1,0 +1,152 @@
+"""Strength checks during training: a network (with MCTS) against another, or against GNU Go.
+
+AlphaGo Zero (Silver et al., Nature 2017) gates each new checkpoint: it plays 400 games against
+the current best and replaces it when it wins more than 55%.  Here the games are fewer (they are
+the expensive part on a CPU) and the result is reported with its Wilson 95% interval so that a
+reader can see how little a handful of games settles.
+
+Departures, numbered:
+  1. The network under test plays in-process (no GTP subprocess): a plain referee loop over
+     :class:`~rocks.go.board.Position`; a GTP opponent (GNU Go) runs through
+     :class:`~rocks.play.gtp_client.GtpClient`.  The release numbers in the model card come
+     from the match driver (``rocks arena``), not from here.
+  2. Games end by two passes (Tromp-Taylor score), resignation, or the move limit (scored as
+     the board stands); GNU Go runs with ``--capture-all-dead`` so its passes leave a board
+     Tromp-Taylor scores as it does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rocks.go import coords
+from rocks.go.board import BLACK, WHITE, Position, Rules
+from rocks.play.gtp_client import GtpClient
+from rocks.search.mcts import MCTS, MCTSConfig
+from rocks.train.selfplay import EvaluateFn
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Games won/lost/drawn by the first player; ``games`` list (colour of first, winner)."""
+
+    wins: int
+    losses: int
+    draws: int
+    games: tuple[tuple[int, int], ...]
+
+    @property
+    def played(self) -> int:
+        return self.wins + self.losses + self.draws
+
+    @property
+    def score(self) -> float:
+        return (self.wins + 0.5 * self.draws) / self.played if self.played else float("nan")
+
+    def wilson(self, z: float = 1.96) -> tuple[float, float]:
+        n = self.played
+        if n == 0:
+            return (0.0, 1.0)
+        p = self.score
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def eval_mcts_config(visits: int, leaves_per_batch: int = 8) -> MCTSConfig:
+    """Match play: no noise, greedy, resign only when clearly lost."""
+    return MCTSConfig(num_simulations=visits, dirichlet_epsilon=0.0, temperature_moves=0,
+                      leaves_per_batch=leaves_per_batch, resign_threshold=-0.97)
+
+
+def _winner(pos: Position) -> int:
+    s = pos.score()
+    return BLACK if s > 0 else WHITE if s < 0 else 0
+
+
+def play_nets(first: EvaluateFn, second: EvaluateFn, games: int, visits: int,
+              size: int = 9, komi: float = 7.5, seed: int = 0, max_moves: int = 0
+              ) -> MatchResult:
+    """``games`` games, colours alternating (first plays Black in even games)."""
+    limit = max_moves or 3 * size * size
+    w = lo = d = 0
+    log: list[tuple[int, int]] = []
+    cfg = eval_mcts_config(visits)
+    for g in range(games):
+        first_colour = BLACK if g % 2 == 0 else WHITE
+        rng = np.random.default_rng([seed, g])
+        pos = Position.empty(size, komi, Rules())
+        trees = {c: MCTS(pos, cfg, rng) for c in (BLACK, WHITE)}
+        evals = {first_colour: first, -first_colour: second}
+        winner = 0
+        # A random first move for Black, so that deterministic players do not repeat games.
+        legal = np.flatnonzero(pos.legal_moves()[:-1])
+        pos = pos.play(int(rng.choice(legal)))
+        while not pos.is_game_over() and len(pos.moves) < limit:
+            tree = trees[pos.to_play]
+            tree.set_root(pos)
+            res = tree.run(evals[pos.to_play])
+            if res.resign:
+                winner = -pos.to_play
+                break
+            pos = pos.play(res.move)
+        else:
+            winner = _winner(pos)
+        log.append((first_colour, winner))
+        if winner == 0:
+            d += 1
+        elif winner == first_colour:
+            w += 1
+        else:
+            lo += 1
+    return MatchResult(w, lo, d, tuple(log))
+
+
+def play_vs_gtp(evaluate: EvaluateFn, opponent_argv: Sequence[str], games: int, visits: int,
+                size: int = 9, komi: float = 7.5, seed: int = 0, max_moves: int = 0,
+                move_timeout_s: float = 60.0) -> MatchResult:
+    """The network (MCTS, ``visits`` per move) against a GTP engine, colours alternating."""
+    limit = max_moves or 3 * size * size
+    cfg = eval_mcts_config(visits)
+    w = lo = d = 0
+    log: list[tuple[int, int]] = []
+    for g in range(games):
+        me = BLACK if g % 2 == 0 else WHITE
+        rng = np.random.default_rng([seed, g])
+        pos = Position.empty(size, komi, Rules())
+        tree = MCTS(pos, cfg, rng)
+        winner = 0
+        with GtpClient(list(opponent_argv), timeout_s=move_timeout_s) as opp:
+            opp.send_many([f"boardsize {size}", "clear_board", f"komi {komi:g}"])
+            while not pos.is_game_over() and len(pos.moves) < limit:
+                colour = pos.to_play
+                name = "black" if colour == BLACK else "white"
+                if colour == me:
+                    tree.set_root(pos)
+                    res = tree.run(evaluate)
+                    if res.resign:
+                        winner = -me
+                        break
+                    move = res.move
+                    opp.send(f"play {name} {coords.to_gtp(move, size)}")
+                else:
+                    answer = opp.send(f"genmove {name}").strip()
+                    if answer.lower() == "resign":
+                        winner = me
+                        break
+                    move = coords.from_gtp(answer, size)
+                pos = pos.play(move)
+            else:
+                winner = _winner(pos)
+        log.append((me, winner))
+        if winner == 0:
+            d += 1
+        elif winner == me:
+            w += 1
+        else:
+            lo += 1
+    return MatchResult(w, lo, d, tuple(log))

@@ -1,0 +1,346 @@
+"""The self-play reinforcement-learning loop: self-play -> shards -> training -> evaluation.
+
+Follows AlphaGo Zero (Silver et al., Nature 2017): the best network so far plays games against
+itself, a trainer learns from a window of the most recent games, and each new checkpoint plays
+the best one, replacing it when it wins at least ``gate`` of the games.  AlphaZero (Silver et
+al., Science 2018) drops the gate (``gating_games = 0``: always play the latest network).
+KataGo's efficiency ideas (Wu, arXiv 1902.10565) are in :mod:`rocks.train.selfplay`.
+
+Stages exchange files, as in KataGo's synchronous loop, so every stage restarts from disk::
+
+    out/config.json         this LoopConfig (a rerun refuses a different network)
+    out/state.json          generation, stage, best checkpoint, CPU seconds so far (atomic)
+    out/selfplay/gGGGG_IIIIII.npz   one shard per finished game (atomic; its presence = done)
+    out/sgf/gGGGG_IIIIII.sgf        the same game as SGF
+    out/checkpoints/        init, gen_GGGG (after training generation G), best, latest
+    out/optimizer.pt        optimizer state after the last training stage
+    out/selfplay.csv, out/train.csv, out/eval.csv   one row per game / generation / match
+
+Departures, numbered:
+  1. Synchronous generations (play, then train, then gate) instead of AlphaGo Zero's three
+     asynchronous processes: one CPU machine, and a kill loses at most the games in flight
+     (plus the training stage or the match in progress, which are redone).
+  2. The window is counted in positions (``window``) not games.
+  3. Gating uses few games (``gating_games``) at few visits; a strength check against GNU Go
+     runs every ``gnugo_every`` generations on the best network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rocks.lab.atomic import write_text
+from rocks.lab.metrics import MetricsLogger
+from rocks.lab.progress import progress
+from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
+from rocks.nets.evaluator import Evaluator
+from rocks.nets.model import NetConfig, PolicyValueNet
+from rocks.play.gtp_client import gnugo_command
+from rocks.train.evaluate import play_nets, play_vs_gtp
+from rocks.train.selfplay import SelfPlayConfig, net_evaluate, play_games, save_game
+from rocks.train.shards import load_examples, replay_window
+from rocks.train.supervised import (
+    LossWeights,
+    TrainConfigError,
+    batch_tensors,
+    check_compatible,
+    load_state,
+    make_optimizer,
+    save_state,
+    train_step,
+)
+
+STAGES = ("selfplay", "train", "evaluate")
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """``rocks train loop``.
+
+    Attributes:
+        out_dir: the run folder (see the module docstring); rerun to resume.
+        net: network name when starting from scratch (``init`` None).
+        init: a checkpoint to start from (e.g. a supervised one); its network must be ``net``.
+        generations: generations to run in total (a rerun with more continues).
+        games_per_generation: self-play games per generation.
+        selfplay: how games are played (playout cap randomization, noise, resignation).
+        window: positions in the replay window.
+        train_steps, batch_size, lr, weight_decay, bf16: the trainer per generation.
+        gating_games, gating_visits, gate: candidate vs best (0 games: no gate, AlphaZero).
+        gnugo_every, gnugo_games, gnugo_level, gnugo_visits: strength checks (0: never).
+        eval_batch: positions per network call in self-play.
+        seed: everything random derives from it.
+    """
+
+    out_dir: str = "runs/loop"
+    net: str = "b6c64"
+    init: str | None = None
+    generations: int = 10
+    games_per_generation: int = 64
+    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    window: int = 100_000
+    train_steps: int = 200
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    bf16: bool = True
+    gating_games: int = 10
+    gating_visits: int = 32
+    gate: float = 0.55
+    gnugo_every: int = 0
+    gnugo_games: int = 4
+    gnugo_level: int = 10
+    gnugo_visits: int = 64
+    eval_batch: int = 256
+    seed: int = 0
+    weights: LossWeights = field(default_factory=LossWeights)
+
+
+class Loop:
+    """One run of the loop in ``cfg.out_dir``; :meth:`run` resumes from state.json."""
+
+    def __init__(self, cfg: LoopConfig) -> None:
+        self.cfg = cfg
+        self.out = Path(cfg.out_dir)
+        check_compatible(self.out, asdict(cfg), ("net", "init"))
+        self._check_selfplay_size()
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_text(self.out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
+        self.ckpts = self.out / "checkpoints"
+        self.state = self._load_state()
+
+    def _check_selfplay_size(self) -> None:
+        saved = self.out / "config.json"
+        if saved.exists():
+            old = json.loads(saved.read_text()).get("selfplay", {})
+            if old.get("size") not in (None, self.cfg.selfplay.size):
+                raise TrainConfigError(
+                    f"{self.out} holds {old.get('size')}x{old.get('size')} games; refusing to "
+                    f"continue it at {self.cfg.selfplay.size}x{self.cfg.selfplay.size}")
+
+    # ------------------------------------------------------------------ state
+    def _load_state(self) -> dict[str, object]:
+        path = self.out / "state.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        init = self.ckpts / "init.safetensors"
+        if self.cfg.init:
+            ckpt = read_checkpoint(self.cfg.init)
+            if ckpt.config.name != self.cfg.net:
+                raise TrainConfigError(
+                    f"--init {self.cfg.init} is a {ckpt.config.name} network but the loop is "
+                    f"configured for {self.cfg.net}; pass --net {ckpt.config.name}")
+            save_checkpoint(init, ckpt.net, 0, {"stage": "loop init", "from": self.cfg.init})
+        else:
+            torch.manual_seed(self.cfg.seed)
+            save_checkpoint(init, PolicyValueNet(NetConfig.from_name(self.cfg.net)).eval(), 0,
+                            {"stage": "loop init", "from": "random"})
+        shutil.copyfile(init, self.ckpts / "best.safetensors")
+        state: dict[str, object] = {"generation": 0, "stage": "selfplay",
+                                    "best": "init.safetensors", "cpu_s": 0.0, "steps": 0}
+        self._save_state(state)
+        return state
+
+    def _save_state(self, state: dict[str, object]) -> None:
+        write_text(self.out / "state.json", json.dumps(state, indent=1) + "\n")
+
+    def _advance(self, **changes: object) -> None:
+        self.state = {**self.state, **changes}
+        self._save_state(self.state)
+
+    def _evaluator(self, path: Path, seed: int = 0) -> Evaluator:
+        net = read_checkpoint(path).net
+        return Evaluator(net, batch_size=self.cfg.eval_batch, use_bf16=self.cfg.bf16,
+                         symmetries="random", seed=seed)
+
+    # ------------------------------------------------------------------ stages
+    def selfplay(self, gen: int) -> None:
+        cfg = self.cfg
+        sp_dir, sgf_dir = self.out / "selfplay", self.out / "sgf"
+        sp_dir.mkdir(parents=True, exist_ok=True)
+        todo = [i for i in range(cfg.games_per_generation)
+                if not (sp_dir / f"g{gen:04d}_{i:06d}.npz").exists()]
+        if not todo:
+            return
+        evaluate = net_evaluate(self._evaluator(self.ckpts / "best.safetensors", gen))
+        log = MetricsLogger(self.out / "selfplay.csv")
+        bar = iter(progress(range(len(todo)), desc=f"gen {gen} self-play", total=len(todo)))
+
+        def on_game(game) -> None:  # type: ignore[no-untyped-def]
+            name = f"g{gen:04d}_{game.index:06d}"
+            save_game(game, sp_dir / f"{name}.npz", sgf_dir / f"{name}.sgf",
+                      {"generation": gen, "best": self.state["best"]})
+            log.log(generation=gen, game=game.index, moves=game.moves,
+                    examples=game.full_searches, winner=game.winner, resigned=game.resigned,
+                    no_resign=game.no_resign, would_resign=len(game.would_resign),
+                    false_resign=int(bool(game.would_resign)
+                                     and game.winner in game.would_resign))
+            next(bar, None)
+
+        play_games(evaluate, cfg.selfplay, todo, seed=(cfg.seed, gen), on_game=on_game)
+        next(bar, None)
+        log.close()
+
+    def train(self, gen: int) -> dict[str, float]:
+        cfg = self.cfg
+        paths = replay_window(self.out / "selfplay", cfg.window)
+        data = load_examples(paths)
+        if data is None:
+            raise FileNotFoundError(f"no readable self-play shards in {self.out / 'selfplay'}")
+        latest = self.ckpts / "latest.safetensors"
+        net = read_checkpoint(latest if latest.exists() else
+                              self.ckpts / "best.safetensors").net
+        optimizer = make_optimizer(net, cfg.lr, cfg.weight_decay)
+        opt_path = self.out / "optimizer.pt"
+        if opt_path.exists() and latest.exists():
+            optimizer.load_state_dict(load_state(opt_path)["optimizer"])  # type: ignore[arg-type]
+            for g in optimizer.param_groups:
+                g["lr"] = cfg.lr
+        rng = np.random.default_rng([cfg.seed, gen, 1])
+        sums: dict[str, float] = {}
+        t0 = time.perf_counter()
+        for _ in progress(range(cfg.train_steps), desc=f"gen {gen} train",
+                          total=cfg.train_steps):
+            idx = rng.integers(0, len(data), size=min(cfg.batch_size, len(data)))
+            parts = train_step(net, optimizer, batch_tensors(data, idx, int(rng.integers(8))),
+                               cfg.weights, cfg.bf16)
+            for k, v in parts.items():
+                sums[k] = sums.get(k, 0.0) + v / cfg.train_steps
+        net.eval()
+        steps = int(self.state.get("steps", 0)) + cfg.train_steps  # type: ignore[call-overload]
+        meta = {"stage": "selfplay loop", "generation": gen, "window": len(data)}
+        save_checkpoint(self.ckpts / f"gen_{gen:04d}.safetensors", net, steps, meta)
+        save_checkpoint(latest, net, steps, meta)
+        save_state(opt_path, optimizer, {"generation": gen})
+        self._advance(steps=steps)
+        sums.update(window=float(len(data)), shards=float(len(paths)),
+                    seconds=time.perf_counter() - t0)
+        return sums
+
+    def evaluate(self, gen: int) -> dict[str, object]:
+        cfg = self.cfg
+        cand = self.ckpts / f"gen_{gen:04d}.safetensors"
+        best = self.ckpts / "best.safetensors"
+        row: dict[str, object] = {"generation": gen}
+        promote = True
+        if cfg.gating_games > 0:
+            res = play_nets(net_evaluate(self._evaluator(cand, 1)),
+                            net_evaluate(self._evaluator(best, 2)), cfg.gating_games,
+                            cfg.gating_visits, cfg.selfplay.size, cfg.selfplay.komi,
+                            seed=cfg.seed * 1000 + gen)
+            lo, hi = res.wilson()
+            promote = res.score >= cfg.gate
+            row.update(gate_wins=res.wins, gate_losses=res.losses, gate_draws=res.draws,
+                       gate_score=round(res.score, 3), gate_lo=round(lo, 3),
+                       gate_hi=round(hi, 3))
+        if promote:
+            shutil.copyfile(cand, best)
+            self._advance(best=cand.name)
+        row.update(promoted=int(promote), best=self.state["best"])
+        if cfg.gnugo_every and (gen + 1) % cfg.gnugo_every == 0:
+            res = play_vs_gtp(net_evaluate(self._evaluator(best, 3)),
+                              gnugo_command(cfg.gnugo_level, seed=gen + 1), cfg.gnugo_games,
+                              cfg.gnugo_visits, cfg.selfplay.size, cfg.selfplay.komi,
+                              seed=gen)
+            lo, hi = res.wilson()
+            row.update(gnugo_level=cfg.gnugo_level, gnugo_wins=res.wins,
+                       gnugo_games=res.played, gnugo_lo=round(lo, 3), gnugo_hi=round(hi, 3))
+        return row
+
+    # ------------------------------------------------------------------ driver
+    def run(self, generations: int | None = None) -> dict[str, object]:
+        """Run until ``generations`` (default: the config's) are done; returns the state."""
+        total = self.cfg.generations if generations is None else generations
+        train_log = MetricsLogger(self.out / "train.csv")
+        eval_log = MetricsLogger(self.out / "eval.csv", columns=EVAL_COLUMNS)
+        try:
+            while int(self.state["generation"]) < total:  # type: ignore[call-overload]
+                gen = int(self.state["generation"])  # type: ignore[call-overload]
+                stage = str(self.state["stage"])
+                c0 = time.process_time()
+                if stage == "selfplay":
+                    self.selfplay(gen)
+                    self._advance(stage="train")
+                elif stage == "train":
+                    row = self.train(gen)
+                    train_log.log(generation=gen, steps=self.state["steps"],
+                                  cpu_s=round(float(self.state["cpu_s"])  # type: ignore[arg-type]
+                                              + time.process_time() - c0, 1),
+                                  **{k: round(v, 5) for k, v in row.items()})
+                    self._advance(stage="evaluate")
+                else:
+                    row2 = self.evaluate(gen)
+                    row2["cpu_s"] = round(float(self.state["cpu_s"])  # type: ignore[arg-type]
+                                          + time.process_time() - c0, 1)
+                    eval_log.log({k: row2.get(k, "") for k in EVAL_COLUMNS})
+                    self._advance(stage="selfplay", generation=gen + 1)
+                self._advance(cpu_s=float(self.state["cpu_s"])  # type: ignore[arg-type]
+                              + time.process_time() - c0)
+        finally:
+            train_log.close()
+            eval_log.close()
+        return self.state
+
+
+EVAL_COLUMNS = ("generation", "cpu_s", "gate_wins", "gate_losses", "gate_draws", "gate_score",
+                "gate_lo", "gate_hi", "promoted", "best", "gnugo_level", "gnugo_wins",
+                "gnugo_games", "gnugo_lo", "gnugo_hi")
+
+
+def add_loop_arguments(sub: argparse._SubParsersAction) -> None:
+    """``rocks train loop`` options (wired by :mod:`rocks.train.cli`)."""
+    p = sub.add_parser("loop", help="self-play RL loop (AlphaGo Zero / AlphaZero)")
+    d = LoopConfig()
+    s = d.selfplay
+    p.add_argument("--out", required=True, help="run folder (resumed if it exists)")
+    p.add_argument("--net", default=d.net)
+    p.add_argument("--init", default=None, help="start from this checkpoint (e.g. supervised)")
+    p.add_argument("--generations", type=int, default=d.generations)
+    p.add_argument("--games", type=int, default=d.games_per_generation,
+                   help="self-play games per generation")
+    p.add_argument("--parallel", type=int, default=s.parallel)
+    p.add_argument("--full-visits", type=int, default=s.full_visits)
+    p.add_argument("--fast-visits", type=int, default=s.fast_visits)
+    p.add_argument("--full-prob", type=float, default=s.full_prob)
+    p.add_argument("--size", type=int, default=s.size)
+    p.add_argument("--komi", type=float, default=s.komi)
+    p.add_argument("--window", type=int, default=d.window)
+    p.add_argument("--train-steps", type=int, default=d.train_steps)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--gating-games", type=int, default=d.gating_games)
+    p.add_argument("--gating-visits", type=int, default=d.gating_visits)
+    p.add_argument("--gnugo-every", type=int, default=d.gnugo_every)
+    p.add_argument("--gnugo-games", type=int, default=d.gnugo_games)
+    p.add_argument("--gnugo-level", type=int, default=d.gnugo_level)
+    p.add_argument("--gnugo-visits", type=int, default=d.gnugo_visits)
+    p.add_argument("--fp32", action="store_true")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.set_defaults(func=_loop_main)
+
+
+def _loop_main(args: argparse.Namespace) -> int:
+    sp = dataclasses.replace(SelfPlayConfig(), size=args.size, komi=args.komi,
+                             parallel=args.parallel, full_visits=args.full_visits,
+                             fast_visits=args.fast_visits, full_prob=args.full_prob)
+    cfg = LoopConfig(out_dir=args.out, net=args.net, init=args.init,
+                     generations=args.generations, games_per_generation=args.games,
+                     selfplay=sp, window=args.window, train_steps=args.train_steps,
+                     batch_size=args.batch_size, lr=args.lr, bf16=not args.fp32,
+                     gating_games=args.gating_games, gating_visits=args.gating_visits,
+                     gnugo_every=args.gnugo_every, gnugo_games=args.gnugo_games,
+                     gnugo_level=args.gnugo_level, gnugo_visits=args.gnugo_visits,
+                     seed=args.seed)
+    state = Loop(cfg).run()
+    print(f"generation {state['generation']}, best {state['best']}, "
+          f"{float(state['cpu_s']) / 3600:.2f} CPU-hours")  # type: ignore[arg-type]
+    return 0

@@ -1,0 +1,249 @@
+"""Self-play: many games at once, their leaves pooled into one network call, games -> shards.
+
+Follows AlphaGo Zero (Silver et al., Nature 2017): every move is chosen by MCTS from the current
+network, Dirichlet noise Dir(α) with weight ε at the root, moves sampled with τ = 1 in the opening
+and played greedily after; π (root visit distribution) and z (the result) are recorded; players
+resign below a threshold except in a fraction of games kept to measure false resignations.
+With KataGo's playout cap randomization (Wu, arXiv 1902.10565, section 3.1): a full search of
+``full_visits`` on a fraction ``full_prob`` of moves, a fast one of ``fast_visits`` elsewhere,
+and only the full searches become training examples.
+
+Departures, numbered:
+  1. Noise and temperature apply to full searches only; fast searches play their most visited
+     move (KataGo also disables noise on fast searches).
+  2. Games run in ``parallel`` slots; when a game ends its slot starts the next one, and the
+     finished game is written at once as its own shard (and SGF) so a kill loses only the
+     games in flight.  Game ``i`` of a generation draws its randomness from (seed, gen, i).
+  3. Value targets: +1/-1 for the winner by Tromp-Taylor after two passes or at the move
+     limit, or the resigner's opponent.  Ownership and score targets only for games played to
+     two passes (a resigned game's final board is not a result).
+  4. No forced playouts / policy target pruning yet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rocks.go import features
+from rocks.go.board import BLACK, Position, Rules
+from rocks.go.sgf import GameRecord, save_sgf
+from rocks.search.mcts import MCTS, Evaluation, MCTSConfig, visit_policy
+from rocks.train.shards import Examples, write_shard
+
+EvaluateFn = Callable[[Sequence[Position]], Evaluation]
+
+
+@dataclass(frozen=True)
+class SelfPlayConfig:
+    """How self-play games are played.
+
+    Attributes:
+        size, komi: the game (area scoring, positional superko, no suicide).
+        parallel: games in flight at once (their leaves share one network call).
+        full_visits, fast_visits, full_prob: playout cap randomization.
+        c_puct: PUCT exploration constant.
+        leaves_per_batch: leaves per game per network call.
+        dirichlet_epsilon, dirichlet_alpha_scale: root noise (α = scale / legal moves).
+        temperature_moves: moves of the game sampled with τ = 1 (then greedy).
+        resign_threshold: resign when root value and best Q are below it (-1: never).
+        no_resign_fraction: share of games where nobody resigns (to measure false resigns).
+        max_moves: moves after which the game is scored as it stands (0: 3 * size^2).
+    """
+
+    size: int = 9
+    komi: float = 7.5
+    parallel: int = 16
+    full_visits: int = 128
+    fast_visits: int = 24
+    full_prob: float = 0.25
+    c_puct: float = 1.5
+    leaves_per_batch: int = 8
+    dirichlet_epsilon: float = 0.25
+    dirichlet_alpha_scale: float = 0.03 * 361
+    temperature_moves: int = 10
+    resign_threshold: float = -0.9
+    no_resign_fraction: float = 0.2
+    max_moves: int = 0
+
+    @property
+    def move_limit(self) -> int:
+        return self.max_moves or 3 * self.size * self.size
+
+    def mcts(self, full: bool) -> MCTSConfig:
+        return MCTSConfig(
+            num_simulations=self.full_visits if full else self.fast_visits,
+            c_puct=self.c_puct, dirichlet_epsilon=self.dirichlet_epsilon if full else 0.0,
+            dirichlet_alpha_scale=self.dirichlet_alpha_scale, temperature_moves=0,
+            leaves_per_batch=self.leaves_per_batch, resign_threshold=self.resign_threshold)
+
+
+@dataclass(frozen=True)
+class SelfPlayGame:
+    """One finished game: its record, its training examples and how it ended."""
+
+    index: int
+    record: GameRecord
+    examples: Examples
+    winner: int  # BLACK, WHITE or 0
+    resigned: bool
+    no_resign: bool
+    would_resign: tuple[int, ...]  # colours that wanted to resign in a no-resign game
+    full_searches: int
+    moves: int
+
+
+@dataclass
+class _Slot:
+    index: int
+    rng: np.random.Generator
+    no_resign: bool
+    mcts: MCTS
+    full: bool
+    planes: list[np.ndarray] = field(default_factory=list)
+    policies: list[np.ndarray] = field(default_factory=list)
+    movers: list[int] = field(default_factory=list)
+    would_resign: set[int] = field(default_factory=set)
+    resigned_by: int = 0
+
+
+def net_evaluate(evaluator: Callable[[Sequence[Position]], object]) -> EvaluateFn:
+    """Adapt a :class:`rocks.nets.Evaluator` (or fake) to the search's Evaluation."""
+
+    def evaluate(positions: Sequence[Position]) -> Evaluation:
+        ev = evaluator(positions)
+        if isinstance(ev, tuple):
+            return Evaluation(np.asarray(ev[0]), np.asarray(ev[1]))
+        return Evaluation(ev.priors, ev.values)  # type: ignore[attr-defined]
+
+    return evaluate
+
+
+def _new_slot(cfg: SelfPlayConfig, seed: Sequence[int], index: int) -> _Slot:
+    rng = np.random.default_rng([*seed, index])
+    full = bool(rng.random() < cfg.full_prob)
+    root = Position.empty(cfg.size, cfg.komi, Rules())
+    no_resign = bool(rng.random() < cfg.no_resign_fraction)
+    return _Slot(index, rng, no_resign, MCTS(root, cfg.mcts(full), rng), full)
+
+
+def _finish(cfg: SelfPlayConfig, slot: _Slot) -> SelfPlayGame:
+    pos = slot.mcts.root
+    npts = cfg.size * cfg.size
+    if slot.resigned_by:
+        winner = -slot.resigned_by
+        result = f"{'B' if winner == BLACK else 'W'}+R"
+    else:
+        score = pos.score()
+        winner = BLACK if score > 0 else -BLACK if score < 0 else 0
+        result = pos.result_string()
+    played_out = pos.is_game_over()
+    n = len(slot.planes)
+    movers = np.array(slot.movers, dtype=np.float32)
+    own = pos.ownership().astype(np.int8)
+    examples = Examples.build(
+        planes=np.stack(slot.planes) if n else np.zeros((0, features.NUM_PLANES, cfg.size,
+                                                         cfg.size)),
+        policy=np.stack(slot.policies) if n else np.zeros((0, npts + 1)),
+        policy_weight=np.ones(n), value=winner * movers, value_weight=np.ones(n),
+        ownership=(own[None, :] * movers[:, None].astype(np.int8)) if n
+        else np.zeros((0, npts)),
+        score=pos.score() * movers if played_out else np.zeros(n),
+        aux_weight=np.full(n, 1.0 if played_out else 0.0))
+    record = GameRecord(size=cfg.size, komi=cfg.komi, rules="Chinese", moves=pos.moves,
+                        result=result, black_player="rocks-selfplay",
+                        white_player="rocks-selfplay")
+    return SelfPlayGame(slot.index, record, examples, winner, bool(slot.resigned_by),
+                        slot.no_resign, tuple(sorted(slot.would_resign)), n, len(pos.moves))
+
+
+def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
+    """Record the search, play its move; True when the game is over."""
+    res = slot.mcts.result()
+    root = slot.mcts.root
+    if slot.full:
+        slot.planes.append(features.position_planes(root))
+        slot.policies.append(res.visits.astype(np.float32) / max(1, res.visits.sum()))
+        slot.movers.append(root.to_play)
+    if res.resign:
+        if slot.no_resign:
+            slot.would_resign.add(root.to_play)
+        else:
+            slot.resigned_by = root.to_play
+            return True
+    tau = 1.0 if slot.full and len(root.moves) < cfg.temperature_moves else 0.0
+    move = int(slot.rng.choice(len(res.visits), p=visit_policy(res.visits, tau))) \
+        if res.visits.sum() > 0 else res.move
+    # Decide the next search's kind before advancing: advance() adds root noise per its cfg.
+    slot.full = bool(slot.rng.random() < cfg.full_prob)
+    slot.mcts.cfg = cfg.mcts(slot.full)
+    slot.mcts.advance(move)
+    pos = slot.mcts.root
+    return pos.is_game_over() or len(pos.moves) >= cfg.move_limit
+
+
+def play_games(evaluate: EvaluateFn, cfg: SelfPlayConfig, indices: Sequence[int],
+               seed: Sequence[int] = (0,),
+               on_game: Callable[[SelfPlayGame], None] | None = None) -> list[SelfPlayGame]:
+    """Play the games ``indices`` (``cfg.parallel`` at a time); ``on_game`` sees each as it ends.
+
+    The leaves of all games in flight go to ``evaluate`` together."""
+    todo = list(indices)[::-1]
+    slots: list[_Slot] = []
+    done: list[SelfPlayGame] = []
+    while todo or slots:
+        while todo and len(slots) < cfg.parallel:
+            slots.append(_new_slot(cfg, seed, todo.pop()))
+            slots[-1].mcts.begin()
+        pending = [(s, s.mcts.gather(min(s.mcts.cfg.leaves_per_batch,
+                                         s.mcts.target - s.mcts.simulations)))
+                   for s in slots if not s.mcts.done()]
+        positions = [p.position for _, leaves in pending for p in leaves]
+        if positions:
+            ev = evaluate(positions)
+            offset = 0
+            for s, leaves in pending:
+                s.mcts.apply(leaves, ev, offset)
+                offset += len(leaves)
+        still: list[_Slot] = []
+        for s in slots:
+            if not s.mcts.done():
+                still.append(s)
+                continue
+            if _after_search(cfg, s):
+                game = _finish(cfg, s)
+                done.append(game)
+                if on_game is not None:
+                    on_game(game)
+            else:
+                s.mcts.begin()
+                still.append(s)
+        slots = still
+    return done
+
+
+def save_game(game: SelfPlayGame, shard_path: str | Path, sgf_path: str | Path | None = None,
+              meta: dict[str, object] | None = None) -> None:
+    """Write a game's examples (shard) and record (SGF), each atomically; SGF first so that
+    the shard, which marks the game as done, exists only when both do."""
+    if sgf_path is not None:
+        save_sgf(game.record, sgf_path)
+    write_shard(shard_path, game.examples,
+                {"source": "selfplay", "index": game.index, **(meta or {})})
+
+
+def resign_stats(games: Sequence[SelfPlayGame]) -> dict[str, float]:
+    """False resignations among no-resign games: a side wanted to resign but went on to win."""
+    checked = [g for g in games if g.no_resign and g.would_resign]
+    false = [g for g in checked if g.winner in g.would_resign]
+    return {"no_resign_games": float(sum(g.no_resign for g in games)),
+            "would_resign": float(len(checked)),
+            "false_resign_rate": len(false) / len(checked) if checked else float("nan")}
+
+
+def replace_config(cfg: SelfPlayConfig, **changes: object) -> SelfPlayConfig:
+    return dataclasses.replace(cfg, **changes)  # type: ignore[arg-type]
