@@ -243,7 +243,7 @@ def trl_reward_funcs(
     for name in components:
         if name not in COMPONENTS + ("total",):
             raise ValueError(f"unknown reward component {name!r}; known: {COMPONENTS}")
-    cache: dict[tuple[str, str], RewardBreakdown] = {}
+    cache: dict[tuple[str, str, int, int, str], RewardBreakdown] = {}
 
     def breakdowns(completions: list[Any], kwargs: dict[str, Any]) -> list[RewardBreakdown]:
         out = []
@@ -251,7 +251,7 @@ def trl_reward_funcs(
             row = {k: v[i] for k, v in kwargs.items() if isinstance(v, list) and len(v) > i}
             task = task_from_row(row)
             text = _completion_text(completion)
-            key = (text, task_to_json(task))
+            key = (text, task.family, task.seed, task.difficulty, task.prompt)
             if key not in cache:
                 if len(cache) > 4096:
                     cache.clear()

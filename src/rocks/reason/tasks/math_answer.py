@@ -8,9 +8,9 @@ whose answers are integers or fractions, so a tiny model can learn them.
 
 How the check runs: answers that are plain numbers (``12``, ``-3.5``, ``7/2``, ``\\frac{7}{2}``,
 ``\\boxed{12}``, ``1,200``) are compared exactly with ``fractions.Fraction`` in-process.
-Anything else goes to ``math-verify`` in a separate worker process, called with its own
-timeouts disabled (they use SIGALRM, which fails outside the main thread); the worker is
-killed and restarted when one comparison takes longer than ``MathChecker.timeout`` seconds
+Anything else goes to ``math-verify`` in a guarded worker process (``tasks.worker``), called
+with its own timeouts disabled (they use SIGALRM, which fails outside the main thread); the
+worker is killed and restarted when one comparison takes longer than ``MATH_VERIFY_SECONDS``
 (e.g. sympy evaluating ``9^{9^{9}}``), and that answer counts as wrong.  So the check works the
 same from any thread.
 
@@ -24,24 +24,17 @@ Departures:
 
 from __future__ import annotations
 
-import atexit
-import json
-import os
 import random
 import re
-import select
-import subprocess
-import sys
-import threading
-import time
 from fractions import Fraction
 
 from rocks.reason.tasks.base import FunctionFamily, RewardBreakdown, Task, extract_answer, no_answer
+from rocks.reason.tasks.worker import worker_for
 
 NAME = "math_answer"
 MAX_MATH_CHARS = 300  # longer answers are not parsed: no reference answer comes near
-WORKER_MEMORY_BYTES = 2 * 2**30
-STARTUP_SECONDS = 60.0  # a cold worker imports sympy; on a loaded 2-core machine that is slow
+MATH_VERIFY_SECONDS = 5.0  # per comparison, in the guarded worker
+WORKER_TARGET = "rocks.reason.tasks.math_answer:math_verify_same"
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _FRAC = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
@@ -74,12 +67,8 @@ def parse_number(text: str) -> Fraction | None:
     return None
 
 
-def serve() -> None:
-    """The worker's loop: one JSON request per stdin line, one JSON reply per stdout line."""
-    import resource
-
-    # sympy can also blow up in memory (a power tower); fail that comparison, not the machine
-    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
+def math_verify_same(pred: str, gold: str) -> bool:
+    """math-verify's verdict, with its SIGALRM timeouts off (runs inside the guarded worker)."""
     from math_verify import parse, verify
 
     def read(text: str) -> list:
@@ -88,105 +77,10 @@ def serve() -> None:
             text = f"${text}$"
         return parse(text, parsing_timeout=None)
 
-    sys.stdout.write(json.dumps({"ready": True}) + "\n")
-    sys.stdout.flush()
-    for line in sys.stdin:
-        request = json.loads(line)
-        try:
-            gold = read(request["gold"])
-            pred = read(request["pred"])
-            same = bool(gold) and bool(pred) and verify(gold, pred, timeout_seconds=None)
-        except Exception:  # noqa: BLE001 - any sympy failure means "not the same answer"
-            same = False
-        sys.stdout.write(json.dumps({"same": bool(same)}) + "\n")
-        sys.stdout.flush()
-
-
-class MathChecker:
-    """One ``math-verify`` worker process, shared by threads, restarted after a timeout."""
-
-    def __init__(self, timeout: float = 5.0) -> None:
-        self.timeout = timeout
-        self._lock = threading.Lock()
-        self._proc: subprocess.Popen | None = None
-        self._buffer = b""
-        self._owner = os.getpid()
-
-    def _start(self) -> subprocess.Popen:
-        code = "from rocks.reason.tasks.math_answer import serve; serve()"
-        return subprocess.Popen(
-            [sys.executable, "-c", code],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def close(self) -> None:
-        with self._lock:
-            self._stop()
-
-    def _stop(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait()
-            self._proc = None
-        self._buffer = b""
-
-    def _readline(self, proc: subprocess.Popen, deadline: float) -> bytes | None:
-        fd = proc.stdout.fileno()
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return None
-            self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line
-
-    def same(self, pred: str, gold: str) -> bool | None:
-        """Whether math-verify finds ``pred`` equal to ``gold``; None on timeout or failure."""
-        if self._owner != os.getpid():
-            # a forked child (e.g. a data-loader worker) must not share the parent's pipes;
-            # right after a fork it is single-threaded, so resetting here is safe
-            self._lock, self._proc, self._buffer = threading.Lock(), None, b""
-            self._owner = os.getpid()
-        with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
-                self._stop()
-                self._proc = self._start()
-                # starting Python and importing sympy is not the comparison's time
-                if self._readline(self._proc, time.monotonic() + STARTUP_SECONDS) is None:
-                    self._stop()
-                    return None
-            proc = self._proc
-            request = json.dumps({"gold": gold, "pred": pred}) + "\n"
-            try:
-                proc.stdin.write(request.encode("utf-8", "replace"))
-                proc.stdin.flush()
-            except OSError:
-                self._stop()
-                return None
-            line = self._readline(proc, time.monotonic() + self.timeout)
-            if line is None:
-                self._stop()
-                return None
-            return bool(json.loads(line).get("same", False))
-
-
-_checker: MathChecker | None = None
-_checker_lock = threading.Lock()
-
-
-def checker() -> MathChecker:
-    """The process-wide checker, started on first use and stopped at exit."""
-    global _checker
-    with _checker_lock:
-        if _checker is None:
-            _checker = MathChecker()
-            atexit.register(_checker.close)
-        return _checker
+    gold_parsed, pred_parsed = read(gold), read(pred)
+    if not gold_parsed or not pred_parsed:
+        return False
+    return bool(verify(gold_parsed, pred_parsed, timeout_seconds=None))
 
 
 def answers_match(pred: str, gold: str) -> tuple[bool, str]:
@@ -198,10 +92,10 @@ def answers_match(pred: str, gold: str) -> tuple[bool, str]:
     exact_pred, exact_gold = parse_number(pred), parse_number(gold)
     if exact_pred is not None and exact_gold is not None:
         return exact_pred == exact_gold, "exact"
-    same = checker().same(pred, gold)
-    if same is None:
-        return False, "math-verify timed out"
-    return same, "math-verify"
+    ok, same = worker_for(WORKER_TARGET, MATH_VERIFY_SECONDS).call(pred, gold)
+    if not ok:
+        return False, f"math-verify failed: {same}"
+    return bool(same), "math-verify"
 
 
 _NAMES = ("Ann", "Ben", "Cara", "Dan", "Eve", "Finn", "Gia", "Hal")
