@@ -188,7 +188,9 @@ def test_kata_analyze_has_float_fields_and_ownership():
     line = stream[1]
     info, own = line.split(" ownership ")
     first = info.split(" info ")[0].split()[1:]
-    fields = dict(zip(first[::2], first[1::2], strict=True))
+    pv_at = first.index("pv")
+    fields = dict(zip(first[:pv_at:2], first[1:pv_at:2], strict=True))
+    fields["pv"] = first[pv_at + 1:]
     assert {"move", "visits", "utility", "winrate", "prior", "lcb", "utilityLcb", "order",
             "pv"} <= set(fields)
     assert 0.0 <= float(fields["winrate"]) <= 1.0 and 0.0 <= float(fields["prior"]) <= 1.0
