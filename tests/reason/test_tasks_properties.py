@@ -101,6 +101,15 @@ def test_code_verifier_never_raises(completion: str, seed: int, difficulty: int)
     check_breakdown(family.verify(completion, family.generate(seed, difficulty)))
 
 
+@pytest.mark.parametrize("name", ["gym:knights_knaves", "gym:basic_arithmetic"])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(completion=TAGGED_FAST, seed=st.integers(0, 10**6), difficulty=st.integers(1, 3))
+def test_gym_verifiers_never_raise(name: str, completion: str, seed: int, difficulty: int) -> None:
+    pytest.importorskip("reasoning_gym")
+    family = get_family(name)
+    check_breakdown(family.verify(completion, family.generate(seed, difficulty)))
+
+
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=range(len(ADVERSARIAL)))
 def test_adversarial_answers_score_zero(name: str, text: str) -> None:
