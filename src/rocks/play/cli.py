@@ -42,6 +42,7 @@ def gtp_parser() -> argparse.ArgumentParser:
 
 
 def gtp_main(argv: list[str] | None = None) -> int:
+    from rocks.play.analysis import AnalysisCommands
     from rocks.play.gtp import GtpEngine
 
     args = gtp_parser().parse_args(argv)
@@ -54,7 +55,9 @@ def gtp_main(argv: list[str] | None = None) -> int:
         return 2
     engine = Engine(config, make_player(args))
     try:
-        GtpEngine(engine, out=sys.stdout).serve(sys.stdin)
+        gtp = GtpEngine(engine, out=sys.stdout)
+        gtp.register_handlers(AnalysisCommands(gtp))  # lz-analyze, gogui-*, kgs-time_settings
+        gtp.serve(sys.stdin)
     except (KeyboardInterrupt, BrokenPipeError):
         return 0
     return 0
