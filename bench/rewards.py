@@ -4,7 +4,8 @@ Measures, on this machine, medians over repeated calls after one warm-up call:
   * ``run_python("pass")`` wall time under each isolation set-up available here (bubblewrap +
     fresh uid, and the fallback ``unshare --net`` + fresh uid);
   * ``verify`` on the reference answer, per task family (the code family includes its sandbox
-    run), and ``rewards.score`` for a countdown completion;
+    run; two Reasoning Gym families score in the guarded worker), and ``rewards.score`` for a
+    countdown completion;
   * ``answers_match`` through the math-verify worker (answers the exact path cannot read).
 
     .venv/bin/python bench/rewards.py                # print the table (about a minute)
@@ -70,6 +71,12 @@ def measure(cfg: BenchConfig) -> list[tuple[str, float, str]]:
         repeats = cfg.sandbox_repeats if name == "code" else cfg.cheap_repeats
         ms = median_ms(lambda f=family, c=completion, t=task: f.verify(c, t), repeats)
         rows.append((f"verify, {name} (difficulty 2)", ms, ""))
+    for name in ("gym:knights_knaves", "gym:basic_arithmetic"):
+        family = get_family(name)
+        task = family.generate(7, 2)
+        completion = f"<answer>{task.answer}</answer>"
+        ms = median_ms(lambda f=family, c=completion, t=task: f.verify(c, t), cfg.sandbox_repeats)
+        rows.append((f"verify, {name} (difficulty 2, guarded worker)", ms, ""))
     task = get_family("countdown").generate(7, 2)
     text = f"<think>{'try 8*10 ' * 20}</think><answer>{task.answer}</answer>"
     weights = RewardWeights(language=0.1, max_length=512, cache_length=128)
