@@ -67,7 +67,7 @@ GAME_TRANSCRIPT: list[tuple[str, str | None]] = [
                   "   A B C D E\n"
                   "White to play; captures B 1 W 0; komi 0.5"),
     ("known_command play", "= true"),
-    ("known_command lz-analyze", "= false"),
+    ("known_command no-such-command", "= false"),
     ("play w pass", "= "),
     ("play b PASS", "= "),
     ("final_score", "= B+4.5"),
