@@ -135,7 +135,9 @@ def main() -> None:
     print(section)
     out = Path(cfg.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"config": asdict(cfg), "rows": rows}, indent=2))
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"config": asdict(cfg), "rows": rows}, indent=2))
+    os.replace(tmp, out)
     if args.write_docs:
         write_section(Path("docs/benchmarks.md"), section)
 
