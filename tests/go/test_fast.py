@@ -176,3 +176,40 @@ def test_state_is_a_named_tuple_of_arrays() -> None:
     assert isinstance(s, State)
     assert (s.size, s.komi, s.suicide, s.superko) == (7, 6.5, True, False)
     assert s.board.shape == (50,) and fast.board.shape == (49,)
+
+
+def test_history_grows_past_its_first_room_in_a_long_ko_fight() -> None:
+    # Without superko a ko can be fought forever (passes lift the ko ban); every take adds a
+    # board to the history, well past the 4*N boards the FastBoard first makes room for.
+    pos = Position.from_ascii("""
+        . X O .
+        X O . O
+        . X O .
+        . . . .
+    """, rules=Rules(superko="none"))
+    fast = FastBoard.from_position(pos)
+    room = len(fast.state.hist)
+    for _ in range(60):
+        for v in ("C3", "pass", "pass", "B3", "pass", "pass"):
+            pos = pos.play_gtp(v)
+            fast.play_gtp(v)
+    assert len(fast.state.hist) > room
+    assert_same(fast, pos)
+    assert fast.to_position().history == pos.history
+    assert fast.captures == (60, 60)
+
+
+def test_superko_stays_exact_while_the_history_grows() -> None:
+    rng = np.random.default_rng(5)
+    pos = Position.empty(5, rules=Rules(suicide=True))
+    fast = FastBoard.from_position(pos)
+    s = fast.state
+    fast.state = s._replace(hist=np.zeros(1, np.uint64), hset=np.zeros(64, np.uint64))
+    for _ in range(120):
+        mask = pos.legal_moves()
+        assert np.array_equal(fast.legal_mask(), mask)
+        move = int(rng.choice(np.flatnonzero(mask[:-1]))) if mask[:-1].any() else 25
+        pos = pos.play(move)
+        fast.play(move)
+    assert len(fast.state.hist) > 32  # grew five times
+    assert fast.to_position().history == pos.history
