@@ -12,6 +12,10 @@ Departures from the rules the fast board enforces (all usual in playouts):
   1. Positional superko is not checked (only simple ko); a rare cycle is cut by the move cap.
   2. The random player never plays suicide, even where the rules allow it.
   3. A playout stops after ``max_moves`` moves (default 3 * N) and is scored where it stands.
+
+The kernels of :mod:`rocks.go.fast` are inlined into these, and numba's on-disk cache checks
+only this file's timestamp: after editing fast.py, delete ``src/rocks/go/__pycache__/*.nb[ic]``
+(or touch this file) so that the playouts are compiled again.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ def pick_move(s: State, c: int, rng: np.ndarray) -> int:
     while k > 0:
         i = _below(rng, k)
         p = empty[i]
+        # A point with an empty neighbour is never the ko point (that one is surrounded).
         if _has_empty_neighbour(s, p) or (
                 p != ko and not is_eye(s, p, c) and not is_suicide(s, p, c)):
             return p
