@@ -121,6 +121,21 @@ def test_fork_bomb_is_contained_and_cleaned_up(os_only: SandboxConfig) -> None:
     assert run_python("print(1)").stdout == "1\n"
 
 
+def test_a_daemon_that_left_the_process_group_is_killed_too(os_only: SandboxConfig) -> None:
+    before = {int(p) for p in os.listdir("/proc") if p.isdigit()}
+    code = (
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(30)\nprint('bye')\n"
+    )
+    result = run_python(code, config=os_only)
+    assert result.ok and result.stdout == "bye\n"
+    time.sleep(0.2)
+    left = _processes_of_uid_running_python(before)
+    if left:
+        time.sleep(1.5)
+        left = sorted(set(left) & set(_processes_of_uid_running_python(before)))
+    assert left == []
+
+
 def test_fork_count_is_limited(os_only: SandboxConfig) -> None:
     if os.geteuid() == 0 and "uid" not in run_python("pass", config=os_only).layers:
         pytest.skip("root without a uid switch: the kernel does not enforce RLIMIT_NPROC")
