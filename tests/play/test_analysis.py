@@ -367,3 +367,33 @@ def test_kgs_time_settings_set_the_engine_clock_and_budget():
 def test_the_fake_player_is_an_analyser():
     assert isinstance(UniformSearchPlayer(), Analyser)
     assert not isinstance(RandomPlayer(), Analyser)
+
+
+def test_gogui_ownership_from_a_network_is_turned_to_blacks_view():
+    def mover_owns_everything(positions):
+        n = positions[0].size ** 2
+        priors, values = uniform(positions)
+        return FakeEvaluation(priors, values, np.ones((len(positions), n), np.float32))
+
+    gtp, _ = new_gtp()
+    gtp.register_handlers(AnalysisCommands(gtp, evaluate=mover_owns_everything))
+    black = run(gtp, "rocks-ownership b")[2:].split()
+    white = run(gtp, "rocks-ownership w")[2:].split()
+    assert set(black) == {"1.000"} and set(white) == {"-1.000"} and len(white) == 81
+
+
+def test_gogui_maps_from_a_real_network():
+    from rocks.nets import Evaluator, NetConfig, PolicyValueNet
+
+    net = PolicyValueNet(NetConfig(blocks=1, channels=8, pool_channels=4, head_channels=4,
+                                   value_hidden=8))
+    gtp, _ = new_gtp(size=7)
+    gtp.register_handlers(AnalysisCommands(gtp, evaluate=Evaluator(net, batch_size=1)))
+    run(gtp, "play b D4")
+    policy = run(gtp, "rocks-policy w")[2:].split("\n")
+    words = policy[0].split()[1:]
+    shares = dict(zip(words[::2], map(float, words[1::2]), strict=True))
+    assert "D4" not in shares and max(shares.values()) == 1.0
+    assert all(0 < v <= 1 for v in shares.values())
+    rows = run(gtp, "rocks-ownership")[2:].split("\n")
+    assert len(rows) == 7 and all(-1 <= float(v) <= 1 for r in rows for v in r.split())
