@@ -397,3 +397,30 @@ def test_gogui_maps_from_a_real_network():
     assert all(0 < v <= 1 for v in shares.values())
     rows = run(gtp, "rocks-ownership")[2:].split("\n")
     assert len(rows) == 7 and all(-1 <= float(v) <= 1 for r in rows for v in r.split())
+
+
+@pytest.mark.timeout(60)
+def test_rocks_gtp_streams_over_real_pipes_until_the_gui_speaks():
+    import subprocess
+
+    from rocks.play.gtp_client import rocks_gtp_command
+
+    proc = subprocess.Popen(rocks_gtp_command("--size", "9", "--seed", "2"), text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write("play b E5\n5 lz-analyze w 10\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "= \n" and proc.stdout.readline() == "\n"
+        assert proc.stdout.readline() == "=5\n"  # the stream is open ...
+        assert proc.stdout.readline().startswith("info move ")
+        proc.stdin.write("name\n")  # ... until the next command
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "\n"
+        assert proc.stdout.readline() == "= rocks\n"
+        out, err = proc.communicate("quit\n", timeout=30)
+        assert proc.returncode == 0 and err == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
