@@ -136,7 +136,7 @@ def run_playout(s: State, rng: np.ndarray, max_moves: int, mark: np.ndarray,
 
 
 @hot
-def _load(dst: State, src: State) -> None:
+def copy_board_into(dst: State, src: State) -> None:
     """Copy the board part of ``src`` into ``dst`` (same size); the history is not needed."""
     # Element loops, not slice assignment: numba's slice copy may allocate, which needs NRT.
     n = src.size * src.size
@@ -158,7 +158,9 @@ def _load(dst: State, src: State) -> None:
 
 
 @njit(cache=True)
-def _scratch_like(s: State) -> State:
+def scratch_like(s: State) -> State:
+    """Work space for playouts from ``s``: its own board arrays, ``s``'s history (read only:
+    playouts never check superko), so ``copy_board_into`` can reset it without allocating."""
     return State(s.size, s.komi, s.suicide, False, s.board.copy(), s.root.copy(), s.nxt.copy(),
                  s.libs.copy(), s.lsum.copy(), s.lsq.copy(), s.stones.copy(), s.chash.copy(),
                  s.empty.copy(), s.epos.copy(), s.meta.copy(), s.zhash.copy(), s.hist, s.hset,
@@ -169,13 +171,13 @@ def _scratch_like(s: State) -> State:
 def playout_scores(s: State, n_playouts: int, seed: int, max_moves: int) -> np.ndarray:
     """Final scores of ``n_playouts`` random playouts from ``s`` (left unchanged); float64."""
     n = s.size * s.size
-    work = _scratch_like(s)
+    work = scratch_like(s)
     mark = np.empty(n, dtype=np.int32)
     stack = np.empty(n, dtype=np.int32)
     rng = seed_rng(seed)
     out = np.empty(n_playouts, dtype=np.float64)
     for i in range(n_playouts):
-        _load(work, s)
+        copy_board_into(work, s)
         out[i] = run_playout(work, rng, max_moves, mark, stack)
     return out
 
@@ -186,4 +188,5 @@ def random_playout(state: State, seed: int, max_moves: int | None = None) -> flo
     return float(playout_scores(state, 1, seed, 3 * n if max_moves is None else max_moves)[0])
 
 
-__all__ = ["random_playout", "playout_scores", "run_playout", "pick_move", "seed_rng"]
+__all__ = ["random_playout", "playout_scores", "run_playout", "pick_move", "seed_rng",
+           "copy_board_into", "scratch_like"]
