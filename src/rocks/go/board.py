@@ -343,10 +343,9 @@ class Position:
     # ----------------------------------------------------------------- display
     def to_ascii(self) -> str:
         chars = {BLACK: "X", WHITE: "O", EMPTY: "."}
-        rows = []
-        for r in range(self.size):
-            rows.append(" ".join(chars[int(c)] for c in self.board[r * self.size:(r + 1) * self.size]))
-        return "\n".join(rows)
+        n = self.size
+        return "\n".join(" ".join(chars[int(c)] for c in self.board[r * n:(r + 1) * n])
+                         for r in range(n))
 
     def __str__(self) -> str:
         cols = " ".join(coords.GTP_COLUMNS[: self.size])
