@@ -241,7 +241,8 @@ def iter_records(files: Sequence[Path], size: int, report: ImportReport
         try:
             record = load_sgf(path)
         except SgfError as exc:
-            report.skipped[str(path)] = f"unreadable SGF: {exc}"
+            kind = "illegal move" if "illegal" in str(exc) else "unreadable SGF"
+            report.skipped[str(path)] = f"{kind}: {exc}"
             continue
         if record.size != size:
             report.skipped[str(path)] = f"board size {record.size} (importing {size})"

@@ -1,0 +1,56 @@
+"""Self-play: only full searches become examples; targets agree with the game's result."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rocks.go.board import BLACK
+from rocks.nets.evaluator import uniform_evaluator
+from rocks.train.selfplay import SelfPlayConfig, net_evaluate, play_games, resign_stats, save_game
+from rocks.train.shards import read_shard
+
+CFG = SelfPlayConfig(size=5, komi=0.5, parallel=3, full_visits=12, fast_visits=3,
+                     full_prob=0.5, max_moves=30, resign_threshold=-1.0)
+
+
+def test_only_full_searches_are_recorded_and_targets_follow_the_result():
+    games = play_games(net_evaluate(uniform_evaluator(5)), CFG, range(5), seed=(7,))
+    assert sorted(g.index for g in games) == list(range(5))
+    total_moves = sum(g.moves for g in games)
+    total_examples = sum(len(g.examples) for g in games)
+    assert 0 < total_examples < total_moves  # about half the moves were full searches
+    for g in games:
+        ex = g.examples
+        assert len(ex) == g.full_searches
+        if len(ex):
+            np.testing.assert_allclose(ex.policy.astype(np.float32).sum(1), 1.0, atol=1e-2)
+            # The value target is the winner seen from the side to move (own-stones plane).
+            assert set(np.unique(ex.value)) <= {-1.0, 0.0, 1.0}
+        assert g.winner in (BLACK, -BLACK, 0)
+
+
+def test_games_are_a_function_of_the_seed_and_index():
+    a = play_games(net_evaluate(uniform_evaluator(5)), CFG, [3], seed=(1,))
+    b = play_games(net_evaluate(uniform_evaluator(5)), CFG, [3], seed=(1,))
+    c = play_games(net_evaluate(uniform_evaluator(5)), CFG, [4], seed=(1,))
+    assert a[0].record.moves == b[0].record.moves != c[0].record.moves
+
+
+def test_saved_game_is_a_readable_shard_and_sgf(tmp_path):
+    (g,) = play_games(net_evaluate(uniform_evaluator(5)), CFG, [0], seed=(2,))
+    save_game(g, tmp_path / "g.npz", tmp_path / "g.sgf")
+    assert len(read_shard(tmp_path / "g.npz")) == len(g.examples)
+    assert "RE[" in (tmp_path / "g.sgf").read_text()
+
+
+def test_resignation_is_checked_in_no_resign_games():
+    cfg = SelfPlayConfig(size=5, komi=0.5, parallel=4, full_visits=8, fast_visits=2,
+                         resign_threshold=0.99, no_resign_fraction=0.5, max_moves=20)
+    games = play_games(net_evaluate(uniform_evaluator(5)), cfg, range(8), seed=(3,))
+    stats = resign_stats(games)
+    no_resign = [g for g in games if g.no_resign]
+    assert stats["no_resign_games"] == len(no_resign) > 0
+    # With a threshold this high every player "wants" to resign at once; only no-resign
+    # games are played on, so they are the only ones longer than one move.
+    assert all(g.moves <= 1 for g in games if not g.no_resign)
+    assert all(g.resigned for g in games if not g.no_resign)
