@@ -4,6 +4,7 @@ shape (mostly direct answers, worked traces that reach the right answer)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -164,3 +165,8 @@ def test_pretraining_lowers_the_loss_and_writes_a_checkpoint(tmp_path):
     assert logs[-1]["loss_ema"] < logs[0]["loss"] - 1.0
     model, tok, meta = load_checkpoint(tmp_path / "base")
     assert meta["pretrain"]["steps"] == 30 and model.cfg.vocab_size == len(tok)
+    # Continuing from the checkpoint starts where it left off, not from scratch.
+    more: list[dict] = []
+    pretrain(dataclasses.replace(cfg, steps=1, init=str(tmp_path / "base"),
+                                 out=str(tmp_path / "more")), log=more.append)
+    assert more[0]["loss"] < logs[0]["loss"] - 1.0

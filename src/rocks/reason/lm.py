@@ -326,10 +326,12 @@ def save_checkpoint(path: str | Path, model: TinyLM, tokenizer: CharTokenizer, m
     fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
     os.close(fd)
     save_file(weights, tmp)
+    os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is meant to be shared
     os.replace(tmp, path / "model.safetensors")
     fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(config, fh, indent=2)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path / "config.json")
 
 

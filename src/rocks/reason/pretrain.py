@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from rocks.reason.lm import LMConfig, TinyLM, left_pad, save_checkpoint
+from rocks.reason.lm import LMConfig, TinyLM, left_pad, load_checkpoint, save_checkpoint
 from rocks.reason.tasks.base import Task
 from rocks.reason.tokenizer import CharTokenizer
 
@@ -53,6 +53,7 @@ class PretrainConfig:
         steps, batch_size, lr, warmup, weight_decay: AdamW schedule (cosine decay to 10%).
         seed: the run's seed (model init and data order).
         out: checkpoint directory.
+        init: a checkpoint to continue from ('' = train from scratch); its shape wins over ``lm``.
         lm: network shape (``vocab_size`` is overwritten by the tokenizer's).
         bf16: bfloat16 autocast on CPU (about 2x on CPUs with AVX512-bf16).
         threads: torch CPU threads.
@@ -69,6 +70,7 @@ class PretrainConfig:
     weight_decay: float = 0.05
     seed: int = 0
     out: str = "models/reason/base"
+    init: str = ""
     lm: LMConfig = LMConfig()
     bf16: bool = True
     threads: int = 1
@@ -295,9 +297,13 @@ def pretrain(
         from rocks.reason.tasks import get_family
 
         generators = [get_family(name).generate for name in cfg.families]
-    tok = CharTokenizer()
-    lm_cfg = LMConfig(**{**asdict(cfg.lm), "vocab_size": len(tok)})
-    model = TinyLM(lm_cfg)
+    if cfg.init:
+        model, tok, _ = load_checkpoint(cfg.init)
+        lm_cfg = model.cfg
+    else:
+        tok = CharTokenizer()
+        lm_cfg = LMConfig(**{**asdict(cfg.lm), "vocab_size": len(tok)})
+        model = TinyLM(lm_cfg)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
