@@ -47,7 +47,8 @@ class Evaluation:
         priors: float32 [B, N+1], move probabilities with pass last (illegal moves are masked
             by the search, so they need not be zero).
         values: float32 [B] in [-1, 1] for the player to move in each position.
-        ownership: float32 [B, N] or None; +1 where Black is expected to own the point.
+        ownership: float32 [B, N] or None; +1 where the player to move is expected to own the
+            point (the convention of :class:`rocks.nets.evaluator.Evaluation`).
     """
 
     priors: np.ndarray
@@ -59,9 +60,15 @@ Evaluate = Callable[[Sequence[Position]], "Evaluation | tuple[np.ndarray, np.nda
 Play = Callable[[Position, int], Position]
 
 
-def as_evaluation(out: Evaluation | tuple, batch: int) -> Evaluation:
-    """Accept either an Evaluation or a (priors, values[, ownership]) tuple; check shapes."""
-    ev = out if isinstance(out, Evaluation) else Evaluation(*out)
+def as_evaluation(out: object, batch: int) -> Evaluation:
+    """Accept anything with ``priors``/``values`` (and maybe ``ownership``) attributes, such as
+    :class:`rocks.nets.evaluator.Evaluation`, or a (priors, values[, ownership]) tuple."""
+    if hasattr(out, "priors") and hasattr(out, "values"):
+        ev = Evaluation(out.priors, out.values, getattr(out, "ownership", None))
+    elif isinstance(out, tuple):
+        ev = Evaluation(*out)
+    else:
+        raise TypeError(f"evaluate returned {type(out).__name__}, not priors and values")
     priors = np.asarray(ev.priors, dtype=np.float32)
     values = np.asarray(ev.values, dtype=np.float32).reshape(-1)
     if priors.ndim != 2 or priors.shape[0] != batch or values.shape[0] != batch:
@@ -139,7 +146,8 @@ class SearchResult:
         resign: the root value and the best move are both below the resignation threshold.
         simulations: simulations run by this search (not counting reused ones).
         candidates: root moves with visits, most visited first.
-        ownership: the network's ownership for the root position, if it gave one.
+        ownership: the network's ownership for the root position (+1: the root player's), if
+            it gave one.
     """
 
     visits: np.ndarray
