@@ -1,0 +1,118 @@
+"""The MCTS player: PUCT search over a network (or over rollouts) behind the Player protocol.
+
+Follows AlphaGo Zero's play (Silver et al., Nature 2017): a fixed number of simulations per
+move (or a time budget), the most visited move played, resignation below a value threshold,
+and the search tree kept from move to move.  The engine owns the game; the player keeps only
+its search tree and recognises when the position it is asked about continues the tree's root.
+
+Departures:
+  1. Without a network (``model_path=None``) the player searches with uniform priors and
+     random-rollout values (plain Monte-Carlo tree search, :mod:`rocks.search.rollout`).
+  2. ``visits`` counts new simulations per move; visits kept by tree reuse come on top.
+  3. The win rate reported is (Q + 1) / 2 of the chosen move, or of the root when it has none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rocks.go.board import Position
+from rocks.play.players import Candidate, Decision
+from rocks.search.mcts import MCTS, Evaluate, MCTSConfig
+from rocks.search.rollout import RolloutConfig, rollout_evaluator
+
+
+@dataclass(frozen=True)
+class MCTSPlayerConfig:
+    """How the MCTS player spends its time.
+
+    Attributes:
+        visits: new simulations per move; None searches until the time budget is spent.
+        time_per_move_s: a cap on seconds per move below the engine's budget (None: none).
+        search: the search settings (its ``num_simulations`` is replaced by ``visits``).
+        min_visits_to_resign: searches smaller than this never resign (too noisy).
+        seed: seed of the search's random choices (noise, temperature).
+    """
+
+    visits: int | None = 200
+    time_per_move_s: float | None = None
+    search: MCTSConfig = field(default_factory=lambda: MCTSConfig(resign_threshold=-0.95))
+    min_visits_to_resign: int = 50
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.visits is not None and self.visits < 1:
+            raise ValueError(f"visits must be at least 1, got {self.visits}")
+        if self.time_per_move_s is not None and self.time_per_move_s <= 0:
+            raise ValueError(f"time_per_move_s must be positive, got {self.time_per_move_s}")
+
+
+class MCTSPlayer:
+    """A :class:`~rocks.play.players.Player` that searches with :class:`~rocks.search.mcts.MCTS`."""
+
+    def __init__(self, evaluate: Evaluate, cfg: MCTSPlayerConfig = MCTSPlayerConfig(),
+                 name: str = "mcts") -> None:
+        self.evaluate = evaluate
+        self.cfg = cfg
+        self.name = name
+        self.rng = np.random.default_rng(cfg.seed)
+        self._search: MCTS | None = None
+
+    def _tree_for(self, position: Position) -> MCTS:
+        s = self._search
+        if s is None or s.root.size != position.size:
+            self._search = MCTS(position, self.cfg.search, self.rng)
+        else:
+            s.set_root(position)
+        assert self._search is not None
+        return self._search
+
+    def select_move(self, position: Position, time_budget_s: float = 0.0) -> Decision:
+        if position.is_game_over():
+            return Decision(move=position.pass_move)
+        search = self._tree_for(position)
+        budget = time_budget_s if time_budget_s and time_budget_s > 0 else None
+        if self.cfg.time_per_move_s is not None:
+            budget = min(budget or np.inf, self.cfg.time_per_move_s)
+        visits = self.cfg.visits if self.cfg.visits is not None else 10**9
+        if budget is None and self.cfg.visits is None:
+            budget = 1.0
+        result = search.run(self.evaluate, num_simulations=visits, time_budget_s=budget)
+        move = result.move
+        q = float(result.q[move]) if result.visits[move] > 0 else result.root_value
+        total = int(result.visits.sum())
+        resign = result.resign and total >= self.cfg.min_visits_to_resign
+        ownership = None
+        if result.ownership is not None:  # the net's is the mover's; the Decision's is Black's
+            ownership = (np.asarray(result.ownership, np.float32) * position.to_play)
+        candidates = tuple(Candidate(c.move, c.visits, c.prior, c.q, c.pv)
+                           for c in result.candidates)
+        pv = result.pv if result.pv and result.pv[0] == move else (move,)
+        return Decision(move=move, resign=resign, winrate=(q + 1.0) / 2.0, pv=pv,
+                        candidates=candidates, ownership=ownership, visits=total)
+
+
+def make_player(model_path: str | Path | None = None, visits: int | None = 200,
+                time_per_move: float | None = None, seed: int | None = None,
+                search: MCTSConfig | None = None, rollouts: RolloutConfig | None = None,
+                use_bf16: bool = False, name: str = "mcts") -> MCTSPlayer:
+    """An MCTS player over the checkpoint at ``model_path``, or over rollouts when None.
+
+    Raises ValueError (from the checkpoint reader) if the file is missing or not a checkpoint.
+    """
+    cfg = MCTSPlayerConfig(visits=visits, time_per_move_s=time_per_move, seed=seed)
+    if search is not None:
+        cfg = dataclasses.replace(cfg, search=search)
+    if model_path is None:
+        evaluate = rollout_evaluator(rollouts or RolloutConfig(playouts=1, seed=seed or 0))
+        return MCTSPlayer(evaluate, cfg, name=f"{name}-rollouts")
+    from rocks.nets.checkpoint import load_checkpoint
+    from rocks.nets.evaluator import Evaluator
+
+    net, _ = load_checkpoint(model_path)
+    evaluator = Evaluator(net, batch_size=max(cfg.search.leaves_per_batch, 1), use_bf16=use_bf16)
+    return MCTSPlayer(evaluator, cfg, name=name)

@@ -1,0 +1,94 @@
+"""Specification of the MCTS player behind the engine's Player protocol."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rocks.go.board import BLACK, WHITE, Position
+from rocks.play.engine import Engine, EngineConfig
+from rocks.play.mcts_player import MCTSPlayer, MCTSPlayerConfig, make_player
+from rocks.play.players import Player, RandomPlayer
+from rocks.search.mcts import Evaluation
+
+
+def uniform(value=lambda p: 0.0, ownership: bool = False):
+    def evaluate(positions):
+        n = positions[0].size ** 2
+        b = len(positions)
+        own = np.ones((b, n), np.float32) if ownership else None  # the mover owns everything
+        return Evaluation(np.full((b, n + 1), 1 / (n + 1), np.float32),
+                          np.array([value(p) for p in positions], np.float32), own)
+    return evaluate
+
+
+def test_is_a_player_and_fills_the_decision():
+    player = MCTSPlayer(uniform(ownership=True), MCTSPlayerConfig(visits=80, seed=0))
+    assert isinstance(player, Player)
+    pos = Position.empty(5).play(12)  # White to move
+    d = player.select_move(pos, time_budget_s=10.0)
+    assert pos.is_legal(d.move) and not d.resign
+    assert 0.0 <= d.winrate <= 1.0
+    assert d.pv[0] == d.move
+    assert d.candidates[0].move == d.move
+    assert [c.visits for c in d.candidates] == sorted((c.visits for c in d.candidates),
+                                                      reverse=True)
+    assert d.visits >= sum(c.visits for c in d.candidates) and d.visits >= 79
+    assert d.ownership is not None and (d.ownership == -1.0).all()  # White's, seen as Black's
+
+
+def test_keeps_its_tree_from_move_to_move_through_the_engine():
+    player = MCTSPlayer(uniform(), MCTSPlayerConfig(visits=100, seed=0))
+    engine = Engine(EngineConfig(size=5, komi=0.5), player)
+    first = engine.genmove(BLACK)
+    reply = first.pv[1]
+    engine.play(WHITE, reply)
+    second = engine.genmove(BLACK)
+    assert second.visits > 100 - 1  # the 100 new ones plus what the tree kept below the reply
+    kept = second.visits - 99
+    assert kept > 1
+
+
+def test_a_time_budget_alone_ends_the_search():
+    player = MCTSPlayer(uniform(), MCTSPlayerConfig(visits=None, seed=0))
+    d = player.select_move(Position.empty(9), time_budget_s=0.2)
+    assert d.visits > 0
+
+
+def test_resigns_a_hopeless_game_but_not_on_a_tiny_search():
+    hopeless = uniform(value=lambda p: -0.99 if p.to_play == BLACK else 0.99)
+    big = MCTSPlayer(hopeless, MCTSPlayerConfig(visits=100, seed=0))
+    assert big.select_move(Position.empty(5), 10.0).resign
+    small = MCTSPlayer(hopeless, MCTSPlayerConfig(visits=10, seed=0))
+    assert not small.select_move(Position.empty(5), 10.0).resign
+
+
+def test_without_a_model_it_plays_a_whole_game_by_rollouts():
+    engine = Engine(EngineConfig(size=5, komi=0.5), make_player(None, visits=40, seed=1))
+    opponent = RandomPlayer(seed=2)
+    for _ in range(60):
+        if engine.is_game_over():
+            break
+        if engine.position.to_play == BLACK:
+            if engine.genmove(BLACK).resign:
+                break
+        else:
+            engine.play(WHITE, opponent.select_move(engine.position).move)
+    assert len(engine.position.moves) > 4
+
+
+def test_with_a_checkpoint_it_searches_with_the_network(tmp_path):
+    from rocks.nets.checkpoint import init_checkpoint
+
+    path = init_checkpoint(tmp_path / "b6c64.ckpt", "b6c64", seed=0)
+    player = make_player(path, visits=24, seed=0)
+    d = player.select_move(Position.empty(9), time_budget_s=30.0)
+    assert Position.empty(9).is_legal(d.move) and d.visits >= 23
+    assert d.candidates[0].prior > 0
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError):
+        MCTSPlayerConfig(visits=0)
+    with pytest.raises(ValueError):
+        make_player("/nonexistent/model.ckpt")
