@@ -15,15 +15,24 @@ from rocks.go.board import Rules
 from rocks.play.engine import Engine, EngineConfig
 from rocks.play.players import PassPlayer, Player, RandomPlayer
 
-PLAYERS = ("random", "pass")
+PLAYERS = ("random", "pass", "mcts")
 
 
 def make_player(args: argparse.Namespace) -> Player:
     """The Player that ``--player`` (and its options) name."""
-    if args.player == "random":
+    if args.player == "random" and getattr(args, "model", None) is None:
         return RandomPlayer(seed=args.seed)
     if args.player == "pass":
         return PassPlayer()
+    if args.player == "mcts" or getattr(args, "model", None) is not None:
+        from rocks.play.mcts_player import make_player as make_mcts_player
+
+        if args.visits is not None and args.visits < 1:
+            raise SystemExit(f"rocks gtp: --visits must be at least 1, got {args.visits}")
+        try:  # over --model, or over random rollouts without one
+            return make_mcts_player(args.model, visits=args.visits, seed=args.seed)
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"rocks gtp: cannot load --model {args.model}: {exc}") from exc
     raise SystemExit(f"rocks gtp: unknown player {args.player!r} (choose from {PLAYERS})")
 
 
@@ -33,6 +42,10 @@ def gtp_parser() -> argparse.ArgumentParser:
     p.add_argument("--komi", type=float, default=7.5, help="komi until the komi command (7.5)")
     p.add_argument("--player", choices=PLAYERS, default="random", help="move generator")
     p.add_argument("--seed", type=int, default=None, help="random seed of the player")
+    p.add_argument("--model", default=None,
+                   help="network checkpoint for MCTS (implies --player mcts)")
+    p.add_argument("--visits", type=int, default=None,
+                   help="MCTS simulations per move (default: as many as the move time allows)")
     p.add_argument("--suicide", action="store_true", help="allow suicide (Tromp-Taylor)")
     p.add_argument("--superko", choices=("positional", "none"), default="positional")
     p.add_argument("--move-time", type=float, default=1.0,
