@@ -108,13 +108,14 @@ def play_nets(first: EvaluateFn, second: EvaluateFn, games: int, visits: int,
 
 def play_vs_gtp(evaluate: EvaluateFn, opponent_argv: Sequence[str], games: int, visits: int,
                 size: int = 9, komi: float = 7.5, seed: int = 0, max_moves: int = 0,
-                move_timeout_s: float = 60.0) -> MatchResult:
-    """The network (MCTS, ``visits`` per move) against a GTP engine, colours alternating."""
+                move_timeout_s: float = 60.0, start: int = 0) -> MatchResult:
+    """The network (MCTS, ``visits`` per move) against a GTP engine, colours alternating:
+    Black in even games, counting from game ``start``."""
     limit = max_moves or 3 * size * size
     cfg = eval_mcts_config(visits)
     w = lo = d = 0
     log: list[tuple[int, int]] = []
-    for g in range(games):
+    for g in range(start, start + games):
         me = BLACK if g % 2 == 0 else WHITE
         rng = np.random.default_rng([seed, g])
         pos = Position.empty(size, komi, Rules())
