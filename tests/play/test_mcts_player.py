@@ -92,3 +92,20 @@ def test_bad_settings_are_refused():
         MCTSPlayerConfig(visits=0)
     with pytest.raises(ValueError):
         make_player("/nonexistent/model.ckpt")
+
+
+@pytest.mark.gnugo
+def test_rocks_gtp_with_a_random_b6c64_plays_a_whole_9x9_game_against_gnugo(gnugo, tmp_path):
+    from rocks.nets.checkpoint import init_checkpoint
+    from rocks.play.gtp_client import GtpClient, gnugo_command, rocks_gtp_command
+    from rocks.play.match import MatchConfig, play_game
+
+    model = init_checkpoint(tmp_path / "b6c64.ckpt", "b6c64", seed=0)
+    cfg = MatchConfig(size=9, komi=7.5, move_timeout_s=60, max_moves=200)
+    argv = rocks_gtp_command("--model", str(model), "--visits", "8", "--seed", "1")
+    with GtpClient(argv, name="rocks-mcts") as rocks, \
+            GtpClient(gnugo_command(level=1, path=gnugo), name="gnugo") as gnu:
+        result = play_game(rocks, gnu, cfg)
+    assert result.reason in ("two passes", "resign", "move limit"), result
+    assert result.moves > 20
+    assert result.winner == WHITE  # an untrained network does not beat GNU Go
