@@ -196,7 +196,10 @@ def markdown(results: dict, command: str) -> str:
         f"{results['load']}.  Command: `{command}`.  Randomly initialised nets (speed does not "
         "depend on the weights); evaluations/s of `Evaluator.evaluate_planes` (forward, softmax, "
         "copies; features excluded), median of repeated calls after a warm-up, settings timed "
-        "round-robin so that the shared load falls on all alike.", "",
+        "round-robin so that the shared load falls on all alike.  The machine was shared with "
+        "other jobs: absolute numbers sit well below an idle machine's (DESIGN.md: b6c64 9x9 "
+        "263/s at batch 1 fp32, ~3,800/s bf16 at 32-128, 2 threads, idle); compare within a "
+        "table.", "",
     ]
     rows = results["throughput"]
     for net in cfg["nets"]:
@@ -215,7 +218,22 @@ def markdown(results: dict, command: str) -> str:
                                      + " | ".join(f"{vals[b]:,.0f}" for b in cfg["batches"])
                                      + " |")
             lines.append("")
-    lines += ["**bfloat16 against fp32** (same positions from random games, random nets):", "",
+    lines += ["**Fastest setting** (and its speed over torch fp32 at the same thread count):", "",
+              "| net | board | " + " | ".join(f"batch {b}" for b in cfg["batches"]) + " |",
+              "|---|---|" + "---|" * len(cfg["batches"])]
+    for net in cfg["nets"]:
+        for size in cfg["sizes"]:
+            cells = []
+            for b in cfg["batches"]:
+                here = [r for r in rows if r["net"] == net and r["size"] == size
+                        and r["batch"] == b]
+                best = max(here, key=lambda r: r["evals_per_s"])
+                base = next(r for r in here if r["setting"] == "fp32"
+                            and r["threads"] == best["threads"])
+                cells.append(f"{best['setting']}@{best['threads']}t "
+                             f"{best['evals_per_s'] / base['evals_per_s']:.1f}x")
+            lines.append(f"| {net} | {size}x{size} | " + " | ".join(cells) + " |")
+    lines += ["", "**bfloat16 against fp32** (same positions from random games, random nets):", "",
               "| net | board | positions | top-move agreement | fp32 prior lost | "
               "mean abs value error | mean policy TV |", "|---|---|---:|---:|---:|---:|---:|"]
     for p in results["precision"]:
@@ -260,7 +278,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="thread counts measured for the first net and size only ('' for none)")
     ap.add_argument("--out", default="bench/results/nets.json")
     ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument("--from-json", default=None,
+                    help="re-render the tables of an earlier run's JSON instead of measuring")
     args = ap.parse_args(argv)
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())
+        section = markdown(results, results.get("command", "?"))
+        print(section)
+        if args.write_docs:
+            write_section(Path("docs/benchmarks.md"), section)
+        return 0
     cfg = BenchConfig(tuple(args.nets.split(",")), tuple(int(s) for s in args.sizes.split(",")),
                       tuple(int(b) for b in args.batches.split(",")),
                       tuple(args.settings.split(",")), args.min_seconds,
@@ -280,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
     command = ".venv/bin/python bench/nets.py" + (f" {' '.join(argv)}" if argv else "")
+    results["command"] = command
+    out.write_text(json.dumps(results, indent=1))
     section = markdown(results, command)
     print(section)
     if cfg.write_docs:
