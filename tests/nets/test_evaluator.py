@@ -170,3 +170,12 @@ def test_the_onnx_backend_handles_nets_without_auxiliary_heads():
                                     value_hidden=8, ownership=False, score=False)).eval()
     ev = Evaluator(bare, backend="onnx")([Position.empty(5)])
     assert ev.ownership is None and ev.score is None and ev.priors.shape == (1, 26)
+
+
+def test_bf16_keeps_the_move_choice_and_value_of_a_b6c64():
+    """The check behind use_bf16: on random-game positions the top move and value barely move."""
+    torch.manual_seed(0)
+    b6 = PolicyValueNet(NetConfig.from_name("b6c64")).eval()
+    check = precision_check(b6, sample_positions(48, 9, seed=5))
+    assert check.acceptable(min_agreement=0.9, max_value_mae=0.01)
+    assert check.prior_regret < 1e-3
