@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rocks.go.board import Position
+from rocks.go.board import Position, chain_and_liberties
 
 
 def fake_net(value: Callable[[Position], float] = lambda p: 0.0,
@@ -33,3 +33,24 @@ def score_value(scale: float) -> Callable[[Position], float]:
     return lambda p: float(np.tanh(p.score() * p.to_play / scale))
 
 
+
+
+def material_value(p: Position) -> float:
+    """A value that counts prisoners only: tanh(captures margin for the player to move / 2)."""
+    black, white = p.captures
+    return float(np.tanh((black - white) * p.to_play / 2))
+
+
+def liberty_prior(p: Position) -> np.ndarray:
+    """A tactical prior: the liberties of chains with at most two are 100x the other moves."""
+    n = p.size * p.size
+    prior = np.full(n + 1, 0.01, np.float32)
+    seen: set[int] = set()
+    for s in np.flatnonzero(p.board):
+        if int(s) in seen:
+            continue
+        chain, libs = chain_and_liberties(p.board, p.size, int(s))
+        seen.update(chain)
+        if len(libs) <= 2:
+            prior[list(libs)] = 1.0
+    return prior / prior.sum()
