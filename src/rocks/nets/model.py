@@ -24,7 +24,9 @@ Departures from the papers:
   2. The pass logit comes from the pooled policy features by a linear layer (as KataGo), not from
      a fully-connected layer over the whole board (AlphaGo Zero), so the weights do not depend
      on the board size.
-  3. The value and score heads share one pooled hidden layer.
+  3. The value and score heads share one pooled hidden layer, and pool as the trunk does
+     (mean, scaled mean, max); KataGo's value head uses a quadratic size term instead of max.
+  4. Residual blocks are AlphaGo Zero's post-activation blocks, not KataGo's pre-activation.
 """
 
 from __future__ import annotations
