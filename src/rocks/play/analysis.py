@@ -72,6 +72,7 @@ from rocks.play.gtp import (
     parse_int,
 )
 from rocks.play.players import Candidate, Decision, Player
+from rocks.search.mcts import Evaluation, as_evaluation
 
 __all__ = [
     "AnalysisCommands", "AnalysisConfig", "AnalyzeRequest", "Analyser", "kata_info",
@@ -81,7 +82,11 @@ __all__ = [
 
 @runtime_checkable
 class Analyser(Protocol):
-    """A player that can search a position without choosing a move (see the module docstring)."""
+    """A player that can search a position without choosing a move (see the module docstring).
+
+    It may also say how many new visits its ``select_move`` makes (``move_visits``, None for
+    a time-only search), so that ``*-genmove_analyze`` stops where ``genmove`` would.
+    """
 
     def analyze(self, position: Position, time_budget_s: float) -> Decision: ...
 
@@ -285,16 +290,24 @@ class _ReportingPlayer:
             self.report(decision)
             return decision
         step = self.owner.config.step_s
+        cap = getattr(self.inner, "move_visits", None)
         next_report = start + self.interval_s
-        while deadline - time.perf_counter() > step:
+        first = None
+        enough = False
+        while not enough and deadline - time.perf_counter() > step:
             now = time.perf_counter()
             until = next_report - now if self.interval_s > 0 else step
             decision = self.inner.analyze(position, max(0.001, min(step, until,
                                                                      deadline - now - step)))
+            first = decision.visits if first is None else first
+            enough = cap is not None and decision.visits - first >= cap
             if self.interval_s > 0 and time.perf_counter() >= next_report:
                 self.report(decision)
                 next_report = time.perf_counter() + self.interval_s
-        decision = self.inner.select_move(position, max(0.0, deadline - time.perf_counter()))
+        # The player's own rule picks the move, after (nearly) no further search when the
+        # visits are spent.
+        left = 0.001 if enough else max(0.001, deadline - time.perf_counter())
+        decision = self.inner.select_move(position, left)
         if self.interval_s > 0:
             self.report(decision)
         return decision
@@ -365,6 +378,7 @@ class AnalysisCommands:
         interval = request.interval_cs / 100.0
         step = self.config.step_s
         searching = True
+        over = position.is_game_over()  # two passes: nothing to search
         next_report = time.perf_counter() + interval
         try:
             while not self.gtp.input_pending():
@@ -374,9 +388,10 @@ class AnalysisCommands:
                 now = time.perf_counter()
                 budget = min(step, next_report - now) if interval > 0 else step
                 decision = self.search(position, max(0.001, budget))
-                analyser = isinstance(self.player, Analyser)
-                searching = analyser and decision.visits < self.config.max_visits
-                shown = decision.candidates or not analyser
+                searching = isinstance(self.player, Analyser) and not over \
+                    and decision.visits < self.config.max_visits
+                # A search with nothing to show yet (the root just expanded) goes on.
+                shown = decision.candidates or not searching
                 if interval > 0 and shown and (time.perf_counter() >= next_report
                                                or not searching):
                     self._write(self._line(decision, position, request, kata))
@@ -452,11 +467,11 @@ class AnalysisCommands:
     def _optional_colour(self, args: list[str]) -> Position:
         return self._position(parse_colour(args[0]) if args else None)
 
-    def _network(self, position: Position):
+    def _network(self, position: Position) -> Evaluation | None:
         evaluate = self.evaluate
         if evaluate is None:
             return None
-        return evaluate([position])
+        return as_evaluation(evaluate([position]), 1)
 
     def _policy(self, position: Position) -> np.ndarray:
         ev = self._network(position)
@@ -494,7 +509,7 @@ class AnalysisCommands:
         """dboard: who owns each point, +1 Black and -1 White (departure 5)."""
         position = self._optional_colour(args)
         ev = self._network(position)
-        if ev is not None and getattr(ev, "ownership", None) is not None:
+        if ev is not None and ev.ownership is not None:
             # rocks.nets reports ownership from the mover's side.
             own = np.asarray(ev.ownership, dtype=np.float64)[0] * position.to_play
         else:

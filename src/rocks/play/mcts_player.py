@@ -22,7 +22,7 @@ import numpy as np
 
 from rocks.go.board import Position
 from rocks.play.players import Candidate, Decision
-from rocks.search.mcts import MCTS, Evaluate, MCTSConfig
+from rocks.search.mcts import MCTS, Evaluate, MCTSConfig, SearchResult
 from rocks.search.rollout import RolloutConfig, rollout_evaluator
 
 
@@ -82,6 +82,24 @@ class MCTSPlayer:
         if budget is None and self.cfg.visits is None:
             budget = 1.0
         result = search.run(self.evaluate, num_simulations=visits, time_budget_s=budget)
+        return self._decision(position, result)
+
+    @property
+    def move_visits(self) -> int | None:
+        """New simulations one move's search makes (None: it searches until its time is up)."""
+        return self.cfg.visits
+
+    def analyze(self, position: Position, time_budget_s: float) -> Decision:
+        """Search ``position`` for ``time_budget_s`` more seconds, not capped by ``visits``, and
+        report without resigning (GTP ``lz-analyze``, :mod:`rocks.play.analysis`): calls on the
+        same position continue one tree."""
+        if position.is_game_over():
+            return Decision(move=position.pass_move)
+        result = self._tree_for(position).run(self.evaluate, num_simulations=10**9,
+                                              time_budget_s=max(time_budget_s, 1e-3))
+        return dataclasses.replace(self._decision(position, result), resign=False)
+
+    def _decision(self, position: Position, result: SearchResult) -> Decision:
         move = result.move
         q = float(result.q[move]) if result.visits[move] > 0 else result.root_value
         total = int(result.visits.sum())
