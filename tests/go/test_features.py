@@ -117,6 +117,25 @@ def test_plain_arrays_give_the_same_planes_as_a_position():
     np.testing.assert_array_equal(from_arrays, F.position_planes(pos))
 
 
+def test_the_fast_board_and_its_own_history_give_the_same_planes_as_a_position():
+    from rocks.go.fast import FastBoard
+
+    moves = ["C3", "D3", "D4", "C4", "B4", "pass", "E4"]
+    fast = FastBoard.empty(5, komi=6.5)
+    history = [fast.board.copy()]
+    for v in moves:
+        fast.play_gtp(v)
+        history.insert(0, fast.board.copy())
+    boards = np.stack(history[:F.HISTORY + 1])
+    pos = Position.empty(5, komi=6.5).play_gtp(*moves)
+    np.testing.assert_array_equal(
+        F.planes_from_arrays(boards, fast.to_play, fast.ko, fast.komi, 5), F.position_planes(pos))
+    out = np.zeros((F.NUM_PLANES, 5, 5), np.float32)
+    F.encode_into(boards, F.HISTORY, fast.to_play, -1 if fast.ko is None else fast.ko,
+                  fast.komi, 5, out)
+    np.testing.assert_array_equal(out, F.position_planes(pos))
+
+
 def test_batch_planes_pads_mixed_sizes_to_the_largest():
     out = F.batch_planes([Position.empty(5), Position.empty(9)])
     assert out.shape == (2, F.NUM_PLANES, 9, 9)

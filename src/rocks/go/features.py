@@ -23,8 +23,8 @@ with H = ``HISTORY`` = 3, so ``NUM_PLANES`` = 19 and ``MASK_PLANE`` = 18 (always
 
 Two entry points compute the same planes: :func:`planes_from_arrays` works from plain arrays
 (a stack of the last boards, the player to move, the ko point, komi, size) so that the fast
-in-place board of the search can use it, and :func:`position_planes` adapts a
-:class:`~rocks.go.board.Position` by walking ``.previous``.
+in-place board of the search can use it (njit code can call :func:`encode_into` directly), and
+:func:`position_planes` adapts a :class:`~rocks.go.board.Position` by walking ``.previous``.
 
 Symmetries: ``k`` in 0..7 is ``rot90(·, k % 4)`` (counter-clockwise, numpy's sense) followed by a
 transpose when ``k >= 4``.  :func:`transform_planes` acts on ``[..., S, S]`` arrays and
@@ -118,9 +118,14 @@ def chain_liberties(board: np.ndarray, size: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _encode(boards: np.ndarray, n_history: int, to_play: int, ko: int, komi: float,
+def encode_into(boards: np.ndarray, n_history: int, to_play: int, ko: int, komi: float,
             size: int, out: np.ndarray) -> None:
-    """Fill ``out`` [NUM_PLANES, P, P] (zeroed by the caller) from ``boards`` [k, N]."""
+    """Fill ``out`` [NUM_PLANES, P, P] (zeroed by the caller) from ``boards`` [k, N].
+
+    The njit kernel behind :func:`planes_from_arrays`, for njit callers (search over the fast
+    board): ``boards`` int8 C-contiguous, ``n_history`` = earlier boards to use (<= HISTORY,
+    < k), ``ko`` = -1 for none.  No checks: the caller guarantees the shapes.
+    """
     libs = chain_liberties(boards[0], size)
     komi_plane = (komi if to_play == -1 else -komi) / KOMI_SCALE
     black = 1.0 if to_play == 1 else 0.0
@@ -190,7 +195,7 @@ def planes_from_arrays(boards: np.ndarray, to_play: int, ko: int | None, komi: f
         raise ValueError(f"out must be float32 {(NUM_PLANES, pad, pad)}, got {out.dtype} "
                          f"{out.shape}")
     n_history = min(boards.shape[0] - 1, HISTORY)
-    _encode(np.ascontiguousarray(boards, dtype=np.int8), n_history, int(to_play), ko,
+    encode_into(np.ascontiguousarray(boards, dtype=np.int8), n_history, int(to_play), ko,
             float(komi), size, out)
     return out
 
@@ -301,7 +306,8 @@ def transform_position(position: Position, k: int) -> Position:
 
 __all__ = [
     "EMPTY", "HISTORY", "NUM_PLANES", "MASK_PLANE", "KO_PLANE", "COLOUR_PLANE", "KOMI_PLANE",
-    "LIBERTY_PLANE", "NUM_SYMMETRIES", "NO_KO", "chain_liberties", "planes_from_arrays",
+    "LIBERTY_PLANE", "NUM_SYMMETRIES", "NO_KO", "chain_liberties", "encode_into",
+    "planes_from_arrays",
     "history_boards", "position_planes", "batch_planes", "transform_planes", "transform_policy",
     "transform_move", "policy_permutation", "inverse", "transform_position",
 ]
