@@ -75,9 +75,10 @@ def compiled_search():
     UniformSearchPlayer().analyze(Position.empty(9).play_gtp("E5"), 0.05)
 
 
-def new_gtp(player=None, size: int = 9, config: AnalysisConfig | None = None):
+def new_gtp(player=None, size: int = 9, config: AnalysisConfig | None = None,
+            move_time: float = 0.3):
     out = io.StringIO()
-    engine = Engine(EngineConfig(size=size, default_move_time_s=0.3),
+    engine = Engine(EngineConfig(size=size, default_move_time_s=move_time),
                     player if player is not None else UniformSearchPlayer())
     gtp = GtpEngine(engine, out=out)
     gtp.register_handlers(AnalysisCommands(gtp, config or AnalysisConfig(step_s=0.02,
@@ -424,3 +425,33 @@ def test_rocks_gtp_streams_over_real_pipes_until_the_gui_speaks():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# ---------------------------------------------------------------------------- the MCTS player
+def test_genmove_analyze_stops_at_the_players_visits_like_genmove():
+    class TenPerCallCapped(TenVisitsPerCall):
+        move_visits = 30
+
+    player = TenPerCallCapped()
+    gtp, out = new_gtp(player, move_time=30.0)  # time is no limit here
+    gtp.serve(scripted(["lz-genmove_analyze b 1"]))
+    # slices of 10, 20, 30, 40 visits (30 new after the first), then select_move chooses
+    assert player.calls == 5
+    assert responses(out.getvalue())[0].split("\n")[-1] == "play A9"
+
+
+def test_the_mcts_player_streams_past_its_move_visits_and_plays_with_them():
+    from rocks.play.mcts_player import MCTSPlayer, MCTSPlayerConfig
+
+    player = MCTSPlayer(uniform, MCTSPlayerConfig(visits=20, seed=1))
+    assert isinstance(player, Analyser) and player.move_visits == 20
+    gtp, out = new_gtp(player)
+    gtp.serve(scripted(["play b C3", "lz-analyze 10", 1.0, "lz-genmove_analyze w 10",
+                        "list_stones white"]))
+    rs = responses(out.getvalue())
+    stream = rs[1].split("\n")
+    assert stream[0] == "=" and len(stream) >= 2
+    last = parse_info_line(stream[-1])
+    assert sum(e["visits"] for e in last) > 20  # analysis is not capped by the move's visits
+    played = rs[2].split("\n")[-1]
+    assert played.startswith("play ") and rs[3] == "= " + played.split()[1]
