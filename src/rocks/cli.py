@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "play": ("rocks.play.cli:play_main", "play Go in the browser against the bundled model"),
     "gtp": ("rocks.play.cli:gtp_main", "speak GTP v2 on stdin/stdout (for Sabaki, GoGui, Lizzie)"),
     "arena": ("rocks.play.cli:arena_main", "matches between GTP engines, Elo ratings"),
+    "nets": ("rocks.nets.cli:main", "create, inspect and tune policy/value networks"),
     "data": ("rocks.train.cli:data_main", "game records -> training shards; teacher games"),
     "train": ("rocks.train.cli:train_main", "supervised and self-play training"),
     "reason": ("rocks.reason.cli:main", "R1-Zero: tasks, pretraining, GRPO, evaluation"),
