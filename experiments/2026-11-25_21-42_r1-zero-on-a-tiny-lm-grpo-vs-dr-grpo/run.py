@@ -44,7 +44,7 @@ class Config:
     difficulty: int = 2
     objective: str = "grpo"  # grpo | dr_grpo
     seed: int = 0
-    steps: int = 40  # GRPO steps (one batch of prompts x G each)
+    steps: int = 60  # GRPO steps (one batch of prompts x G each)
     prompts_per_step: int = 8
     group_size: int = 8  # G
     max_new_tokens: int = 160
@@ -55,7 +55,7 @@ class Config:
     eval_every: int = 10
     eval_tasks: int = 200  # held-out tasks during training (2 samples each)
     final_tasks: int = 200  # held-out tasks for the final evaluation
-    final_samples: int = 8  # samples per task in the final evaluation (pass@1, pass@8)
+    final_samples: int = 4  # samples per task in the final evaluation (pass@1, pass@4)
     threads: int = 1
 
 
