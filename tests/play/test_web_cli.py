@@ -40,6 +40,10 @@ def test_rocks_play_serves_the_board_until_stopped():
         game = httpx.post(f"{url}/api/games", json={"colour": "white"}, timeout=5).json()
         state = httpx.post(f"{url}/api/games/{game['id']}/genmove", timeout=30).json()
         assert state["move_number"] == 1 and not state["bot_to_move"]
+        # The default bot searches (over rollouts without a model), so it explains its move.
+        analysis = state["analysis"]
+        assert 0 <= analysis["winrate"] <= 1 and analysis["pv"][0] == analysis["move"]
+        assert analysis["candidates"] and analysis["visits"] > 0
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -52,10 +56,6 @@ def test_bad_options_are_refused(argv, capsys):
     assert exc.value.code == 2
 
 
-def test_a_model_without_a_network_player_is_a_clear_error(capsys, tmp_path):
-    from rocks.play.cli import gtp_parser
-
-    if any("--model" in a.option_strings for a in gtp_parser()._actions):
-        pytest.skip("rocks gtp has --model now; covered by the network player's tests")
+def test_a_model_that_cannot_be_loaded_is_a_clear_error(capsys, tmp_path):
     assert play_main(["--no-browser", "--model", str(tmp_path / "net.pt")]) == 2
-    assert "no network player" in capsys.readouterr().err
+    assert "net.pt" in capsys.readouterr().err

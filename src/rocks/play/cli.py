@@ -86,12 +86,15 @@ def play_main(argv: list[str] | None = None) -> int:
                    help="address to listen on (127.0.0.1: this machine only)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument("--model", default=None, help="checkpoint of the bot's network")
+    p.add_argument("--player", choices=("mcts", "random"), default="mcts",
+                   help="the bot without --model: search over random rollouts, or random moves")
     p.add_argument("--visits", type=int, default=200, help="default search visits per move")
     p.add_argument("--max-games", type=int, default=64, help="games kept at once (64)")
     args = p.parse_args(argv)
     if not 0 < args.port < 65536 or args.visits < 1 or args.max_games < 1:
         p.error("--port must be 1..65535, --visits and --max-games at least 1")
-    config = WebConfig(host=args.host, port=args.port, model=args.model, visits=args.visits,
+    config = WebConfig(host=args.host, port=args.port, model=args.model, player=args.player,
+                       visits=args.visits,
                        max_games=args.max_games, open_browser=not args.no_browser)
     try:
         from rocks.play.web.server import Strength

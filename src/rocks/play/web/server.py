@@ -57,7 +57,9 @@ class WebConfig:
 
     Attributes:
         host, port: where to listen (127.0.0.1 keeps the page private to this machine).
-        model: checkpoint for the bot (None: the engine's default player).
+        model: checkpoint for the bot's network.
+        player: the bot without a model: "mcts" (search over random rollouts, which reports
+            win rates and variations) or "random".
         visits: default search visits per bot move (the page can choose per game).
         max_games: games kept at once; the least recently used is forgotten beyond this.
         max_sgf_bytes: largest SGF upload accepted.
@@ -67,6 +69,7 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     model: str | None = None
+    player: str = "mcts"
     visits: int = 200
     max_games: int = 64
     max_sgf_bytes: int = 256_000
@@ -108,29 +111,36 @@ def default_engine_factory(config: WebConfig, strength: Strength) -> GameEngine:
     """One real Engine per game, with the page's chosen strength."""
     from rocks.play.engine import Engine, EngineConfig
 
-    engine_config = EngineConfig(default_move_time_s=strength.seconds or 1.0)
+    # With a visit budget the clock is only a safety net; with seconds it is the budget.
+    engine_config = EngineConfig(default_move_time_s=strength.seconds or 30.0)
     return Engine(engine_config, make_player(config, strength))
 
 
 def make_player(config: WebConfig, strength: Strength) -> Any:
-    """The bot, made by the same function as ``rocks gtp``'s (``--model``/``--visits`` when that
-    command has them; the random player otherwise)."""
+    """The bot, made by the same function as ``rocks gtp``'s: the search over ``--model``, else
+    ``config.player`` (the random player where this rocks has no search)."""
     from rocks.play import cli
 
     parser = cli.gtp_parser()
     options = {flag for action in parser._actions for flag in action.option_strings}
     argv: list[str] = []
+    players = _choices(parser, "--player")
     if config.model is not None:
         if "--model" not in options:
             raise ValueError("this rocks has no network player yet (rocks gtp has no --model)")
         argv += ["--model", config.model]
-        if "--player" in options and "mcts" in _choices(parser, "--player"):
-            argv += ["--player", "mcts"]
+    player = config.player if config.player in players else "random"
+    if config.model is not None and "mcts" in players:
+        player = "mcts"
+    argv += ["--player", player]
     if "--visits" in options and strength.seconds is None:  # a time budget is not capped
         argv += ["--visits", str(strength.visits)]
     if "--move-time" in options and strength.seconds is not None:
         argv += ["--move-time", str(strength.seconds)]
-    return cli.make_player(parser.parse_args(argv))
+    try:
+        return cli.make_player(parser.parse_args(argv))
+    except SystemExit as exc:  # rocks gtp's way to refuse a model; here it is a bad option
+        raise ValueError(str(exc.code)) from None
 
 
 def _choices(parser: Any, flag: str) -> tuple:
