@@ -18,7 +18,7 @@ def test_many_games_share_network_calls_and_each_gets_its_result():
     assert all(isinstance(r, SearchResult) for r in results)
     assert [len(r.visits) for r in results] == [26, 50, 50]
     assert all(r.simulations == 400 for r in results)
-    assert max(net.calls) > 8  # leaves of several games in one call
+    assert max(net.calls) > 8  # leaves of several games (of one board size) in one call
     assert len(net.calls) < 3 * 400 / 8
     assert coords.to_gtp(results[2].move, 7) == "D7"  # the batch does not blunt the search
 

@@ -231,8 +231,20 @@ def test_bad_configs_and_bad_networks_are_reported():
     with pytest.raises(ValueError, match="evaluate returned"):
         run_mcts(Position.empty(5), wrong_shape, MCTSConfig(num_simulations=5))
 
+    def wrong_size(positions):  # priors for a 4x4 board, asked about 5x5
+        return np.ones((len(positions), 17), np.float32) / 17, np.zeros(len(positions))
+
+    with pytest.raises(ValueError, match="priors of shape"):
+        run_mcts(Position.empty(5), wrong_size, MCTSConfig(num_simulations=5))
+
 
 def test_time_budget_stops_the_search():
     result = run_mcts(Position.empty(9), fake_net(), MCTSConfig(num_simulations=10**7),
                       time_budget_s=0.2)
     assert 0 < result.simulations < 10**7
+
+
+def test_a_finished_game_is_valued_by_its_result_and_answered_with_pass():
+    over = Position.from_ascii(LEAD, komi=-0.5).play(16).play(16)  # B+0.5, Black to move
+    result = run_mcts(over, fake_net(value=lambda p: -0.7), MCTSConfig(num_simulations=10))
+    assert result.move == 16 and result.root_value == 1.0 and result.visits.sum() == 0

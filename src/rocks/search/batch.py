@@ -4,7 +4,8 @@ Follows the leaf batching of AutoGo (2026: 8 games x 8 leaves per network call g
 single-leaf Python search) and KataGo's many-games-per-GPU self-play: a network evaluates a
 batch of B positions for little more than the cost of one, so each round every unfinished search
 selects up to ``cfg.leaves_per_batch`` leaves under virtual loss (see :mod:`rocks.search.mcts`),
-all of them are evaluated together, and each search expands and backs up its own.
+all of them are evaluated together (one call per board size), and each search expands and
+backs up its own.
 
 Departures: none from the single search; results are those of :meth:`MCTS.run` with the same
 config, except that a search's leaves wait for the slowest round of the batch.
@@ -34,14 +35,13 @@ def run_many(searches: Sequence[MCTS], evaluate: Evaluate, num_simulations: int 
         active = [s for s in searches if not s.done()]
         if not active:
             break
-        spans: list[tuple[MCTS, list]] = []
-        positions: list[Position] = []
+        by_size: dict[int, list[tuple[MCTS, list]]] = {}
         for s in active:
             pending = s.gather(min(s.cfg.leaves_per_batch, s.target - s.simulations))
             if pending:
-                spans.append((s, pending))
-                positions.extend(p.position for p in pending)
-        if positions:
+                by_size.setdefault(s.root.size, []).append((s, pending))
+        for spans in by_size.values():  # a network call takes one board size
+            positions = [p.position for _, pending in spans for p in pending]
             ev = as_evaluation(evaluate(positions), len(positions))
             offset = 0
             for s, pending in spans:

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rocks.go.board import IllegalMove, Position
+from rocks.go.fast import FastBoard
 from rocks.search import tree as T
 from rocks.search.transition import Stepper
 
@@ -219,6 +220,8 @@ class MCTS:
         self._noised = False
         self.simulations = 0
         self.target = self.cfg.num_simulations
+        if root.is_game_over():  # nothing to search: every simulation returns the result
+            self.tree.set_terminal(0, terminal_value(root))
 
     @property
     def root(self) -> Position:
@@ -272,7 +275,7 @@ class MCTS:
         tree, root = self.tree, self.root
         sl = tree.edges(0)
         moves = tree.edge_move[sl]
-        legal = root.legal_moves()[moves]
+        legal = FastBoard.from_position(root).legal_mask()[moves]  # = root.legal_moves(), 10x
         p = tree.edge_prior[sl]
         p = np.where(legal & (p >= 0), np.maximum(p, 0.0), -1.0).astype(np.float32)
         ok = p >= 0
@@ -293,7 +296,7 @@ class MCTS:
         """Select up to ``max_leaves`` leaves to evaluate (terminal visits back up at once)."""
         tree, cfg = self.tree, self.cfg
         out: list[_Pending] = []
-        if not tree.is_expanded(0):
+        if not tree.is_expanded(0) and not tree.info[0, T.TERMINAL]:
             if not self._root_in_flight:
                 self._root_in_flight = True
                 tree.node_n[0] += cfg.virtual_loss

@@ -244,6 +244,9 @@ class Tree:
     def expand_position(self, node: int, board: np.ndarray, ko: int | None,
                         priors: np.ndarray, value: float) -> None:
         """:func:`expand_node` with growth: edges for the empty points of ``board`` and pass."""
+        if priors.shape != (board.shape[0] + 1,):
+            raise ValueError(f"priors of shape {priors.shape} for a board of {board.shape[0]} "
+                             f"points (want {board.shape[0] + 1}: every point, then pass)")
         while True:
             end = expand_node(node, board, -1 if ko is None else ko, priors, value, self.info,
                               self.node_value, self.edge_move, self.edge_prior, self.edge_child,
