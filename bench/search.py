@@ -41,6 +41,7 @@ import torch
 from rocks.go.board import Position
 from rocks.search.batch import run_many
 from rocks.search.mcts import MCTS, Evaluation, MCTSConfig
+from rocks.search.transition import Stepper
 
 SECTION = "## Search"
 
@@ -134,7 +135,8 @@ def search_once(root: Position, evaluate: Callable, games: int, leaves: int,
     wall, cpu = time.perf_counter() - w, time.process_time() - c
     visits = sum(r.simulations for r in results)
     return {"wall": wall, "cpu": cpu, "visits": visits, "net_wall": timed.wall,
-            "net_cpu": timed.cpu, "calls": timed.calls, "mean_batch": timed.positions / timed.calls}
+            "net_cpu": timed.cpu, "calls": timed.calls, "positions": timed.positions,
+            "mean_batch": timed.positions / timed.calls}
 
 
 def median_run(cfg: BenchConfig, root: Position, evaluate: Callable, games: int,
@@ -174,10 +176,27 @@ def per_move_visits(cfg: BenchConfig) -> dict[str, float]:
             "seconds_per_move": statistics.median(elapsed)}
 
 
+def child_costs(cfg: BenchConfig, root: Position, calls: int = 2000) -> dict[str, float]:
+    """Microseconds per child Position: ``Position.play`` next to the search's Stepper."""
+    step = Stepper(cfg.size)
+    moves = [int(m) for m in np.flatnonzero(root.legal_moves()[:-1])]
+    step(root, moves[0])  # compile / load
+    out: dict[str, list[float]] = {"Position.play": [], "Stepper": []}
+    for _ in range(cfg.repeats):
+        for name, play in (("Position.play", Position.play), ("Stepper", step)):
+            n = calls if name == "Stepper" else calls // 10
+            t = time.process_time()
+            for i in range(n):
+                play(root, moves[i % len(moves)])
+            out[name].append(1e6 * (time.process_time() - t) / n)
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
 def run(cfg: BenchConfig) -> dict:
     torch.set_num_threads(cfg.threads)
     root = root_position(cfg.size, cfg.opening_moves)
     out: dict = {"free_net": {}, "real_net": {}, "per_move": {}}
+    out["child_us"] = child_costs(cfg, root)
     free = free_net(cfg.size)
     for leaves in cfg.leaves:
         out["free_net"][f"1x{leaves}"] = median_run(cfg, root, free, 1, leaves, cfg.simulations)
@@ -208,6 +227,10 @@ def render(cfg: BenchConfig, res: dict, meta: dict) -> str:
     for key, r in res["free_net"].items():
         lines.append(f"| {key} | {r['visits'] / r['wall']:,.0f} | {r['visits'] / r['cpu']:,.0f}"
                      f" | {1e6 * r['cpu'] / r['visits']:.0f} |")
+    cu = res["child_us"]
+    lines += ["", f"Making one child position (CPU us): `Position.play` {cu['Position.play']:.0f}, "
+              f"the search's numba `Stepper` {cu['Stepper']:.0f} "
+              f"({cu['Position.play'] / cu['Stepper']:.1f}x)."]
     if res["real_net"]:
         lines += ["", f"**With a real {cfg.net} net** ({dict(cfg.net_settings)}): the whole "
                   "search next to the time spent inside the network during it", "",
@@ -224,6 +247,15 @@ def render(cfg: BenchConfig, res: dict, meta: dict) -> str:
                   f"{cfg.moves} moves): median {pm['visits_per_move']:,.0f} visits per move "
                   f"(reused included), {pm['new_visits_per_s']:,.0f} new visits/s, "
                   f"{pm['seconds_per_move']:.2f} s per move."]
+        worst = max((r["wall"] - r["net_wall"]) / r["net_wall"] for k, r in
+                    res["real_net"].items() if r["mean_batch"] >= 32 or k == "1x32")
+        net_rate = max(r["positions"] / r["net_wall"] for r in res["real_net"].values())
+        lines += ["", f"- Search overhead at batch >= 32: at most {worst:.0%} of the network's "
+                  "time (goal: under 25%).",
+                  f"- The network itself ran at most {net_rate:,.0f} evaluations/s in these "
+                  "runs (shared load), so visits/s are bounded by it, not by the search: "
+                  "with ~3,800 evaluations/s (b6c64 bf16 on an idle 2-core machine, DESIGN.md) "
+                  f"the same overhead would give ~{3800 / (1 + worst):,.0f} visits/s."]
     return "\n".join(lines) + "\n"
 
 
