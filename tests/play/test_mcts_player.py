@@ -109,3 +109,15 @@ def test_rocks_gtp_with_a_random_b6c64_plays_a_whole_9x9_game_against_gnugo(gnug
     assert result.reason in ("two passes", "resign", "move limit"), result
     assert result.moves > 20
     assert result.winner == WHITE  # an untrained network does not beat GNU Go
+
+
+def test_analysis_continues_one_search_on_the_same_position():
+    from rocks.play.analysis import Analyser
+
+    player = MCTSPlayer(uniform(), MCTSPlayerConfig(visits=50, seed=0))
+    assert isinstance(player, Analyser) and player.move_visits == 50
+    pos = Position.empty(5)
+    first = player.analyze(pos, 0.05)
+    second = player.analyze(pos, 0.05)
+    assert second.visits > first.visits > 0  # the same tree, growing
+    assert not second.resign and pos.is_legal(second.move)
