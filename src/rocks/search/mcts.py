@@ -25,7 +25,7 @@ Departures:
      empty 19x19 board with the default scale 10.83, as AlphaGo Zero's α = 0.03 scaled by KataGo.
   6. Tree reuse: after a move, the chosen child's subtree becomes the new tree (compacted).
   7. Child positions come from a numba kernel (:mod:`rocks.search.transition`, equal to
-     ``Position.play`` and ~7x cheaper), and the tree's select/expand/backup loops are numba
+     ``Position.play`` and 3-5x cheaper), and the tree's select/expand/backup loops are numba
      too (:mod:`rocks.search.tree`): the search costs ~12-20 µs of CPU per visit on 9x9.
 """
 

@@ -4,7 +4,8 @@ Follows the rules of :mod:`rocks.go.board` (Tromp-Taylor with the options of ``R
 tested against ``Position.play`` move by move.  Tree search makes one child per leaf and needs
 it as a ``Position`` (the network's features walk ``Position.previous`` for history), so the
 kernel works on the parent's plain board array and the child Position is built directly from
-its output, skipping ``Position.play``'s Python flood fills (about 10x faster on 9x9).
+its output, skipping ``Position.play``'s Python flood fills (9x9, CPU time: 4-5 µs against
+13-22 µs from the opening to move 70).
 
 Departures from ``Position.play``:
   1. The caller guarantees the point is empty and not the ko point (the tree only offers such
