@@ -1,13 +1,14 @@
 """Batched search over several games: one network call per round, same kind of results."""
 
 import numpy as np
+import pytest
 from search_fakes import fake_net, score_value
-from test_mcts import SEMEAI
 
 from rocks.go import coords
 from rocks.go.board import Position
 from rocks.search.batch import run_many, run_mcts_many
 from rocks.search.mcts import MCTS, MCTSConfig, SearchResult, run_mcts
+from tests.search.test_mcts import SEMEAI
 
 
 def test_many_games_share_network_calls_and_each_gets_its_result():
@@ -41,3 +42,17 @@ def test_run_many_keeps_each_tree_for_reuse():
         assert int(s.tree.node_n[0]) == r.visits[r.move] > 0
     again = run_many(searches, fake_net(), num_simulations=30)
     assert all(r.simulations == 30 for r in again)
+
+
+def test_a_failing_network_call_leaves_every_tree_usable():
+    searches = [MCTS(Position.empty(5), MCTSConfig(num_simulations=40)) for _ in range(2)]
+    run_many(searches, fake_net())
+
+    def broken(positions):
+        raise RuntimeError("out of memory")
+
+    with pytest.raises(RuntimeError):
+        run_many(searches, broken, num_simulations=20)
+    results = run_many(searches, fake_net(), num_simulations=20)
+    assert all(int(s.tree.node_n[0]) == 60 for s in searches)
+    assert all(r.simulations == 20 for r in results)

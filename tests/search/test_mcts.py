@@ -248,3 +248,19 @@ def test_a_finished_game_is_valued_by_its_result_and_answered_with_pass():
     over = Position.from_ascii(LEAD, komi=-0.5).play(16).play(16)  # B+0.5, Black to move
     result = run_mcts(over, fake_net(value=lambda p: -0.7), MCTSConfig(num_simulations=10))
     assert result.move == 16 and result.root_value == 1.0 and result.visits.sum() == 0
+
+
+def test_a_failing_network_leaves_the_tree_usable():
+    pos = Position.empty(5)
+    search = MCTS(pos, MCTSConfig(num_simulations=100, leaves_per_batch=8))
+    search.run(fake_net())
+    visits = int(search.tree.node_n[0])
+
+    def broken(positions):
+        raise RuntimeError("out of memory")
+
+    with pytest.raises(RuntimeError):
+        search.run(broken, num_simulations=50)
+    assert int(search.tree.node_n[0]) == visits  # no virtual loss left behind
+    again = search.run(fake_net(), num_simulations=50)  # and no stuck pending leaves
+    assert again.simulations == 50 and int(search.tree.node_n[0]) == visits + 50

@@ -40,9 +40,16 @@ def run_many(searches: Sequence[MCTS], evaluate: Evaluate, num_simulations: int 
             pending = s.gather(min(s.cfg.leaves_per_batch, s.target - s.simulations))
             if pending:
                 by_size.setdefault(s.root.size, []).append((s, pending))
-        for spans in by_size.values():  # a network call takes one board size
+        groups = list(by_size.values())
+        for i, spans in enumerate(groups):  # a network call takes one board size
             positions = [p.position for _, pending in spans for p in pending]
-            ev = as_evaluation(evaluate(positions), len(positions))
+            try:
+                ev = as_evaluation(evaluate(positions), len(positions))
+            except BaseException:  # leave every tree as if the unsent leaves were never chosen
+                for group in groups[i:]:
+                    for s, pending in group:
+                        s.abandon(pending)
+                raise
             offset = 0
             for s, pending in spans:
                 s.apply(pending, ev, offset)

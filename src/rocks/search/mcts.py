@@ -359,6 +359,30 @@ class MCTS:
         self.tree.edge_prior[e] = -1.0
         self.tree.edge_child[e] = -1
 
+    def abandon(self, pending: Sequence[_Pending]) -> None:
+        """Forget leaves whose evaluation will not come (the network raised): their virtual
+        loss goes and their nodes are unlinked, so the tree is as if they were never chosen."""
+        tree, vl = self.tree, self.cfg.virtual_loss
+        for leaf in pending:
+            T.revert_path(leaf.path, leaf.length, tree.node_n, tree.node_w, vl)
+            if leaf.node == 0:
+                self._root_in_flight = False
+                continue
+            parent = int(leaf.path[leaf.length - 2])
+            sl = tree.edges(parent)
+            hit = np.flatnonzero(tree.edge_child[sl] == leaf.node)
+            tree.edge_child[sl.start + int(hit[0])] = -1
+            self.positions[leaf.node] = None
+
+    def evaluate_and_apply(self, pending: Sequence[_Pending], evaluate: Evaluate) -> None:
+        """One network call for ``pending``; on any exception the leaves are abandoned."""
+        try:
+            ev = as_evaluation(evaluate([p.position for p in pending]), len(pending))
+        except BaseException:
+            self.abandon(pending)
+            raise
+        self.apply(pending, ev)
+
     def apply(self, pending: Sequence[_Pending], ev: Evaluation, offset: int = 0) -> None:
         """Expand and back up ``pending`` with rows ``offset...`` of ``ev``."""
         tree, vl = self.tree, self.cfg.virtual_loss
@@ -395,8 +419,7 @@ class MCTS:
             room = self.target - self.simulations
             pending = self.gather(min(self.cfg.leaves_per_batch, room))
             if pending:
-                self.apply(pending, as_evaluation(evaluate([p.position for p in pending]),
-                                                  len(pending)))
+                self.evaluate_and_apply(pending, evaluate)
             if deadline is not None and time.perf_counter() >= deadline and \
                     self.tree.is_expanded(0):
                 break
