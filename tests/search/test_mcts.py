@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from search_fakes import fake_net, liberty_prior, material_value, score_value
 
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position
 from rocks.search.mcts import MCTS, MCTSConfig, run_mcts, visit_policy
+from tests.search.search_fakes import fake_net, liberty_prior, material_value, score_value
 
 # With every value 0 and FPU reduction 0, Q = 0 everywhere and selection is by U alone:
 #   U(a) = c_puct P(a) sqrt(max(1, Σ_b N(b))) / (1 + N(a)),  c_puct = 1, P = (.5, .3, .2, 0, 0)

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from search_fakes import fake_net
 
 from rocks.go import coords
 from rocks.go.board import WHITE, Position
 from rocks.search.mcts import MCTSConfig, run_mcts
 from rocks.search.rollout import RolloutConfig, Rollouts, mixed_evaluator, rollout_evaluator
+from tests.search.search_fakes import fake_net
 from tests.search.test_mcts import SEMEAI
 
 SETTLED = """
