@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from test_gtp import GAME_TRANSCRIPT  # tests/play is on sys.path (rootdir conftest)
+from tests.play.test_gtp import GAME_TRANSCRIPT
 
 from rocks.go import coords
 from rocks.go.board import Position
