@@ -56,3 +56,20 @@ def test_tiny_go_values_a_finished_game_by_tromp_taylor_for_the_player_to_move()
     assert pos.to_play == WHITE
     assert solve(game, pos).value == -3.5  # Black owns all 4 points; bad news for White
     assert count_games(game, pos) == 1
+
+
+def test_alpha_beta_agrees_with_full_minimax_on_hundreds_of_tic_tac_toe_positions():
+    game = TicTacToe()
+    seen: set = set()
+    stack = [game.initial()]
+    positions = []
+    while stack:
+        s = stack.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        if game.terminal_value(s) is None:
+            positions.append(s)
+            stack.extend(game.play(s, m) for m in game.legal_moves(s))
+    for s in positions[::7]:  # every 7th of the 4,520 live positions
+        assert solve_value(game, s) == solve(game, s).value

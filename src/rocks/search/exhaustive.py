@@ -101,8 +101,8 @@ def solve_value(game: Game[S, M], state: S | None = None, lo: float = -1.0,
             return low
         if high <= alpha:
             return high
-        a0, b0 = alpha, beta
         alpha, beta = max(alpha, low), min(beta, high)
+        a0, b0 = alpha, beta  # the window this search really used
         best = -float("inf")
         for m in game.legal_moves(s):
             v = -search(game.play(s, m), -beta, -alpha)
@@ -111,9 +111,9 @@ def solve_value(game: Game[S, M], state: S | None = None, lo: float = -1.0,
             if alpha >= beta:
                 break
         if best <= a0:
-            table[k] = (low, best)  # fail low: an upper bound
+            table[k] = (low, min(high, best))  # fail low: an upper bound
         elif best >= b0:
-            table[k] = (best, high)  # fail high: a lower bound
+            table[k] = (max(low, best), high)  # fail high: a lower bound
         else:
             table[k] = (best, best)
         return best
