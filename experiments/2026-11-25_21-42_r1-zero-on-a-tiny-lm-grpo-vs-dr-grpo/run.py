@@ -57,6 +57,7 @@ class Config:
     final_tasks: int = 200  # held-out tasks for the final evaluation
     final_samples: int = 4  # samples per task in the final evaluation (pass@1, pass@4)
     threads: int = 1
+    runs: str = ""  # aggregate: comma-separated run ids to include ('' = every finished run)
 
 
 def repo_path(p: str) -> str:
@@ -125,10 +126,13 @@ def stage_grpo(cfg: Config, run: Run) -> None:
                train_seconds=float(log["step_s"].sum()), steps=int(log["step"].max()))
 
 
-def _finished_runs(run: Run) -> list[tuple[dict, dict, object]]:
+def _finished_runs(run: Run, only: str) -> list[tuple[dict, dict, object]]:
+    wanted = {r.strip() for r in only.split(",") if r.strip()}
     out = []
     for d in sorted((run.experiment / "data" / "runs").glob("run-*")):
         if d == run.dir or not (d / "summary.json").exists():
+            continue
+        if wanted and d.name not in wanted:
             continue
         config = json.loads((d / "config.json").read_text())["config"]
         summary = json.loads((d / "summary.json").read_text())
@@ -137,7 +141,7 @@ def _finished_runs(run: Run) -> list[tuple[dict, dict, object]]:
 
 
 def stage_aggregate(cfg: Config, run: Run) -> None:
-    runs = _finished_runs(run)
+    runs = _finished_runs(run, cfg.runs)
     base = [(c, s, d) for c, s, d in runs if c["stage"] == "base"]
     grpo = [(c, s, d) for c, s, d in runs if c["stage"] == "grpo"]
     rows = []
