@@ -95,8 +95,17 @@ def scripted(lines_and_pauses):
     for item in lines_and_pauses:
         if isinstance(item, float):
             time.sleep(item)
+        elif callable(item):  # wait (bounded) until the engine has shown what the GUI waits for
+            deadline = time.monotonic() + 60
+            while not item() and time.monotonic() < deadline:
+                time.sleep(0.02)
         else:
             yield item + "\n"
+
+
+def shown(out: io.StringIO, lines: int = 1):
+    """A wait condition: the engine has written at least ``lines`` analysis lines."""
+    return lambda: out.getvalue().count("\ninfo ") >= lines
 
 
 def responses(text: str) -> list[str]:
@@ -122,7 +131,7 @@ def test_a_sabaki_session_streams_leela_zero_lines_until_the_next_command():
     gtp, out = new_gtp()
     gtp.serve(scripted([
         "1 boardsize 9", "2 clear_board", "3 komi 7.5", "4 play B E5", "5 play W C3",
-        "6 lz-analyze B 10", 1.0, "7 name",
+        "6 lz-analyze B 10", shown(out, 2), "7 name",
     ]))
     rs = responses(out.getvalue())
     assert rs[:5] == ["=1 ", "=2 ", "=3 ", "=4 ", "=5 "]
@@ -130,7 +139,7 @@ def test_a_sabaki_session_streams_leela_zero_lines_until_the_next_command():
     assert stream[0] == "=6"  # Leela Zero's header: the id alone
     assert rs[6] == "=7 rocks"
     lines = stream[1:]
-    assert len(lines) >= 2, "one line per 0.1 s for 1 s (fewer on a busy machine)"
+    assert len(lines) >= 2, "the GUI waited for two report lines"
     position = Position.empty(9).play_gtp("E5", "C3")
     before = 0
     for line in lines:
@@ -154,8 +163,8 @@ def test_a_sabaki_session_streams_leela_zero_lines_until_the_next_command():
 
 def test_analysis_stops_on_a_bare_newline_and_keyword_interval_forms():
     gtp, out = new_gtp()
-    gtp.serve(scripted(["lz-analyze interval 5", 0.3, "", "lz-analyze w interval 5", 0.2,
-                        "name"]))
+    gtp.serve(scripted(["lz-analyze interval 5", shown(out, 1), "", "lz-analyze w interval 5",
+                        shown(out, 2), "name"]))
     rs = responses(out.getvalue())
     assert rs[0].startswith("=\ninfo move ") and rs[1].startswith("=\ninfo move ")
     assert rs[2] == "= rocks"
@@ -165,7 +174,7 @@ def test_analysis_stops_on_a_bare_newline_and_keyword_interval_forms():
 
 def test_interval_zero_searches_without_reporting():
     gtp, out = new_gtp()
-    gtp.serve(scripted(["lz-analyze 0", 0.2, "name"]))
+    gtp.serve(scripted(["lz-analyze 0", lambda: gtp.engine.player.calls >= 2, "name"]))
     assert out.getvalue() == "=\n\n= rocks\n\n"
     assert gtp.engine.player.calls >= 2
 
@@ -184,7 +193,7 @@ def test_genmove_analyze_reports_then_plays():
 
 def test_kata_analyze_has_float_fields_and_ownership():
     gtp, out = new_gtp()
-    gtp.serve(scripted(["play b D4", "kata-analyze 5 ownership true", 0.2, "name"]))
+    gtp.serve(scripted(["play b D4", "kata-analyze 5 ownership true", shown(out), "name"]))
     stream = responses(out.getvalue())[1].split("\n")
     line = stream[1]
     info, own = line.split(" ownership ")
@@ -204,7 +213,7 @@ def test_kata_analyze_has_float_fields_and_ownership():
 
 def test_a_player_that_does_not_search_is_shown_once_with_zero_visits():
     gtp, out = new_gtp(RandomPlayer(seed=3))
-    gtp.serve(scripted(["lz-analyze 1", 0.2, "name"]))
+    gtp.serve(scripted(["lz-analyze 1", shown(out), 0.2, "name"]))
     stream = responses(out.getvalue())[0].split("\n")
     assert len(stream) == 2
     (entry,) = parse_info_line(stream[1])
@@ -231,7 +240,7 @@ class TenVisitsPerCall:
 def test_analysis_stops_searching_at_max_visits_and_waits():
     player = TenVisitsPerCall()
     gtp, out = new_gtp(player, config=AnalysisConfig(step_s=0.01, max_visits=30))
-    gtp.serve(scripted(["lz-analyze 1", 0.3, "name"]))
+    gtp.serve(scripted(["lz-analyze 1", lambda: player.calls >= 3, 0.2, "name"]))
     stream = responses(out.getvalue())
     assert player.calls == 3
     assert stream[0].split("\n")[-1] == ("info move A9 visits 30 winrate 5000 prior 5000 "
@@ -446,7 +455,13 @@ def test_the_mcts_player_streams_past_its_move_visits_and_plays_with_them():
     player = MCTSPlayer(uniform, MCTSPlayerConfig(visits=20, seed=1))
     assert isinstance(player, Analyser) and player.move_visits == 20
     gtp, out = new_gtp(player)
-    gtp.serve(scripted(["play b C3", "lz-analyze 10", 1.0, "lz-genmove_analyze w 10",
+
+    def searched_past_move_visits() -> bool:
+        lines = [x for x in out.getvalue().split("\n") if x.startswith("info ")]
+        return bool(lines) and sum(e["visits"] for e in parse_info_line(lines[-1])) > 20
+
+    gtp.serve(scripted(["play b C3", "lz-analyze 10", searched_past_move_visits,
+                        "lz-genmove_analyze w 10",
                         "list_stones white"]))
     rs = responses(out.getvalue())
     stream = rs[1].split("\n")
