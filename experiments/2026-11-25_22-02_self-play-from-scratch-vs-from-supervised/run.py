@@ -42,7 +42,7 @@ class Config:
     lr: float = 1e-3
     window: int = 20_000
     gating_games: int = 0  # AlphaZero style (always the latest) on this budget
-    threads: int = 2
+    threads: int = 1  # two torch threads on the shared VM are far slower
     seed: int = 0
     eval_levels: tuple[int, ...] = (1,)
     eval_games: int = 6

@@ -39,7 +39,7 @@ class Config:
     bf16: bool = True
     val_fraction: float = 0.05
     seed: int = 0
-    threads: int = 2
+    threads: int = 1  # two torch threads on the shared VM measured ~6x slower per step
     eval_levels: tuple[int, ...] = (1, 10)  # GNU Go levels to play
     eval_games: int = 10  # games per level, colours alternating
     eval_visits: int = 100  # MCTS visits per move of the net

@@ -85,8 +85,11 @@ def data_main(argv: list[str] | None = None) -> int:
 
 
 def _supervised(args: argparse.Namespace) -> int:
+    import torch
+
     from rocks.train.supervised import SupervisedConfig, run_supervised
 
+    torch.set_num_threads(args.threads)
     cfg = SupervisedConfig(data_dir=args.data, out_dir=args.out, net=args.net, init=args.init,
                            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                            bf16=not args.fp32, seed=args.seed, max_examples=args.max_examples)
@@ -109,6 +112,8 @@ def train_main(argv: list[str] | None = None) -> int:
     s.add_argument("--fp32", action="store_true", help="no bf16 autocast")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--max-examples", type=int, default=0)
+    s.add_argument("--threads", type=int, default=1,
+                   help="torch threads (1: on a shared machine two can be far slower)")
     s.set_defaults(func=_supervised)
     _add_loop_parser(sub)
     args = parser.parse_args(argv)

@@ -325,10 +325,13 @@ def add_loop_arguments(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gnugo-visits", type=int, default=d.gnugo_visits)
     p.add_argument("--fp32", action="store_true")
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (1: on a shared machine two can be far slower)")
     p.set_defaults(func=_loop_main)
 
 
 def _loop_main(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
     sp = dataclasses.replace(SelfPlayConfig(), size=args.size, komi=args.komi,
                              parallel=args.parallel, full_visits=args.full_visits,
                              fast_visits=args.fast_visits, full_prob=args.full_prob)
