@@ -14,10 +14,13 @@ from rocks.reason.sft import encode_pairs
 from rocks.reason.tasks.base import Task
 from rocks.reason.tokenizer import CharTokenizer
 from rocks.reason.tot import (
+    CompareConfig,
     ToTConfig,
+    compare_at_budget,
     equation_errors,
     first_step,
     sample_at_budget,
+    summarise_methods,
     tree_search,
     verifier_for,
 )
@@ -131,3 +134,15 @@ def test_bad_config_is_refused():
         ToTConfig(branch=0)
     with pytest.raises(ValueError):
         ToTConfig(delimiters=("",))
+
+
+def test_the_comparison_runs_every_method_at_the_same_budget():
+    policy = TreePolicy(prompt_text(SEVEN_PLUS_FIVE), TREE)
+    cfg = CompareConfig(tasks=1, batch=2, search=ToTConfig(token_budget=200, branch=2,
+                                                           stop_on_verified=False))
+    rows = compare_at_budget(policy, [SEVEN_PLUS_FIVE], cfg)
+    assert [r["method"] for r in rows] == ["sample", "sample_think", "tot"]
+    assert all(120 < r["tokens"] <= 200 for r in rows)  # whole budget spent, never more
+    summary = summarise_methods(rows)
+    assert summary["tot"]["solved"] == 1.0
+    assert summary["sample"]["solved"] == summary["sample_think"]["solved"] == 0.0

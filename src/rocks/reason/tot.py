@@ -293,3 +293,74 @@ def verifier_for(task: Task, weights: RewardWeights | None = None) -> Callable[[
         return b.accuracy == 1.0 and b.format == 1.0
 
     return verify
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """``rocks reason tot``: tree search vs sampling at equal sampled-token budget.
+
+    Attributes:
+        model: checkpoint directory (TinyLM) or, with ``hf``, a transformers directory.
+        family, difficulty, tasks: held-out tasks (seeds from ``EVAL_SEED_BASE``).
+        batch: samples per call of the sampling baselines.
+        search: the tree-search settings (its ``token_budget`` is every method's budget).
+        seed: sampling seed.
+        out: directory for config.json and per_task.csv ('' = print only).
+        hf: load ``model`` with transformers.
+    """
+
+    model: str = "models/reason/base"
+    family: str = "arithmetic"
+    difficulty: int = 2
+    tasks: int = 50
+    batch: int = 8
+    search: ToTConfig = field(default_factory=ToTConfig)
+    seed: int = 0
+    out: str = ""
+    hf: bool = False
+
+
+METHODS = ("sample", "sample_think", "tot")
+
+
+def compare_at_budget(policy, tasks: Sequence[Task], cfg: CompareConfig,
+                      progress: bool = False) -> list[dict]:
+    """One row per (task, method): plain sampling, sampling from ``<think>``, tree search."""
+    generator = torch.Generator().manual_seed(cfg.seed)
+    s = cfg.search
+    rows = []
+    items = tasks
+    if progress:
+        from tqdm import tqdm
+
+        items = tqdm(tasks, desc="tot vs sampling")
+    for task in items:
+        verify = verifier_for(task)
+        results = {
+            "sample": sample_at_budget(policy, task, s.token_budget, verify, cfg.batch,
+                                       s.max_new_tokens, s.temperature, "", generator,
+                                       s.stop_on_verified),
+            "sample_think": sample_at_budget(policy, task, s.token_budget, verify, cfg.batch,
+                                             s.max_new_tokens, s.temperature, s.root, generator,
+                                             s.stop_on_verified),
+            "tot": tree_search(policy, task, s, verify, generator),
+        }
+        for method, r in results.items():
+            rows.append({"seed": task.seed, "method": method, "solved": int(r.solved),
+                         "chosen_correct": int(r.chosen_correct), "tokens": r.tokens,
+                         "tokens_to_solve": r.tokens_to_solve, "rollouts": r.rollouts,
+                         "expansions": r.expansions})
+    return rows
+
+
+def summarise_methods(rows: Sequence[dict]) -> dict[str, dict[str, float]]:
+    """Per method: solved rate, no-oracle accuracy, mean tokens and rollouts."""
+    out: dict[str, dict[str, float]] = {}
+    for method in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == method]
+        n = len(mine)
+        out[method] = {"tasks": n, "solved": sum(r["solved"] for r in mine) / n,
+                       "chosen_correct": sum(r["chosen_correct"] for r in mine) / n,
+                       "tokens": sum(r["tokens"] for r in mine) / n,
+                       "rollouts": sum(r["rollouts"] for r in mine) / n}
+    return out
