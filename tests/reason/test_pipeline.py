@@ -125,3 +125,23 @@ def test_sft_from_base_restarts_stage_two_from_the_base_weights(tmp_path, monkey
     cfg = tiny_cfg(tmp_path)
     run_pipeline(policy, PipelineConfig(**{**cfg.__dict__, "sft_from_base": True}))
     torch.testing.assert_close(seen["start"], base)
+
+
+def test_cli_runs_the_pipeline_and_sft_and_star_for_a_few_steps(tmp_path):
+    from rocks.reason.cli import main
+    from rocks.reason.lm import save_checkpoint
+
+    save_checkpoint(tmp_path / "m", tiny_policy().model, TOK, {})
+    m = str(tmp_path / "m")
+    assert main(["pipeline", "--base", m, "--difficulty", "1", "--rl1-steps", "1",
+                 "--rl2-steps", "1", "--sft-tasks", "2", "--sft-k", "2", "--sft-epochs", "1",
+                 "--eval-tasks", "1", "--out", str(tmp_path / "r1")]) == 0
+    assert (tmp_path / "r1" / STAGES[2] / "done.json").exists()
+    assert main(["sft", "--base", m, "--difficulty", "1", "--tasks", "2", "-k", "2",
+                 "--max-new-tokens", "12", "--out", str(tmp_path / "sft")]) == 0
+    assert (tmp_path / "sft" / "checkpoint" / "model.safetensors").exists()
+    assert main(["star", "--base", m, "--difficulty", "1", "--tasks", "2", "-k", "1",
+                 "--iterations", "1", "--max-new-tokens", "12", "--out", str(tmp_path / "star")
+                 ]) == 0
+    assert (tmp_path / "star" / "iterations.csv").exists()
+    assert main(["sft", "--base", str(tmp_path / "missing")]) == 2

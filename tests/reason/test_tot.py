@@ -146,3 +146,18 @@ def test_the_comparison_runs_every_method_at_the_same_budget():
     summary = summarise_methods(rows)
     assert summary["tot"]["solved"] == 1.0
     assert summary["sample"]["solved"] == summary["sample_think"]["solved"] == 0.0
+
+
+def test_cli_compares_methods_and_writes_per_task_rows(tmp_path, capsys):
+    from rocks.reason.cli import main
+    from rocks.reason.lm import save_checkpoint
+
+    policy = tiny_policy()
+    save_checkpoint(tmp_path / "m", policy.model, TOK, {})
+    out = tmp_path / "tot"
+    assert main(["tot", "--model", str(tmp_path / "m"), "--difficulty", "1", "--tasks", "1",
+                 "--budget", "40", "--branch", "2", "--batch", "2", "--max-new-tokens", "10",
+                 "--out", str(out)]) == 0
+    assert "tot: solved" in capsys.readouterr().out
+    assert (out / "per_task.csv").read_text().count("\n") == 4  # header + 3 methods
+    assert main(["tot", "--model", str(tmp_path / "missing")]) == 2

@@ -4,6 +4,10 @@
     rocks reason pretrain --out models/reason/base --steps 1600
     rocks reason train    --base models/reason/base --out runs/grpo --objective grpo --steps 60
     rocks reason eval     --model runs/grpo/checkpoint --tasks 200 --samples 4 --out runs/eval
+    rocks reason sft      --base runs/grpo/checkpoint --tasks 256 -k 8 --out runs/sft
+    rocks reason star     --base models/reason/base --iterations 3 --out runs/star
+    rocks reason tot      --model models/reason/base --tasks 50 --budget 400 --out runs/tot
+    rocks reason pipeline --base models/reason/base --rl1-steps 40 --rl2-steps 20 --out runs/r1
 
 Each command fills its config dataclass (``PretrainConfig``, ``GRPOConfig``, ``EvalConfig``) and
 saves it as JSON next to its results.
@@ -161,7 +165,185 @@ def _eval(argv: list[str]) -> int:
     return 0
 
 
-SUBCOMMANDS = {"tasks": _tasks, "pretrain": _pretrain, "train": _train, "eval": _eval}
+def _load(model: str, hf: bool, gguf_file: str, prog: str):
+    from rocks.reason.evaluate import load_policy
+
+    try:
+        return load_policy(model, hf, gguf_file)
+    except FileNotFoundError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None
+
+
+def _model_args(ap: argparse.ArgumentParser, name: str = "--model") -> None:
+    ap.add_argument(name, default="models/reason/base",
+                    help="TinyLM checkpoint directory (or transformers directory with --hf)")
+    ap.add_argument("--hf", action="store_true", help="load the model with transformers")
+    ap.add_argument("--gguf-file", default="", help="GGUF file inside the model dir (with --hf)")
+
+
+def _sft(argv: list[str]) -> int:
+    from rocks.reason.sft import SFTConfig, run_sft
+
+    d = SFTConfig()
+    ap = argparse.ArgumentParser(prog="rocks reason sft",
+                                 description="rejection-sampling SFT: sample k, keep verified, "
+                                             "fine-tune")
+    _model_args(ap, "--base")
+    ap.add_argument("--family", default=d.family)
+    ap.add_argument("--difficulty", type=int, default=d.difficulty)
+    ap.add_argument("--tasks", type=int, default=d.tasks)
+    ap.add_argument("-k", type=int, default=d.k, help="samples per prompt")
+    ap.add_argument("--temperature", type=float, default=d.temperature)
+    ap.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens)
+    ap.add_argument("--min-language", type=float, default=d.min_language)
+    ap.add_argument("--max-per-task", type=int, default=d.max_per_task)
+    ap.add_argument("--epochs", type=int, default=d.epochs)
+    ap.add_argument("--batch-size", type=int, default=d.batch_size)
+    ap.add_argument("--lr", type=float, default=d.lr)
+    ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--threads", type=int, default=d.threads)
+    ap.add_argument("--out", default=d.out)
+    args = ap.parse_args(argv)
+    cfg = SFTConfig(family=args.family, difficulty=args.difficulty, tasks=args.tasks, k=args.k,
+                    temperature=args.temperature, max_new_tokens=args.max_new_tokens,
+                    min_language=args.min_language, max_per_task=args.max_per_task,
+                    epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                    threads=args.threads, out=args.out)
+    policy = _load(args.base, args.hf, args.gguf_file, "rocks reason sft")
+    if policy is None:
+        return 2
+    summary = run_sft(policy, cfg, progress=True)
+    print(json.dumps(summary))
+    return 0
+
+
+def _star(argv: list[str]) -> int:
+    from rocks.reason.star import STaRConfig, run_star
+
+    d = STaRConfig()
+    ap = argparse.ArgumentParser(prog="rocks reason star",
+                                 description="STaR: sample, keep correct, rationalise, "
+                                             "fine-tune from the base")
+    _model_args(ap, "--base")
+    ap.add_argument("--family", default=d.family)
+    ap.add_argument("--difficulty", type=int, default=d.difficulty)
+    ap.add_argument("--tasks", type=int, default=d.tasks)
+    ap.add_argument("--iterations", type=int, default=d.iterations)
+    ap.add_argument("-k", type=int, default=d.k, help="samples per task per iteration")
+    ap.add_argument("--no-rationalize", action="store_true")
+    ap.add_argument("--hint-k", type=int, default=d.hint_k)
+    ap.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens)
+    ap.add_argument("--epochs", type=int, default=d.epochs)
+    ap.add_argument("--lr", type=float, default=d.lr)
+    ap.add_argument("--eval-tasks", type=int, default=d.eval_tasks)
+    ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--threads", type=int, default=d.threads)
+    ap.add_argument("--out", default=d.out)
+    args = ap.parse_args(argv)
+    cfg = STaRConfig(family=args.family, difficulty=args.difficulty, tasks=args.tasks,
+                     iterations=args.iterations, k=args.k, rationalize=not args.no_rationalize,
+                     hint_k=args.hint_k, max_new_tokens=args.max_new_tokens, epochs=args.epochs,
+                     lr=args.lr, eval_tasks=args.eval_tasks, seed=args.seed,
+                     threads=args.threads, out=args.out)
+    policy = _load(args.base, args.hf, args.gguf_file, "rocks reason star")
+    if policy is None:
+        return 2
+    for it in run_star(policy, cfg, progress=True):
+        print(json.dumps(asdict(it)))
+    return 0
+
+
+def _tot(argv: list[str]) -> int:
+    import torch
+
+    from rocks.reason.evaluate import held_out_tasks, write_rows
+    from rocks.reason.tot import CompareConfig, ToTConfig, compare_at_budget, summarise_methods
+
+    d, s = CompareConfig(), ToTConfig()
+    ap = argparse.ArgumentParser(prog="rocks reason tot",
+                                 description="tree search over reasoning steps vs sampling at "
+                                             "equal token budget, on held-out tasks")
+    _model_args(ap)
+    ap.add_argument("--family", default=d.family)
+    ap.add_argument("--difficulty", type=int, default=d.difficulty)
+    ap.add_argument("--tasks", type=int, default=d.tasks)
+    ap.add_argument("--budget", type=int, default=s.token_budget, help="sampled tokens per task")
+    ap.add_argument("--branch", type=int, default=s.branch)
+    ap.add_argument("--batch", type=int, default=d.batch, help="samples per baseline call")
+    ap.add_argument("--max-new-tokens", type=int, default=s.max_new_tokens)
+    ap.add_argument("--heuristic-weight", type=float, default=s.heuristic_weight)
+    ap.add_argument("--spend-all", action="store_true",
+                    help="spend the whole budget (measures the no-oracle choice too)")
+    ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", default="")
+    args = ap.parse_args(argv)
+    search = ToTConfig(token_budget=args.budget, branch=args.branch,
+                       max_new_tokens=args.max_new_tokens,
+                       heuristic_weight=args.heuristic_weight, stop_on_verified=not args.spend_all)
+    cfg = CompareConfig(model=args.model, family=args.family, difficulty=args.difficulty,
+                        tasks=args.tasks, batch=args.batch, search=search, seed=args.seed,
+                        out=args.out, hf=args.hf)
+    torch.set_num_threads(args.threads)
+    policy = _load(args.model, args.hf, args.gguf_file, "rocks reason tot")
+    if policy is None:
+        return 2
+    rows = compare_at_budget(policy, held_out_tasks(cfg.family, cfg.difficulty, cfg.tasks), cfg,
+                             progress=True)
+    summary = summarise_methods(rows)
+    if cfg.out:
+        from pathlib import Path
+
+        from rocks.reason.sft import write_json
+
+        write_json(Path(cfg.out) / "config.json", asdict(cfg))
+        write_rows(Path(cfg.out) / "per_task.csv", rows)
+        write_json(Path(cfg.out) / "summary.json", summary)
+    for method, m in summary.items():
+        print(f"{method:>12}: solved {m['solved']:.3f}  no-oracle {m['chosen_correct']:.3f}  "
+              f"tokens {m['tokens']:.0f}  rollouts {m['rollouts']:.1f}")
+    return 0
+
+
+def _pipeline(argv: list[str]) -> int:
+    from rocks.reason.pipeline import PipelineConfig, run_pipeline
+
+    d = PipelineConfig()
+    ap = argparse.ArgumentParser(prog="rocks reason pipeline",
+                                 description="DeepSeek-R1 stages: GRPO -> rejection-sampling SFT "
+                                             "-> GRPO (resumable per stage)")
+    _model_args(ap, "--base")
+    ap.add_argument("--family", default=d.family)
+    ap.add_argument("--difficulty", type=int, default=d.difficulty)
+    ap.add_argument("--rl1-steps", type=int, default=d.stage1.steps)
+    ap.add_argument("--rl2-steps", type=int, default=d.stage3.steps)
+    ap.add_argument("--sft-tasks", type=int, default=d.stage2.tasks)
+    ap.add_argument("--sft-k", type=int, default=d.stage2.k)
+    ap.add_argument("--sft-epochs", type=int, default=d.stage2.epochs)
+    ap.add_argument("--sft-from-base", action="store_true")
+    ap.add_argument("--eval-tasks", type=int, default=d.eval_tasks)
+    ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--threads", type=int, default=d.threads)
+    ap.add_argument("--out", default=d.out)
+    args = ap.parse_args(argv)
+    cfg = replace(d, base=args.base, family=args.family, difficulty=args.difficulty,
+                  stage1=replace(d.stage1, steps=args.rl1_steps),
+                  stage2=replace(d.stage2, tasks=args.sft_tasks, k=args.sft_k,
+                                 epochs=args.sft_epochs),
+                  stage3=replace(d.stage3, steps=args.rl2_steps),
+                  sft_from_base=args.sft_from_base, eval_tasks=args.eval_tasks, seed=args.seed,
+                  threads=args.threads, out=args.out)
+    policy = _load(args.base, args.hf, args.gguf_file, "rocks reason pipeline")
+    if policy is None:
+        return 2
+    for row in run_pipeline(policy, cfg, progress=True):
+        print(json.dumps(row))
+    return 0
+
+
+SUBCOMMANDS = {"tasks": _tasks, "pretrain": _pretrain, "train": _train, "eval": _eval,
+               "sft": _sft, "star": _star, "tot": _tot, "pipeline": _pipeline}
 
 
 def main(argv: list[str] | None = None) -> int:
