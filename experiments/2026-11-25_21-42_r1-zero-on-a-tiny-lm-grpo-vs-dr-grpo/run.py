@@ -48,7 +48,7 @@ class Config:
     prompts_per_step: int = 8
     group_size: int = 8  # G
     max_new_tokens: int = 160
-    lr: float = 1e-4
+    lr: float = 2e-5
     beta: float = 0.0  # KL weight
     epsilon: float = 0.2
     mu: int = 2  # gradient steps per batch
