@@ -415,8 +415,8 @@ def test_rocks_gtp_streams_over_real_pipes_until_the_gui_speaks():
 
     from rocks.play.gtp_client import rocks_gtp_command
 
-    proc = subprocess.Popen(rocks_gtp_command("--size", "9", "--seed", "2"), text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(rocks_gtp_command("--player", "random", "--size", "9", "--seed", "2"),
+                            text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
         proc.stdin.write("play b E5\n5 lz-analyze w 10\n")

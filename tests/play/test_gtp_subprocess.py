@@ -15,8 +15,8 @@ from rocks.play.gtp_client import GtpClient, GtpCommandError, GtpEngineDied, roc
 def test_the_game_transcript_over_stdin_and_stdout():
     stdin = "".join(line + "\n" for line, _ in GAME_TRANSCRIPT) + "name\n"  # after quit: unread
     expected = "".join(f"{reply}\n\n" for _, reply in GAME_TRANSCRIPT if reply is not None)
-    done = subprocess.run(rocks_gtp_command("--size", "9"), input=stdin, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(rocks_gtp_command("--player", "random", "--size", "9"), input=stdin,
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == expected
 
@@ -34,7 +34,8 @@ def test_bad_options_are_reported():
 
 
 def test_a_client_plays_a_whole_random_game_through_rocks_gtp():
-    with GtpClient(rocks_gtp_command("--seed", "11", "--size", "19"), name="rocks") as engine:
+    with GtpClient(rocks_gtp_command("--player", "random", "--seed", "11", "--size", "19"),
+                   name="rocks") as engine:
         assert engine.send("protocol_version") == "2"
         engine.send("boardsize 7")
         engine.send("komi 0.5")

@@ -115,8 +115,8 @@ def test_opening_moves_are_played_for_both_and_recorded():
 
 
 def test_the_move_limit_ends_the_game():
-    with GtpClient(rocks_gtp_command("--seed", "1")) as black, \
-            GtpClient(rocks_gtp_command("--seed", "2")) as white:
+    with GtpClient(rocks_gtp_command("--player", "random", "--seed", "1")) as black, \
+            GtpClient(rocks_gtp_command("--player", "random", "--seed", "2")) as white:
         result = play_game(black, white, MatchConfig(size=7, komi=7, max_moves=10))
     assert result.reason == "move limit" and result.moves == 10
     final = Position.empty(7, 7)
@@ -129,7 +129,8 @@ def test_the_move_limit_ends_the_game():
 @pytest.mark.gnugo
 def test_rocks_random_against_gnugo_on_9x9_scored_by_both(gnugo, tmp_path):
     cfg = MatchConfig(size=9, komi=7.5, move_timeout_s=60)
-    with GtpClient(rocks_gtp_command("--seed", "4"), name="rocks-random") as rocks, \
+    with GtpClient(rocks_gtp_command("--player", "random", "--seed", "4"),
+                   name="rocks-random") as rocks, \
             GtpClient(gnugo_command(level=1, path=gnugo), name="gnugo") as gnu:
         result = play_game(rocks, gnu, cfg, sgf_path=tmp_path / "rocks-gnugo.sgf")
     assert result.reason == "two passes"
