@@ -97,6 +97,7 @@ def test_search_finds_the_verified_answer_that_sampling_misses_at_equal_budget()
     found = tree_search(TreePolicy(prompt, TREE), SEVEN_PLUS_FIVE, cfg, verify)
     assert found.solved and found.answer == "<think>7+5=12 </think><answer>12</answer>"
     assert verify(found.answer) and 0 < found.tokens_to_solve <= found.tokens <= 200
+    assert found.deepest == 1  # it went one step below the root
     plain = sample_at_budget(TreePolicy(prompt, TREE), SEVEN_PLUS_FIVE, 200, verify, batch=2)
     assert not plain.solved and plain.tokens <= 200 and plain.rollouts > 2
 

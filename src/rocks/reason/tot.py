@@ -125,6 +125,7 @@ class SearchResult:
         expansions: states expanded (0 for plain sampling).
         chosen: the highest-valued finished completion (no oracle), '' if none finished.
         chosen_correct: whether ``chosen`` passes the verifier.
+        deepest: steps in the deepest state expanded (0: only the root was).
     """
 
     solved: bool
@@ -135,6 +136,7 @@ class SearchResult:
     expansions: int
     chosen: str
     chosen_correct: bool
+    deepest: int = 0
 
 
 @dataclass(order=True)
@@ -205,7 +207,7 @@ def tree_search(
     counter = 0
     frontier = [_Node(0.0, counter, cfg.root, 0.0, 0)]
     seen = {cfg.root}
-    answer, tokens_to_solve, rollouts, expansions = "", -1, 0, 0
+    answer, tokens_to_solve, rollouts, expansions, deepest = "", -1, 0, 0, 0
     chosen, chosen_value = "", float("-inf")
     while frontier and not budget.exhausted:
         node = heapq.heappop(frontier)
@@ -215,6 +217,7 @@ def tree_search(
             # The state fills the model's context: no room for another token, so it is dropped.
             continue
         expansions += 1
+        deepest = max(deepest, node.depth)
         for text, n_tokens, mean_logp in batch:
             if not budget.take(int(n_tokens)):
                 break
@@ -242,7 +245,7 @@ def tree_search(
         node.value -= cfg.revisit_penalty
         heapq.heappush(frontier, _Node(-node.value, counter, node.text, node.value, node.depth))
     return SearchResult(bool(answer), answer, budget.spent, tokens_to_solve, rollouts, expansions,
-                        chosen, bool(chosen) and verify(chosen))
+                        chosen, bool(chosen) and verify(chosen), deepest)
 
 
 @torch.no_grad()
@@ -349,7 +352,7 @@ def compare_at_budget(policy, tasks: Sequence[Task], cfg: CompareConfig,
             rows.append({"seed": task.seed, "method": method, "solved": int(r.solved),
                          "chosen_correct": int(r.chosen_correct), "tokens": r.tokens,
                          "tokens_to_solve": r.tokens_to_solve, "rollouts": r.rollouts,
-                         "expansions": r.expansions})
+                         "expansions": r.expansions, "deepest": r.deepest})
     return rows
 
 
