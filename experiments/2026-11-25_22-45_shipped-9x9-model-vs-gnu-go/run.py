@@ -1,0 +1,71 @@
+"""The shipped 9x9 model against GNU Go, measured by the match driver (`rocks arena`).
+
+The model plays as bare `rocks gtp --model M` does: the default time per move (0.8 s, so every
+move stays under 1 s here), one torch thread.  GNU Go 3.8 at `level`, komi 7.5, area scoring,
+positional superko, colours alternating, a GNU Go seed per game.  The arena folder
+(data/runs/<id>/arena: results.csv, sgf/, ratings.txt) resumes when the run is resumed.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rocks.lab import Run, new_figure, start_run
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every knob; `--name value` on the command line overrides a default."""
+
+    model: str = "../../models/rocks-9x9-b6c64.safetensors"
+    level: int = 10
+    games: int = 20
+    jobs: int = 1
+
+
+def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    c = (p + z * z / (2 * n)) / (1 + z * z / n)
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, c - h), min(1.0, c + h))
+
+
+def main(cfg: Config, run: Run) -> None:
+    here = Path(__file__).resolve().parent
+    model = (here / cfg.model).resolve()
+    arena = run.dir / "arena"
+    cmd = [sys.executable, "-m", "rocks.cli", "arena", "--mode", "gauntlet",
+           "--engine", f"rocks:{model}", "--engine", f"gnugo:{cfg.level}",
+           "--games", str(cfg.games), "--jobs", str(cfg.jobs), "--out", str(arena)]
+    print(" ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+    rows = pd.read_csv(arena / "results.csv")
+    me = rows.black.str.startswith("rocks")
+    rows["rocks_colour"] = me.map({True: "B", False: "W"})
+    rows["rocks_won"] = rows.winner.fillna("").astype(str).str.startswith("rocks")
+    rows["rocks_s_per_move"] = rows.black_s.where(me, rows.white_s) / (rows.moves / 2)
+    rows.to_csv(run.dir / "games.csv", index=False)
+    wins, n = int(rows.rocks_won.sum()), len(rows)
+    lo, hi = wilson(wins, n)
+    fig, ax = new_figure()
+    ax.hist(rows.rocks_s_per_move, bins=20)
+    ax.set_xlabel("rocks mean seconds per move in a game")
+    run.save_figure(fig, "seconds_per_move")
+    run.finish("win_rate", wins / n if n else float("nan"), wins=wins, games=n,
+               wilson_lo=round(lo, 3), wilson_hi=round(hi, 3),
+               wins_as_black=int(rows.rocks_won[me].sum()),
+               wins_as_white=int(rows.rocks_won[~me].sum()),
+               max_game_mean_s_per_move=round(float(rows.rocks_s_per_move.max()), 3))
+
+
+if __name__ == "__main__":
+    run = start_run(Config, __file__)
+    main(run.config, run)
