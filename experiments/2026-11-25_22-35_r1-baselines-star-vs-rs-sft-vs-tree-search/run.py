@@ -7,12 +7,15 @@ Stages (``--stage``):
          STaR (iterations x (k' samples + hinted samples for failures), about the same number of
          samples in all); evaluate base, RS-SFT and STaR on held-out tasks (pass@1 at T=1 and
          greedy accuracy);
+  pipeline  DeepSeek-R1's GRPO -> RS-SFT -> GRPO (rocks.reason.pipeline), small, with a
+         held-out evaluation after every stage;
   tot    test-time compute at equal sampled-token budget on held-out tasks, for one model:
          plain sampling, sampling from a forced ``<think>``, and best-first tree search over
          thought steps (``rocks.reason.tot``), at several budgets.
 
     rocks lab run EXP --set stage=train
     rocks lab run EXP --set stage=tot
+    rocks lab run EXP --set stage=pipeline
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import torch
 
 from rocks.lab import Run, new_figure, start_run
 from rocks.reason.evaluate import evaluate, held_out_tasks, load_policy
+from rocks.reason.grpo import GRPOConfig
+from rocks.reason.pipeline import PipelineConfig, run_pipeline
 from rocks.reason.sft import SFTConfig, run_sft
 from rocks.reason.star import STaRConfig, run_star
 from rocks.reason.tot import CompareConfig, ToTConfig, compare_at_budget
@@ -46,6 +51,11 @@ class Config:
     star_iterations: int = 2
     star_k: int = 2  # STaR samples per prompt per iteration
     star_hint_k: int = 2  # STaR hinted samples per failed prompt per iteration
+    star_min_hint_think: int = 1  # shortest thought kept from a hinted sample (0 = any)
+    rl1_steps: int = 20  # pipeline: GRPO steps before RS-SFT
+    rl2_steps: int = 10  # pipeline: GRPO steps after RS-SFT
+    rl_lr: float = 1e-4
+    pipeline_sft_k: int = 4
     epochs: int = 3
     lr: float = 5e-4
     max_new_tokens: int = 160
@@ -93,6 +103,7 @@ def stage_train(cfg: Config, run: Run) -> None:
 
     star_cfg = STaRConfig(family=cfg.family, difficulty=cfg.difficulty, tasks=cfg.train_tasks,
                           iterations=cfg.star_iterations, k=cfg.star_k, hint_k=cfg.star_hint_k,
+                          min_hint_think_chars=cfg.star_min_hint_think,
                           max_new_tokens=cfg.max_new_tokens, epochs=cfg.epochs, lr=cfg.lr,
                           seed=cfg.seed, threads=cfg.threads, out=str(run.dir / "star"))
     policy = load_policy(repo_path(cfg.base))
@@ -137,15 +148,15 @@ def stage_tot(cfg: Config, run: Run) -> None:
     per_task.to_csv(run.dir / "per_task.csv", index=False)
     agg = per_task.groupby(["budget", "method"]).agg(
         solved=("solved", "mean"), chosen_correct=("chosen_correct", "mean"),
-        tokens=("tokens", "mean"), rollouts=("rollouts", "mean"),
+        tokens=("tokens", "mean"), rollouts=("rollouts", "mean"), deepest=("deepest", "mean"),
         tokens_to_solve=("tokens_to_solve", lambda s: s[s >= 0].median())).reset_index()
     agg.to_csv(run.dir / "by_budget.csv", index=False)
     fig, axes = new_figure(1, 2, width=4.2, height=3.2)
     for method, g in agg.groupby("method"):
         axes[0].plot(g["budget"], g["solved"], marker="o", label=method)
         axes[1].plot(g["budget"], g["chosen_correct"], marker="o", label=method)
-    axes[0].set_ylabel("solved (a verified answer within budget)")
-    axes[1].set_ylabel("no-oracle accuracy (best-valued answer)")
+    axes[0].set_ylabel("solved (verified, within budget)")
+    axes[1].set_ylabel("no-oracle accuracy")
     for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("sampled tokens per task")
@@ -159,8 +170,32 @@ def stage_tot(cfg: Config, run: Run) -> None:
                **{f"{m}_solved": top.loc[m, "solved"] for m in top.index})
 
 
+def stage_pipeline(cfg: Config, run: Run) -> None:
+    grpo = GRPOConfig(prompts_per_step=8, group_size=8, max_new_tokens=cfg.max_new_tokens,
+                      lr=cfg.rl_lr, mu=2, eval_every=0, checkpoint_every=5)
+    pcfg = PipelineConfig(
+        base=cfg.base, family=cfg.family, difficulty=cfg.difficulty, seed=cfg.seed,
+        stage1=replace(grpo, steps=cfg.rl1_steps),
+        stage2=SFTConfig(tasks=cfg.train_tasks, k=cfg.pipeline_sft_k, epochs=cfg.epochs,
+                         lr=cfg.lr, max_new_tokens=cfg.max_new_tokens, min_language=1.0),
+        stage3=replace(grpo, steps=cfg.rl2_steps), eval_tasks=cfg.eval_tasks,
+        eval_samples=cfg.eval_samples, eval_max_new_tokens=cfg.max_new_tokens,
+        threads=cfg.threads, out=str(run.dir / "pipeline"))
+    rows = run_pipeline(load_policy(repo_path(cfg.base)), pcfg, progress=True)
+    table = pd.DataFrame(rows)
+    table.to_csv(run.dir / "stages.csv", index=False)
+    fig, ax = new_figure()
+    ax.plot(range(len(table)), table["pass1"], marker="o")
+    ax.set_xticks(range(len(table)), table["stage"], rotation=15)
+    ax.set_ylabel(f"held-out pass@1 (T=1, {cfg.eval_samples} samples)")
+    ax.set_ylim(0, 1)
+    run.save_figure(fig, "pipeline")
+    run.finish("pipeline_pass1_lift", table["pass1"].iloc[-1] - table["pass1"].iloc[0],
+               **{f"{r.stage}_pass1": r.pass1 for r in table.itertuples()})
+
+
 def main(cfg: Config, run: Run) -> None:
-    stages = {"train": stage_train, "tot": stage_tot}
+    stages = {"train": stage_train, "tot": stage_tot, "pipeline": stage_pipeline}
     if cfg.stage not in stages:
         raise SystemExit(f"unknown stage {cfg.stage!r}; known: {sorted(stages)}")
     stages[cfg.stage](cfg, run)
