@@ -35,6 +35,7 @@ def test_whole_loop_runs_a_few_generations(tmp_path, gnugo):
     state = Loop(cfg).run()
     out = tmp_path / "run"
     assert state["generation"] == 2 and state["stage"] == "selfplay"
+    assert -1.0 <= state["resign_threshold"] <= TINY.resign_threshold  # calibrated each gen
     assert len(list((out / "selfplay").glob("*.npz"))) == 8
     assert len(list((out / "sgf").glob("*.sgf"))) == 8
     assert [r["generation"] for r in rows(out / "train.csv")] == ["0", "1"]

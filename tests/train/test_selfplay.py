@@ -54,3 +54,24 @@ def test_resignation_is_checked_in_no_resign_games():
     # games are played on, so they are the only ones longer than one move.
     assert all(g.moves <= 1 for g in games if not g.no_resign)
     assert all(g.resigned for g in games if not g.no_resign)
+
+
+def test_resignation_threshold_keeps_false_resignations_under_five_percent():
+    from rocks.train.selfplay import calibrate_resign_threshold
+
+    # Winners of no-resign games dipped to these values: resigning below -0.9 would have lost
+    # 3 of 40 won games (7.5%), so the threshold must go lower; 5% allows 2 of 40.
+    lows = [-0.95, -0.93, -0.91] + [-0.5] * 37
+    t = calibrate_resign_threshold(lows, configured=-0.9)
+    assert t < -0.91 and sum(v < t for v in lows) <= 0.05 * len(lows)
+    assert calibrate_resign_threshold([-0.2] * 40, configured=-0.9) == -0.9  # never above
+    assert calibrate_resign_threshold(lows[:5], configured=-0.9) == -0.9  # too few games
+
+
+def test_no_resign_games_record_the_winners_lowest_value():
+    cfg = SelfPlayConfig(size=5, komi=0.5, parallel=2, full_visits=8, fast_visits=2,
+                         no_resign_fraction=1.0, max_moves=20)
+    games = play_games(net_evaluate(uniform_evaluator(5)), cfg, range(3), seed=(5,))
+    for g in games:
+        if g.winner:
+            assert -1.0 <= g.winner_min_value <= 1.0

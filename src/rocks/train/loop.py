@@ -23,6 +23,9 @@ Departures, numbered:
   2. The window is counted in positions (``window``) not games.
   3. Gating uses few games (``gating_games``) at few visits; a strength check against GNU Go
      runs every ``gnugo_every`` generations on the best network.
+  4. Resignation is calibrated as in AlphaGo Zero: after each self-play stage the threshold
+     becomes the highest value (at most the configured one) that would have resigned at most
+     5% of the won no-resign games among the last ``resign_window`` (state.json keeps it).
 """
 
 from __future__ import annotations
@@ -46,7 +49,13 @@ from rocks.nets.evaluator import Evaluator
 from rocks.nets.model import NetConfig, PolicyValueNet
 from rocks.play.gtp_client import gnugo_command
 from rocks.train.evaluate import play_nets, play_vs_gtp
-from rocks.train.selfplay import SelfPlayConfig, net_evaluate, play_games, save_game
+from rocks.train.selfplay import (
+    SelfPlayConfig,
+    calibrate_resign_threshold,
+    net_evaluate,
+    play_games,
+    save_game,
+)
 from rocks.train.shards import load_examples, replay_window
 from rocks.train.supervised import (
     LossWeights,
@@ -101,6 +110,7 @@ class LoopConfig:
     gnugo_level: int = 10
     gnugo_visits: int = 64
     eval_batch: int = 256
+    resign_window: int = 200
     seed: int = 0
     weights: LossWeights = field(default_factory=LossWeights)
 
@@ -171,6 +181,9 @@ class Loop:
                 if not (sp_dir / f"g{gen:04d}_{i:06d}.npz").exists()]
         if not todo:
             return
+        threshold = float(self.state.get("resign_threshold",  # type: ignore[arg-type]
+                                         cfg.selfplay.resign_threshold))
+        sp_cfg = dataclasses.replace(cfg.selfplay, resign_threshold=threshold)
         evaluate = net_evaluate(self._evaluator(self.ckpts / "best.safetensors", gen))
         log = MetricsLogger(self.out / "selfplay.csv")
         bar = iter(progress(range(len(todo)), desc=f"gen {gen} self-play", total=len(todo)))
@@ -179,16 +192,34 @@ class Loop:
             name = f"g{gen:04d}_{game.index:06d}"
             save_game(game, sp_dir / f"{name}.npz", sgf_dir / f"{name}.sgf",
                       {"generation": gen, "best": self.state["best"]})
-            log.log(generation=gen, game=game.index, moves=game.moves,
-                    examples=game.full_searches, winner=game.winner, resigned=game.resigned,
-                    no_resign=game.no_resign, would_resign=len(game.would_resign),
-                    false_resign=int(bool(game.would_resign)
-                                     and game.winner in game.would_resign))
+            row = dict(generation=gen, game=game.index, moves=game.moves,
+                       examples=game.full_searches, winner=game.winner, resigned=game.resigned,
+                       no_resign=game.no_resign, would_resign=len(game.would_resign),
+                       false_resign=int(bool(game.would_resign)
+                                        and game.winner in game.would_resign),
+                       winner_min_value=round(game.winner_min_value, 4),
+                       resign_threshold=threshold)
+            # A run started before a column existed keeps its header.
+            log.log({k: v for k, v in row.items() if log.columns is None or k in log.columns})
             next(bar, None)
 
-        play_games(evaluate, cfg.selfplay, todo, seed=(cfg.seed, gen), on_game=on_game)
+        play_games(evaluate, sp_cfg, todo, seed=(cfg.seed, gen), on_game=on_game)
         next(bar, None)
         log.close()
+        self._calibrate_resignation()
+
+    def _calibrate_resignation(self) -> None:
+        path = self.out / "selfplay.csv"
+        if not path.exists():
+            return
+        import pandas as pd
+
+        games = pd.read_csv(path)
+        if "winner_min_value" not in games:
+            return
+        checked = games[games.no_resign.astype(str) == "True"].tail(self.cfg.resign_window)
+        self._advance(resign_threshold=calibrate_resign_threshold(
+            checked.winner_min_value.tolist(), self.cfg.selfplay.resign_threshold))
 
     def train(self, gen: int) -> dict[str, float]:
         cfg = self.cfg
@@ -272,10 +303,13 @@ class Loop:
                     self._advance(stage="train")
                 elif stage == "train":
                     row = self.train(gen)
-                    train_log.log(generation=gen, steps=self.state["steps"],
-                                  cpu_s=round(float(self.state["cpu_s"])  # type: ignore[arg-type]
-                                              + time.process_time() - c0, 1),
-                                  **{k: round(v, 5) for k, v in row.items()})
+                    entry = {"generation": gen, "steps": self.state["steps"],
+                             "resign_threshold": self.state.get("resign_threshold", ""),
+                             "cpu_s": round(float(self.state["cpu_s"])  # type: ignore[arg-type]
+                                            + time.process_time() - c0, 1),
+                             **{k: round(v, 5) for k, v in row.items()}}
+                    train_log.log({k: v for k, v in entry.items()
+                                   if train_log.columns is None or k in train_log.columns})
                     self._advance(stage="evaluate")
                 else:
                     row2 = self.evaluate(gen)

@@ -18,6 +18,11 @@ Departures, numbered:
      limit, or the resigner's opponent.  Ownership and score targets only for games played to
      two passes (a resigned game's final board is not a result).
   4. No forced playouts / policy target pruning yet.
+  5. For resignation calibration (AlphaGo Zero keeps false resignations under 5%), each game
+     records, per colour, the lowest ``max(root value, Q of the best move)`` it saw: the
+     quantity the resignation test compares with the threshold.  In a no-resign game the
+     winner's lowest value says which thresholds would have resigned a won game
+     (:func:`calibrate_resign_threshold`).
 """
 
 from __future__ import annotations
@@ -95,6 +100,7 @@ class SelfPlayGame:
     would_resign: tuple[int, ...]  # colours that wanted to resign in a no-resign game
     full_searches: int
     moves: int
+    winner_min_value: float = float("nan")  # the winner's lowest resign statistic (5.)
 
 
 @dataclass
@@ -109,6 +115,7 @@ class _Slot:
     movers: list[int] = field(default_factory=list)
     would_resign: set[int] = field(default_factory=set)
     resigned_by: int = 0
+    min_value: dict[int, float] = field(default_factory=lambda: {BLACK: 1.0, -BLACK: 1.0})
 
 
 def net_evaluate(evaluator: Callable[[Sequence[Position]], object]) -> EvaluateFn:
@@ -158,13 +165,17 @@ def _finish(cfg: SelfPlayConfig, slot: _Slot) -> SelfPlayGame:
                         result=result, black_player="rocks-selfplay",
                         white_player="rocks-selfplay")
     return SelfPlayGame(slot.index, record, examples, winner, bool(slot.resigned_by),
-                        slot.no_resign, tuple(sorted(slot.would_resign)), n, len(pos.moves))
+                        slot.no_resign, tuple(sorted(slot.would_resign)), n, len(pos.moves),
+                        slot.min_value[winner] if winner else float("nan"))
 
 
 def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
     """Record the search, play its move; True when the game is over."""
     res = slot.mcts.result()
     root = slot.mcts.root
+    if res.visits.sum() > 0:
+        stat = max(res.root_value, float(res.q[int(np.argmax(res.visits))]))
+        slot.min_value[root.to_play] = min(slot.min_value[root.to_play], stat)
     if slot.full:
         slot.planes.append(features.position_planes(root))
         slot.policies.append(res.visits.astype(np.float32) / max(1, res.visits.sum()))
@@ -243,6 +254,16 @@ def resign_stats(games: Sequence[SelfPlayGame]) -> dict[str, float]:
     return {"no_resign_games": float(sum(g.no_resign for g in games)),
             "would_resign": float(len(checked)),
             "false_resign_rate": len(false) / len(checked) if checked else float("nan")}
+
+
+def calibrate_resign_threshold(winner_min_values: Sequence[float], configured: float,
+                               false_rate: float = 0.05, min_games: int = 10) -> float:
+    """The highest threshold (at most ``configured``) that would have resigned no more than
+    ``false_rate`` of the won no-resign games; ``configured`` until ``min_games`` are known."""
+    values = np.asarray([v for v in winner_min_values if np.isfinite(v)], dtype=np.float64)
+    if len(values) < min_games:
+        return configured
+    return float(min(configured, np.quantile(values, false_rate)))
 
 
 def replace_config(cfg: SelfPlayConfig, **changes: object) -> SelfPlayConfig:
