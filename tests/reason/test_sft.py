@@ -147,3 +147,23 @@ def test_bad_config_is_refused():
         SFTConfig(k=0)
     with pytest.raises(ValueError):
         SFTConfig(min_language=1.5)
+
+
+def test_teacher_forcing_on_a_transformers_policy_matches_ours(tmp_path):
+    pytest.importorskip("transformers")
+    from rocks.reason.hf import HFPolicy, hf_tokenizer, to_hf
+    from rocks.reason.sft import load_policy_weights, save_policy
+
+    ours = tiny_policy()
+    theirs = HFPolicy(to_hf(ours.model, TOK), hf_tokenizer(TOK), prompt_prefix="<bos>")
+    pairs = [("What is 12 + 7?\n", "<think>2+7=9 1+0=1:19</think><answer>19</answer>"),
+             ("Q\n", "<think></think><answer>1</answer>")]
+    a, b = encode_pairs(ours, pairs), encode_pairs(theirs, pairs)
+    torch.testing.assert_close(theirs.logprobs(theirs.model, b), ours.logprobs(ours.model, a),
+                               atol=1e-4, rtol=1e-4)
+    examples = [Example(0, p, c) for p, c in pairs]
+    finetune(theirs, examples, epochs=1, batch_size=2, lr=1e-3)
+    save_policy(theirs, tmp_path / "hf", {"k": 1})
+    fresh = HFPolicy(to_hf(tiny_policy().model, TOK), hf_tokenizer(TOK), prompt_prefix="<bos>")
+    load_policy_weights(fresh, tmp_path / "hf")
+    assert mean_nll(fresh, examples) == pytest.approx(mean_nll(theirs, examples))
