@@ -19,13 +19,13 @@ rocks' flat indices (row 0 at the top, :mod:`rocks.go.coords`) at this boundary 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sgfmill import sgf as sgfmill_sgf
 
+from rocks.atomic import write_text
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, IllegalMove, Position, Rules
 
@@ -300,15 +300,4 @@ def load_sgf(path: str | os.PathLike, check: bool = True) -> GameRecord:
 
 def save_sgf(record: GameRecord, path: str | os.PathLike) -> Path:
     """Write ``record`` to ``path`` atomically (temporary file, then rename)."""
-    path = Path(path)
-    text = write_sgf(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, write_sgf(record))

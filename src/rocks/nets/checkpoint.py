@@ -17,8 +17,6 @@ wrong; it never returns a half-loaded network.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from rocks.atomic import replace_with
 from rocks.nets.model import NetConfig, PolicyValueNet
 
 FORMAT = "rocks-net/1"
@@ -57,16 +56,7 @@ def save_checkpoint(path: str | Path, net: PolicyValueNet, step: int = 0,
         "metadata": json.dumps(metadata or {}, sort_keys=True),
     }
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in net.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=header)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return replace_with(path, lambda tmp: save_file(tensors, tmp, metadata=header))
 
 
 def read_checkpoint(path: str | Path) -> Checkpoint:

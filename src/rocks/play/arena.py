@@ -34,7 +34,6 @@ Departures from ringmaster, numbered:
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import functools
@@ -54,6 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from rocks.atomic import write_bytes, write_text
 from rocks.go.board import BLACK, WHITE
 from rocks.play import elo
 from rocks.play.gtp_client import GtpClient, GtpClientError, find_gnugo, rocks_gtp_command
@@ -225,20 +225,7 @@ def _write_rows_atomically(path: Path, rows: Sequence[dict]) -> None:
     writer = csv.DictWriter(buf, fieldnames=RESULT_FIELDS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
-    _write_text_atomically(path, buf.getvalue())
-
-
-def _write_text_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_text(path, buf.getvalue())
 
 
 def rating_games(rows: Iterable[dict[str, str]]) -> list[elo.GameResult]:
@@ -372,10 +359,7 @@ def _set_sgf_result(path: Path, result: str, scorer: str) -> None:
     root.set("RE", result)
     note = root.get("C") if root.has_property("C") else ""
     root.set("C", (note + "\n" if note else "") + f"Result {result} scored by {scorer}.")
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False,
-                                     prefix=f".{path.name}.") as f:
-        f.write(game.serialise())
-    os.replace(f.name, path)
+    write_bytes(path, game.serialise())
 
 
 def _forfeit_row(game: Pairing, loser: int, detail: str, sgf_path: str) -> dict:
@@ -409,7 +393,7 @@ def run_arena(config: ArenaConfig, progress: bool = True,
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_resumable(config, out_dir)
-    _write_text_atomically(out_dir / "config.json", config.to_json())
+    write_text(out_dir / "config.json", config.to_json())
     csv_path = out_dir / "results.csv"
     rows = read_results(csv_path)
     done = {r["key"] for r in rows}
@@ -465,7 +449,7 @@ def rate_arena(out_dir: str | Path, anchor: str | None = None, bootstrap: int = 
         table = elo.bootstrap_ratings(games, order, anchor, samples=bootstrap)
     else:
         table = elo.fit_ratings(games, order, anchor)
-    _write_text_atomically(out_dir / "ratings.txt", table.to_text() + "\n")
+    write_text(out_dir / "ratings.txt", table.to_text() + "\n")
     if plot:
         elo.plot_ratings(table, out_dir / "ratings.png",
                          title or f"Arena {out_dir.name}: {len(games)} games")

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rocks.atomic import replace_with
+
 ELO_SCALE = 400.0 / math.log(10.0)  # Elo points per natural-log unit of odds
 Z95 = 1.959963984540054
 
@@ -246,9 +248,6 @@ def bootstrap_ratings(games: Sequence[GameResult], players: Iterable[str] | None
 
 def plot_ratings(table: RatingTable, path: str | Path, title: str = "Arena ratings") -> Path:
     """Horizontal bar chart of ratings with 95% intervals, written atomically as PNG."""
-    import os
-    import tempfile
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -267,15 +266,7 @@ def plot_ratings(table: RatingTable, path: str | Path, title: str = "Arena ratin
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=120)
-        os.replace(tmp, path)
+        return replace_with(path, lambda tmp: fig.savefig(tmp, dpi=120), suffix=".png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
