@@ -1,10 +1,21 @@
-"""Shared fixtures: external programs the tests drive, found or skipped with a reason."""
+"""Shared fixtures: external programs the tests drive, found or skipped with a reason; and one
+torch thread for every test, since their networks are tiny and two spinning OpenMP threads per
+process slow a shared 2-core machine down by 10x or more (docs/benchmarks.md, Networks)."""
 
 from __future__ import annotations
 
 import pytest
+import torch
 
 from rocks.play.gtp_client import find_gnugo
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")
