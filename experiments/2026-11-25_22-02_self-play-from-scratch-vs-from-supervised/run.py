@@ -30,6 +30,7 @@ class Config:
     """Every knob; `--name value` on the command line overrides a default."""
 
     init: str = ""  # checkpoint to start from ('' = random init, AlphaGo Zero from scratch)
+    # (budget_cpu_s 0 measures the initial net itself at the same evaluation settings)
     net: str = "b6c64"
     budget_cpu_s: float = 1800.0  # loop CPU seconds (process time, all threads)
     games_per_generation: int = 32
@@ -81,6 +82,12 @@ def main(cfg: Config, run: Run) -> None:
                     win=int(winner == me), seconds=round(time.perf_counter() - t0, 1))
     log.close()
 
+    strength = log.read()
+    wins = {f"wins_vs_l{lv}": f"{int(g.win.sum())}/{len(g)}"
+            for lv, g in strength.groupby("level")}
+    if not (run.dir / "loop" / "train.csv").exists():  # budget 0: the initial net itself
+        run.finish("final_policy_ce", float("nan"), generations=0, cpu_s=0.0, **wins)
+        return
     train = pd.read_csv(run.dir / "loop" / "train.csv")
     games = pd.read_csv(run.dir / "loop" / "selfplay.csv")
     fig, axes = new_figure(1, 2, width=11)
@@ -93,9 +100,6 @@ def main(cfg: Config, run: Run) -> None:
     axes[1].set_xlabel("generation")
     axes[1].set_ylabel("mean self-play game length (moves)")
     run.save_figure(fig, "training")
-    strength = log.read()
-    wins = {f"wins_vs_l{lv}": f"{int(g.win.sum())}/{len(g)}"
-            for lv, g in strength.groupby("level")}
     run.finish("final_policy_ce", float(train.policy_ce.iloc[-1]),
                generations=int(state["generation"]),  # type: ignore[call-overload]
                cpu_s=round(float(state["cpu_s"]), 1),  # type: ignore[arg-type]
