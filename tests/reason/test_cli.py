@@ -26,6 +26,8 @@ def test_pretrain_train_eval_round_trip(tmp_path, capsys):
     base, run, ev = tmp_path / "base", tmp_path / "run", tmp_path / "eval"
     assert main(["pretrain", "--steps", "2", "--batch-size", "4", "--out", str(base)]) == 0
     assert (base / "config.json").exists()
+    assert main(["pretrain", "--steps", "1", "--batch-size", "4", "--init", str(base),
+                 "--out", str(base)]) == 0  # a further stage, in place
     assert (
         main(
             [

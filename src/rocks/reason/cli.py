@@ -57,11 +57,12 @@ def _pretrain(argv: list[str]) -> int:
     ap.add_argument("--seed", type=int, default=d.seed)
     ap.add_argument("--threads", type=int, default=d.threads)
     ap.add_argument("--out", default=d.out)
+    ap.add_argument("--init", default="", help="checkpoint to continue pretraining from")
     args = ap.parse_args(argv)
     cfg = replace(d, families=tuple(args.family or d.families), difficulty=args.difficulty,
                   trace_fraction=args.trace_fraction, steps=args.steps,
                   batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
-                  out=args.out)
+                  out=args.out, init=args.init)
     pretrain(cfg, log=lambda row: print(json.dumps(row), flush=True))
     print(f"base model written to {cfg.out}")
     return 0
