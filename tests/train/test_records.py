@@ -109,3 +109,16 @@ def test_import_reports_every_skipped_file(tmp_path, game):
     data = load_examples(list_shards(tmp_path / "out" / "train"))
     assert data is not None and len(data) == rep.train_examples == 5 + 4
     assert (tmp_path / "out" / "report.json").exists()
+
+
+def test_handicap_stones_are_on_the_board_and_white_moves_first(tmp_path):
+    sgf = "(;GM[1]FF[4]SZ[9]KM[0.5]HA[2]RE[W+R]AB[cc][gg];W[ee];B[ce])"
+    (tmp_path / "h.sgf").write_text(sgf)
+    from rocks.go.sgf import load_sgf
+
+    ex = record_examples(load_sgf(tmp_path / "h.sgf"))
+    assert len(ex) == 2
+    np.testing.assert_array_equal(ex.value, [1, -1])  # White (to move first) won
+    # White to move: Black's two handicap stones are the opponent's.
+    assert ex.planes[0, features.OPP].sum() == 2 and ex.planes[0, features.OWN].sum() == 0
+    assert ex.policy[0, coords.from_gtp("E5", 9)] == 1.0
