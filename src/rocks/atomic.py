@@ -28,6 +28,7 @@ def replace_with(path: Path | str, save: Callable[[str], Any], suffix: str = ".t
     os.close(fd)
     try:
         save(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; what rocks writes is meant to be read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -296,7 +296,7 @@ def _tot(argv: list[str]) -> int:
     if cfg.out:
         from pathlib import Path
 
-        from rocks.reason.sft import write_json
+        from rocks.atomic import write_json
 
         write_json(Path(cfg.out) / "config.json", asdict(cfg))
         write_rows(Path(cfg.out) / "per_task.csv", rows)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from rocks.atomic import write_json
 from rocks.reason.pretrain import EVAL_SEED_BASE, prompt_text
 from rocks.reason.rewards import RewardWeights, score
 from rocks.reason.tasks import get_family
@@ -216,8 +217,6 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
                                        seed=cfg.seed)
         result["forced_short"] = asdict(forced)
     if cfg.out:
-        import json
-        import os
 
         out = Path(cfg.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -225,9 +224,7 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
         write_rows(out / "by_think_length.csv", result["by_think_length"])
         if cfg.forced_short:
             write_rows(out / "samples_forced_short.csv", sample_rows(forced_rows))
-        tmp = out / "summary.json.tmp"
-        tmp.write_text(json.dumps(result, indent=2))
-        os.replace(tmp, out / "summary.json")
+        write_json(out / "summary.json", result)
     return result
 
 

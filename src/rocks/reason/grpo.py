@@ -35,9 +35,7 @@ import copy
 import csv
 import json
 import math
-import os
 import random
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -47,6 +45,7 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
+from rocks.atomic import replace_with
 from rocks.reason.lm import Samples, TinyLM, completion_logprobs, sample, save_checkpoint
 from rocks.reason.pretrain import EVAL_SEED_BASE, prompt_text
 from rocks.reason.rewards import RewardWeights, score
@@ -331,10 +330,7 @@ def _append_csv(path: Path, row: dict) -> None:
 
 
 def _atomic_torch_save(obj: object, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    replace_with(path, lambda tmp: torch.save(obj, tmp))
 
 
 def train(

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
+from rocks.atomic import replace_with, write_json
 from rocks.reason.tokenizer import CharTokenizer
 
 
@@ -323,16 +322,8 @@ def save_checkpoint(path: str | Path, model: TinyLM, tokenizer: CharTokenizer, m
     path.mkdir(parents=True, exist_ok=True)
     config = {"lm": asdict(model.cfg), "tokenizer": tokenizer.to_dict(), "meta": meta}
     weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
-    os.close(fd)
-    save_file(weights, tmp)
-    os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is meant to be shared
-    os.replace(tmp, path / "model.safetensors")
-    fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(config, fh, indent=2)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path / "config.json")
+    replace_with(path / "model.safetensors", lambda tmp: save_file(weights, tmp))
+    write_json(path / "config.json", config)
 
 
 def load_checkpoint(path: str | Path) -> tuple[TinyLM, CharTokenizer, dict]:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import torch
 
+from rocks.atomic import write_json
 from rocks.reason.evaluate import evaluate, held_out_tasks
 from rocks.reason.grpo import GRPOConfig, train
 from rocks.reason.sft import (
@@ -42,7 +43,6 @@ from rocks.reason.sft import (
     run_sft,
     save_policy,
     write_csv,
-    write_json,
 )
 
 STAGES = ("stage1_grpo", "stage2_rs_sft", "stage3_grpo")

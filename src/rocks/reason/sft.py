@@ -26,10 +26,8 @@ Departures:
 from __future__ import annotations
 
 import csv
-import json
-import os
+import io
 import random
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +35,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from rocks.atomic import replace_with, write_json, write_text
 from rocks.reason.lm import Samples, left_pad, save_checkpoint
 from rocks.reason.pretrain import EVAL_SEED_BASE, prompt_text
 from rocks.reason.rewards import RewardWeights, score
@@ -244,24 +243,12 @@ def finetune(
 
 def write_csv(path: Path, rows: Sequence[dict]) -> None:
     """Dict rows as CSV, written atomically (temp file + replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as fh:
-        if rows:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def write_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    write_text(path, buf.getvalue())
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -274,11 +261,7 @@ def save_policy(policy, path: Path, meta: dict) -> None:
     if isinstance(getattr(policy, "tokenizer", None), CharTokenizer):
         save_checkpoint(path, policy.model, policy.tokenizer, meta)
         return
-    path.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path, suffix=".tmp")
-    os.close(fd)
-    torch.save(policy.model.state_dict(), tmp)
-    os.replace(tmp, path / "state_dict.pt")
+    replace_with(path / "state_dict.pt", lambda tmp: torch.save(policy.model.state_dict(), tmp))
     write_json(path / "config.json", {"meta": meta})
 
 

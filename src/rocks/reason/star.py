@@ -33,6 +33,7 @@ from pathlib import Path
 
 import torch
 
+from rocks.atomic import write_json
 from rocks.reason.evaluate import evaluate, held_out_tasks, think_chars
 from rocks.reason.rewards import RewardWeights
 from rocks.reason.sft import (
@@ -44,7 +45,6 @@ from rocks.reason.sft import (
     save_policy,
     sft_tasks,
     write_csv,
-    write_json,
 )
 from rocks.reason.tasks.base import Task
 
