@@ -58,3 +58,14 @@ def test_bad_difficulty_is_a_clear_error() -> None:
         get_family("arithmetic").generate(1, 0)
     with pytest.raises(KeyError, match="known"):
         get_family("chess")
+
+
+def test_addition_family_only_adds_and_keeps_arithmetic_unchanged():
+    from rocks.reason.tasks import get_family
+
+    tasks = [get_family("addition").generate(seed, 4) for seed in range(50)]
+    assert {t.meta["op"] for t in tasks} == {"+"}
+    assert all(t.family == "addition" and 1000 <= t.meta["a"] <= 9999 for t in tasks)
+    assert all(int(t.answer) == t.meta["a"] + t.meta["b"] for t in tasks)
+    # The arithmetic family draws the same tasks as before the addition family existed.
+    assert get_family("arithmetic").generate(5, 2).prompt == "What is 97 - 51?"

@@ -20,6 +20,7 @@ FAMILIES: dict[str, FunctionFamily] = {
     for family in (
         countdown.FAMILY,
         arithmetic.FAMILY,
+        arithmetic.ADDITION_FAMILY,
         code.FAMILY,
         math_answer.FAMILY,
         logic.FAMILY,

@@ -7,6 +7,10 @@ Difficulty d = the number of digits of each operand (d = 1 allows 0..9).  The an
 integer in plain decimal.  The verifier accepts an optional sign, digit grouping with commas,
 underscores or spaces (``1,234``), and a leading ``… =`` (it reads what follows the last ``=``).
 
+``addition`` is the same task restricted to a + b (its own family name, so GRPO, evaluation and
+pretraining pick it by name): long carries make the direct answer hard for a tiny model while the
+column trace stays easy, the setting in which thinking pays.
+
 Departures: none (no paper protocol to depart from).
 """
 
@@ -18,6 +22,7 @@ import re
 from rocks.reason.tasks.base import FunctionFamily, RewardBreakdown, Task, extract_answer, no_answer
 
 NAME = "arithmetic"
+ADDITION = "addition"
 # Python refuses int() on strings over 4300 digits; no answer here comes near this.
 MAX_DIGITS = 1000
 _INTEGER = re.compile(r"[+-]?\d(?:[\d,_ ]*\d)?")
@@ -37,16 +42,24 @@ def parse_integer(text: str) -> int | None:
 
 
 def generate(seed: int, difficulty: int = 1) -> Task:
-    rng = random.Random(f"{NAME}:{seed}:{difficulty}")
+    return _generate(NAME, "+-*", seed, difficulty)
+
+
+def generate_addition(seed: int, difficulty: int = 1) -> Task:
+    return _generate(ADDITION, "+", seed, difficulty)
+
+
+def _generate(name: str, ops: str, seed: int, difficulty: int) -> Task:
+    rng = random.Random(f"{name}:{seed}:{difficulty}")
     low = 0 if difficulty == 1 else 10 ** (difficulty - 1)
     high = 10**difficulty - 1
     a, b = rng.randint(low, high), rng.randint(low, high)
-    op = rng.choice("+-*")
+    op = rng.choice(ops)
     if op == "-" and a < b:
         a, b = b, a
     result = a + b if op == "+" else a - b if op == "-" else a * b
     return Task(
-        family=NAME,
+        family=name,
         prompt=f"What is {a} {op} {b}?",
         answer=str(result),
         seed=seed,
@@ -67,3 +80,5 @@ def verify(completion: str, task: Task) -> RewardBreakdown:
 
 
 FAMILY = FunctionFamily(NAME, generate, verify, "d-digit + - × with an exact integer answer")
+ADDITION_FAMILY = FunctionFamily(ADDITION, generate_addition, verify,
+                                 "d-digit a + b with an exact integer answer")
