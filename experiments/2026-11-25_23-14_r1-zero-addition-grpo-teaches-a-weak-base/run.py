@@ -4,12 +4,12 @@ Follows DeepSeek-R1-Zero (DeepSeek-AI 2025: on-policy GRPO, rule-based rewards o
 pretrained base) and the earlier experiment
 ``2026-11-25_21-42_r1-zero-on-a-tiny-lm-grpo-vs-dr-grpo`` (same trainer and evaluation), which
 found no lift because thinking did not pay on its task.  Here the task is ``addition`` with
-3-digit operands, where the direct answer (most significant digit first, carries unseen) is hard
-for a 0.87M-parameter model and the column trace (least significant digit first) is easy.
+4-digit operands, where we hoped the direct answer (most significant digit first, carries
+unseen) would be hard for a 0.87M-parameter model and the column trace easy.
 
 Departures from R1-Zero: 1. a char-level 0.87M-parameter base pretrained here on synthetic data
 (``models/reason/base-add``), not a web-scale LM; 2. reward = accuracy + 0.2 format, no language
-reward; 3. 40-60 steps of 8 prompts x G=8, not thousands.
+reward; 3. 40 steps of 8 prompts x G=8, not thousands.
 
 Stages (``--stage``):
   base       evaluate the base on the held-out tasks (pass@1, think rate, forced-short);
@@ -50,14 +50,14 @@ class Config:
     stage: str = "grpo"  # base | grpo | aggregate
     base: str = "models/reason/base-add"  # pretrained base checkpoint (relative to repo root)
     family: str = "addition"
-    difficulty: int = 3
+    difficulty: int = 4
     objective: str = "grpo"  # grpo | dr_grpo
     seed: int = 0
-    steps: int = 50  # GRPO steps (one batch of prompts x G each)
+    steps: int = 40  # GRPO steps (one batch of prompts x G each)
     prompts_per_step: int = 8
     group_size: int = 8  # G
-    max_new_tokens: int = 96
-    lr: float = 3e-5
+    max_new_tokens: int = 110
+    lr: float = 5e-5
     beta: float = 0.0  # KL weight
     epsilon: float = 0.2
     mu: int = 2  # gradient steps per batch
