@@ -122,7 +122,8 @@ def play_main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=None, help="checkpoint of the bot's network")
     p.add_argument("--player", choices=("mcts", "random"), default="mcts",
                    help="the bot without --model: search over random rollouts, or random moves")
-    p.add_argument("--visits", type=int, default=200, help="default search visits per move")
+    p.add_argument("--visits", type=int, default=150,
+                   help="default search visits per move (150: under 1 s on 2 busy cores)")
     p.add_argument("--max-games", type=int, default=64, help="games kept at once (64)")
     args = p.parse_args(argv)
     if not 0 < args.port < 65536 or args.visits < 1 or args.max_games < 1:

@@ -70,7 +70,7 @@ class WebConfig:
     port: int = 8000
     model: str | None = None
     player: str = "mcts"
-    visits: int = 200
+    visits: int = 150
     max_games: int = 64
     max_sgf_bytes: int = 256_000
     open_browser: bool = True
