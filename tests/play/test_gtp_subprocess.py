@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from tests.play.test_gtp import GAME_TRANSCRIPT
 
 from rocks.go import coords
 from rocks.go.board import Position
 from rocks.play.gtp_client import GtpClient, GtpCommandError, GtpEngineDied, rocks_gtp_command
+from tests.play.test_gtp import GAME_TRANSCRIPT
 
 
 def test_the_game_transcript_over_stdin_and_stdout():
