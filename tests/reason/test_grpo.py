@@ -15,7 +15,6 @@ from rocks.reason.grpo import (
     OBJECTIVES,
     GRPOConfig,
     LossTerms,
-    TinyLMPolicy,
     dr_group_advantages,
     dr_grpo_loss,
     group_advantages,
@@ -24,17 +23,11 @@ from rocks.reason.grpo import (
     train,
     training_tasks,
 )
-from rocks.reason.lm import LMConfig, TinyLM
 from rocks.reason.pretrain import EVAL_SEED_BASE
 from rocks.reason.tokenizer import CharTokenizer
+from tests.reason.fakes import tiny_policy
 
 TOK = CharTokenizer()
-
-
-def tiny_policy(seed: int = 0) -> TinyLMPolicy:
-    torch.manual_seed(seed)
-    cfg = LMConfig(vocab_size=len(TOK), d_model=32, n_layers=2, n_heads=2, d_ff=64, max_len=64)
-    return TinyLMPolicy(TinyLM(cfg), TOK)
 
 
 def terms(adv, mask, old=None, ref=None, beta=0.0, eps=0.2, max_tokens=8) -> LossTerms:

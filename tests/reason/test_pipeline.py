@@ -10,29 +10,15 @@ import pytest
 import torch
 
 from rocks.reason import pipeline
-from rocks.reason.grpo import GRPOConfig, TinyLMPolicy
-from rocks.reason.lm import LMConfig, TinyLM, load_checkpoint
+from rocks.reason.grpo import GRPOConfig
+from rocks.reason.lm import load_checkpoint
 from rocks.reason.pipeline import STAGES, PipelineConfig, run_pipeline, stage_configs
 from rocks.reason.sft import SFTConfig
 from rocks.reason.tokenizer import CharTokenizer
+from tests.reason.fakes import tiny_policy
 
 TOK = CharTokenizer()
 REAL_GRPO, REAL_SFT = pipeline.run_grpo_stage, pipeline.run_sft_stage
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models: two spinning OpenMP threads on the shared 2-core machine cost 10x here."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def tiny_policy(seed: int = 0) -> TinyLMPolicy:
-    torch.manual_seed(seed)
-    cfg = LMConfig(vocab_size=len(TOK), d_model=32, n_layers=2, n_heads=2, d_ff=64, max_len=64)
-    return TinyLMPolicy(TinyLM(cfg), TOK)
 
 
 def tiny_cfg(out) -> PipelineConfig:

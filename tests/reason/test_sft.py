@@ -11,7 +11,7 @@ import torch
 
 from rocks.reason.evaluate import held_out_tasks
 from rocks.reason.grpo import TinyLMPolicy
-from rocks.reason.lm import LMConfig, TinyLM, load_checkpoint
+from rocks.reason.lm import load_checkpoint
 from rocks.reason.pretrain import EVAL_SEED_BASE, prompt_text
 from rocks.reason.sft import (
     Example,
@@ -26,23 +26,9 @@ from rocks.reason.sft import (
 )
 from rocks.reason.tasks import get_family
 from rocks.reason.tokenizer import CharTokenizer
+from tests.reason.fakes import tiny_policy
 
 TOK = CharTokenizer()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models: two spinning OpenMP threads on the shared 2-core machine cost 10x here."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def tiny_policy(seed: int = 0) -> TinyLMPolicy:
-    torch.manual_seed(seed)
-    cfg = LMConfig(vocab_size=len(TOK), d_model=32, n_layers=2, n_heads=2, d_ff=64, max_len=64)
-    return TinyLMPolicy(TinyLM(cfg), TOK)
 
 
 class ScriptedPolicy(TinyLMPolicy):

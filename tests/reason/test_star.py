@@ -21,15 +21,6 @@ from rocks.reason.tokenizer import CharTokenizer
 TOK = CharTokenizer()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models: two spinning OpenMP threads on the shared 2-core machine cost 10x here."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 class OraclePolicy(TinyLMPolicy):
     """Answers tasks with an even seed correctly, odd ones wrongly; with a hint in the prompt it
     copies the hinted answer, alternately with and without a thought."""

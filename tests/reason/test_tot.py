@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from rocks.reason.grpo import TinyLMPolicy
-from rocks.reason.lm import LMConfig, TinyLM
 from rocks.reason.pretrain import prompt_text
 from rocks.reason.sft import encode_pairs
 from rocks.reason.tasks.base import Task
@@ -24,25 +23,15 @@ from rocks.reason.tot import (
     tree_search,
     verifier_for,
 )
+from tests.reason import fakes
 
 TOK = CharTokenizer()
 SEVEN_PLUS_FIVE = Task("arithmetic", "What is 7 + 5?", "12", seed=0,
                        meta={"a": 7, "b": 5, "op": "+", "result": 12})
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models: two spinning OpenMP threads on the shared 2-core machine cost 10x here."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny_policy(seed: int = 0) -> TinyLMPolicy:
-    torch.manual_seed(seed)
-    cfg = LMConfig(vocab_size=len(TOK), d_model=32, n_layers=2, n_heads=2, d_ff=64, max_len=96)
-    return TinyLMPolicy(TinyLM(cfg), TOK)
+    return fakes.tiny_policy(seed, max_len=96)
 
 
 class TreePolicy(TinyLMPolicy):
