@@ -26,7 +26,6 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from benchdoc import replace_section
 
 from rocks.go import features
 from rocks.go.board import Position, chain_and_liberties
@@ -251,19 +251,7 @@ def markdown(results: dict, command: str) -> str:
 
 
 def write_section(path: Path, section: str) -> None:
-    """Replace (or append) the Networks section of ``path``; others' sections stay as they are."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("" if end < 0 else text[end + 1:])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    replace_section(path, SECTION, section)
 
 
 def main(argv: list[str] | None = None) -> int:

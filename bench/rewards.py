@@ -21,12 +21,13 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from benchdoc import replace_section
 
 from rocks.reason.rewards import RewardWeights, score
 from rocks.reason.sandbox import SandboxConfig, bwrap_path, run_python
@@ -110,17 +111,7 @@ def table(rows: list[tuple[str, float, str]], command: str) -> str:
 
 
 def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("" if end < 0 else text[end + 1 :])
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".benchmarks-")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    replace_section(path, SECTION, section)
 
 
 def main() -> None:

@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from benchdoc import replace_section
 
 from rocks.go.board import Position
 from rocks.search.batch import run_many
@@ -260,19 +260,7 @@ def render(cfg: BenchConfig, res: dict, meta: dict) -> str:
 
 
 def write_section(path: Path, section: str) -> None:
-    """Replace (or append) the Search section of ``path``; others' sections stay as they are."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("" if end < 0 else text[end + 1:])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    replace_section(path, SECTION, section)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rocks.lab import atomic
+from rocks import atomic
 from rocks.lab.folders import LabError
 
 if TYPE_CHECKING:

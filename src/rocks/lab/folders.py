@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rocks.lab import atomic, template
+from rocks import atomic
+from rocks.lab import template
 
 NAME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})_([a-z0-9][a-z0-9-]*)$")
 MAX_SLUG = 48

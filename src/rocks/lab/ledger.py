@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rocks.lab import atomic
+from rocks import atomic
 from rocks.lab.folders import LabError
 
 STATUSES = ("running", "ok", "failed", "interrupted")

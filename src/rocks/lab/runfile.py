@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rocks.lab import atomic
+from rocks import atomic
 from rocks.lab.figures import save_figure
 from rocks.lab.folders import Experiment, LabError
 from rocks.lab.metrics import MetricsLogger

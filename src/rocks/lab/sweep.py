@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rocks.lab import atomic
+from rocks import atomic
 from rocks.lab.figures import new_figure, save_figure
 from rocks.lab.folders import Experiment, LabError
 from rocks.lab.ledger import RunRecord

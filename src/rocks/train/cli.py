@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from rocks.lab.atomic import write_text
+from rocks.atomic import write_text
 
 
 def _save_config(folder: str | Path, name: str, cfg: object) -> None:

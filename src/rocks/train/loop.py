@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rocks.lab.atomic import write_text
+from rocks.atomic import write_text
 from rocks.lab.metrics import MetricsLogger
 from rocks.lab.progress import progress
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint

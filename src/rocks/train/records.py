@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rocks.atomic import write_text
 from rocks.go import features
 from rocks.go.board import BLACK
 from rocks.go.sgf import GameRecord, SgfError, load_sgf
-from rocks.lab.atomic import write_text
 from rocks.lab.progress import progress
 from rocks.train.shards import Examples, write_shard
 from rocks.train.teacher import opening_length

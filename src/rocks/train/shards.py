@@ -25,8 +25,6 @@ Departures, numbered:
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -34,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from rocks.atomic import write_with
 
 FIELDS: dict[str, np.dtype] = {
     "planes": np.dtype(np.float16),
@@ -112,21 +112,9 @@ class Examples:
 def write_shard(path: str | Path, examples: Examples, meta: dict[str, object] | None = None
                 ) -> Path:
     """Write ``examples`` to ``path`` (.npz) atomically: a temporary file, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(
-                f, meta=np.array(json.dumps({"size": examples.size, **(meta or {})})),
-                **{name: getattr(examples, name) for name in FIELDS})
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_with(path, lambda f: np.savez_compressed(
+        f, meta=np.array(json.dumps({"size": examples.size, **(meta or {})})),
+        **{name: getattr(examples, name) for name in FIELDS}))
 
 
 def read_shard(path: str | Path) -> Examples:

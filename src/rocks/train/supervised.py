@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,8 +29,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from rocks.atomic import replace_with, write_text
 from rocks.go import features
-from rocks.lab.atomic import write_text
 from rocks.lab.metrics import MetricsLogger
 from rocks.lab.progress import progress
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
@@ -161,15 +159,8 @@ def make_optimizer(net: PolicyValueNet, lr: float, weight_decay: float) -> torch
 
 def save_state(path: Path, optimizer: torch.optim.Optimizer, info: dict[str, object]) -> None:
     """Optimizer state + counters, atomically (the weights live in the checkpoint)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save({"optimizer": optimizer.state_dict(), "info": info}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    state = {"optimizer": optimizer.state_dict(), "info": info}
+    replace_with(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_state(path: Path) -> dict[str, object]:
