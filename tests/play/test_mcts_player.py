@@ -92,6 +92,20 @@ def test_bad_settings_are_refused():
         MCTSPlayerConfig(visits=0)
     with pytest.raises(ValueError):
         make_player("/nonexistent/model.ckpt")
+    with pytest.raises(ValueError, match="precision"):
+        make_player(None, precision="fp8")
+
+
+def test_bf16_and_fp32_players_search_the_same_net_to_the_same_opening_move(tmp_path):
+    from rocks.nets.checkpoint import init_checkpoint
+
+    path = init_checkpoint(tmp_path / "b6c64.ckpt", "b6c64", seed=0)
+    fast = make_player(path, visits=32, seed=0, precision="bf16")
+    exact = make_player(path, visits=32, seed=0, precision="fp32")
+    assert fast.evaluate.use_bf16 and fast.evaluate.channels_last
+    assert not exact.evaluate.use_bf16
+    pos = Position.empty(9)
+    assert pos.is_legal(fast.select_move(pos, 30.0).move)
 
 
 @pytest.mark.gnugo
@@ -121,3 +135,12 @@ def test_analysis_continues_one_search_on_the_same_position():
     second = player.analyze(pos, 0.05)
     assert second.visits > first.visits > 0  # the same tree, growing
     assert not second.resign and pos.is_legal(second.move)
+
+
+def test_the_bundled_model_passes_the_bf16_check_so_auto_searches_in_bf16():
+    from rocks.play.cli import default_model
+
+    model = default_model()
+    if model is None:
+        pytest.skip("no bundled model")
+    assert make_player(model, visits=8).evaluate.use_bf16

@@ -114,19 +114,32 @@ class MCTSPlayer:
                         candidates=candidates, ownership=ownership, visits=total)
 
 
+Precision = str  # "auto" | "fp32" | "bf16"
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
 def make_player(model_path: str | Path | None = None, visits: int | None = 200,
                 time_per_move: float | None = None, seed: int | None = None,
                 search: MCTSConfig | None = None, rollouts: RolloutConfig | None = None,
-                use_bf16: bool = False, threads: int | None = 1,
+                precision: Precision = "auto", threads: int | None = 1,
                 name: str = "mcts") -> MCTSPlayer:
     """An MCTS player over the checkpoint at ``model_path``, or over rollouts when None.
+
+    ``precision``: "bf16" runs the network under bfloat16 autocast in channels-last layout
+    (about twice the visits per second of fp32 on this project's CPUs, docs/benchmarks.md
+    "Search"); "auto" does so only if :func:`~rocks.nets.evaluator.precision_check` finds
+    bfloat16 faithful for this net (same best move on >= 95% of 64 positions, value error
+    <= 0.02), else fp32.
 
     ``threads`` sets torch's (process-wide) thread count; one is the default because on a
     shared 2-core machine two torch threads waiting on each other measured 100x slower
     (b6c64, batch 8: 13 ms with one thread, 1.6 s with two, load average 7).
 
-    Raises ValueError (from the checkpoint reader) if the file is missing or not a checkpoint.
+    Raises ValueError (from the checkpoint reader) if the file is missing or not a checkpoint,
+    or if ``precision`` is unknown.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     cfg = MCTSPlayerConfig(visits=visits, time_per_move_s=time_per_move, seed=seed)
     if search is not None:
         cfg = dataclasses.replace(cfg, search=search)
@@ -134,9 +147,15 @@ def make_player(model_path: str | Path | None = None, visits: int | None = 200,
         evaluate = rollout_evaluator(rollouts or RolloutConfig(playouts=1, seed=seed or 0))
         return MCTSPlayer(evaluate, cfg, name=f"{name}-rollouts")
     from rocks.nets.checkpoint import load_checkpoint
-    from rocks.nets.evaluator import Evaluator
+    from rocks.nets.evaluator import Evaluator, precision_check, sample_positions
 
     net, _ = load_checkpoint(model_path)
-    evaluator = Evaluator(net, batch_size=max(cfg.search.leaves_per_batch, 1), use_bf16=use_bf16,
-                          threads=threads)
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    low = precision == "bf16" or (
+        precision == "auto" and precision_check(net, sample_positions(64, 9)).acceptable())
+    evaluator = Evaluator(net, batch_size=max(cfg.search.leaves_per_batch, 1), use_bf16=low,
+                          channels_last=low, threads=threads)
     return MCTSPlayer(evaluator, cfg, name=name)
