@@ -119,6 +119,8 @@ def test_the_move_limit_ends_the_game():
             GtpClient(rocks_gtp_command("--player", "random", "--seed", "2")) as white:
         result = play_game(black, white, MatchConfig(size=7, komi=7, max_moves=10))
     assert result.reason == "move limit" and result.moves == 10
+    for side in (0, 1):  # each side's slowest move is one of its five, so within its total
+        assert 0 < result.longest[side] <= result.seconds[side] < 5 * result.longest[side] + 1e-9
     final = Position.empty(7, 7)
     for _, move in result.record.moves:
         final = final.play(move)

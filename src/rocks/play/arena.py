@@ -61,7 +61,8 @@ from rocks.play.match import MatchConfig, play_game
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 RESULT_FIELDS = ("key", "black", "white", "winner", "result", "reason", "score", "black_says",
-                 "white_says", "moves", "black_s", "white_s", "sgf", "finished_at", "detail")
+                 "white_says", "moves", "black_s", "white_s", "sgf", "finished_at", "detail",
+                 "black_max_s", "white_max_s")
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,7 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path,
         "black_says": result.black_says or "", "white_says": result.white_says or "",
         "moves": result.moves, "black_s": f"{result.seconds[0]:.2f}",
         "white_s": f"{result.seconds[1]:.2f}", "sgf": os.path.relpath(sgf_path, out_dir),
+        "black_max_s": f"{result.longest[0]:.2f}", "white_max_s": f"{result.longest[1]:.2f}",
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "detail": result.detail[:300] or f"scored by {scorer}; "
                                           f"{time.perf_counter() - started:.1f} s",

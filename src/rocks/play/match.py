@@ -81,6 +81,7 @@ class GameResult:
         black_says, white_says: each engine's ``final_score`` answer (None if not given).
         moves: moves played (passes included).
         seconds: (black, white) wall-clock seconds spent in genmove.
+        longest: (black, white) wall-clock seconds of each side's slowest genmove.
         detail: a sentence about how the game ended, when it ended abnormally.
         record: the game as a GameRecord (also written as SGF when a path was given).
         sgf_path: where the SGF was written, or None.
@@ -99,6 +100,7 @@ class GameResult:
     detail: str
     record: GameRecord
     sgf_path: str | None = None
+    longest: tuple[float, float] = (0.0, 0.0)
 
 
 def _colour_name(colour: int) -> str:
@@ -171,6 +173,7 @@ def play_game(black: GtpClient, white: GtpClient, config: MatchConfig | None = N
     engines = {BLACK: black, WHITE: white}
     pos = Position.empty(cfg.size, cfg.komi, cfg.rules)
     spent = {BLACK: 0.0, WHITE: 0.0}
+    longest = {BLACK: 0.0, WHITE: 0.0}
     clocks = {c: _Clock(cfg.time_settings) for c in engines} if cfg.time_settings else None
     winner: int | None = None
     reason, detail, result = "", "", ""
@@ -210,6 +213,7 @@ def play_game(black: GtpClient, white: GtpClient, config: MatchConfig | None = N
                 raise _Forfeit(colour, "illegal move", str(exc), "F") from None
             seconds = time.perf_counter() - start
             spent[colour] += seconds
+            longest[colour] = max(longest[colour], seconds)
             if clocks is not None and not clocks[colour].spend(seconds):
                 raise _Forfeit(colour, "time", f"{mover.name} ran out of time", "T")
             if answer.strip().lower() == "resign":
@@ -252,7 +256,7 @@ def play_game(black: GtpClient, white: GtpClient, config: MatchConfig | None = N
     written = str(save_sgf(record, sgf_path)) if sgf_path is not None else None
     return GameResult(black.name, white.name, winner, result, reason, score, says[BLACK],
                       says[WHITE], len(pos.moves), (spent[BLACK], spent[WHITE]), detail, record,
-                      written)
+                      written, (longest[BLACK], longest[WHITE]))
 
 
 def _final_score(client: GtpClient, timeout_s: float) -> str | None:
