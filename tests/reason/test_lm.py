@@ -23,6 +23,7 @@ from rocks.reason.pretrain import (
     binop_trace,
     column_add,
     corpus,
+    parity_trace,
     pretrain,
     trace_for,
 )
@@ -84,6 +85,33 @@ def test_left_padding_does_not_change_a_row():
     torch.testing.assert_close(lp_together, lp_alone, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("temperature", [1.0, 0.5])
+def test_training_logprobs_are_those_the_kv_cache_sampler_drew_from(monkeypatch, temperature):
+    # GRPO's ratio π_θ/π_old is only right if the full-forward log-probs of the sampled tokens
+    # equal the distribution the cached sampler drew them from (same temperature, same
+    # positions, padding ignored).
+    model = tiny(1)
+    drawn: list[torch.Tensor] = []
+    real_multinomial = torch.multinomial
+
+    def recording_multinomial(probs, n, generator=None):
+        out = real_multinomial(probs, n, generator=generator)
+        drawn.append(probs.gather(-1, out).squeeze(-1))
+        return out
+
+    monkeypatch.setattr(torch, "multinomial", recording_multinomial)
+    prompts = [TOK.encode(p, bos=True) for p in ("What is 31 + 42?\n", "1+2\n", "7\n")]
+    s = sample(model, prompts, 10, TOK.eos_id, TOK.pad_id, temperature,
+               torch.Generator().manual_seed(0))
+    sampler_logp = torch.stack(drawn, dim=1).log()  # [B, T]
+    mask = s.completion_mask.bool()
+    ours = completion_logprobs(model, s, temperature)
+    torch.testing.assert_close(ours[mask], sampler_logp[mask], atol=1e-4, rtol=1e-4)
+    if temperature != 1.0:  # the plain softmax would score a different policy
+        plain = completion_logprobs(model, s)
+        assert not torch.allclose(plain[mask], sampler_logp[mask], atol=1e-3)
+
+
 def test_sampling_stops_rows_at_eos_and_masks_the_rest():
     model = tiny()
     with torch.no_grad():  # make EOS overwhelmingly likely after the first token
@@ -126,6 +154,16 @@ def test_traces_end_in_the_right_result(a, op, b):
     expected = a + b if op == "+" else a - b if op == "-" else a * b
     last = trace.replace("=", ":").split(":")[-1].strip()
     assert int(last) == expected, trace
+
+
+def test_parity_trace_is_the_running_parity_one_digit_per_bit():
+    assert parity_trace("0110") == "0100"
+    task = get_family("parity").generate(3, 4)
+    trace = trace_for(task)
+    assert len(trace) == len(task.meta["bits"])
+    assert ("odd" if trace[-1] == "1" else "even") == task.answer
+    text = f"<think>{trace}</think><answer>{task.answer}</answer>"
+    assert score(text, task).accuracy == 1.0
 
 
 def test_column_add_writes_the_partial_answer_after_each_column():

@@ -27,6 +27,9 @@ Departures:
    the paper; with μ = 1 the ratio is 1 and the clip is inactive.
 3. Tokens after EOS are masked; a completion cut at the generation budget keeps its tokens and
    is scored as written (its format reward is then 0: no ``</answer>``).
+4. π_θ, π_old and π_ref are all softmax(logits / T) at the sampling temperature T, so ρ is a
+   ratio of the distribution that actually sampled (at T = 1, the paper's setting, this is
+   the plain softmax).
 """
 
 from __future__ import annotations
@@ -142,7 +145,8 @@ class Policy(Protocol):
         generator: torch.Generator | None = None, prefix: str = "",
     ) -> Samples: ...
 
-    def logprobs(self, model: nn.Module, samples: Samples) -> Tensor: ...
+    def logprobs(self, model: nn.Module, samples: Samples, temperature: float = 1.0) -> Tensor:
+        ...
 
     def completions(self, samples: Samples) -> list[str]: ...
 
@@ -164,8 +168,8 @@ class TinyLMPolicy:
             tok.pad_id, temperature, generator, tok.encode(prefix) if prefix else None,
         )
 
-    def logprobs(self, model: nn.Module, samples: Samples) -> Tensor:
-        return completion_logprobs(model, samples)
+    def logprobs(self, model: nn.Module, samples: Samples, temperature: float = 1.0) -> Tensor:
+        return completion_logprobs(model, samples, temperature)
 
     def completions(self, samples: Samples) -> list[str]:
         return [self.tokenizer.decode(row) for row in samples.ids[:, samples.prompt_len :].tolist()]
@@ -285,14 +289,15 @@ def grpo_step(
     advantages = advantages_fn(rewards, G)
     t1 = time.perf_counter()
     with torch.no_grad():
-        old_logp = policy.logprobs(policy.model, samples)
-        ref_logp = policy.logprobs(ref_model, samples) if ref_model is not None else None
+        old_logp = policy.logprobs(policy.model, samples, cfg.temperature)
+        ref_logp = (policy.logprobs(ref_model, samples, cfg.temperature)
+                    if ref_model is not None else None)
     terms = LossTerms(old_logp, ref_logp, advantages, samples.completion_mask, cfg.epsilon,
                       cfg.beta, cfg.max_new_tokens)
     policy.model.train()
     losses, stats_acc = [], {"kl": 0.0, "clip_frac": 0.0}
     for _ in range(cfg.mu):
-        logp = policy.logprobs(policy.model, samples)
+        logp = policy.logprobs(policy.model, samples, cfg.temperature)
         loss, stats = loss_fn(logp, terms)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -148,10 +148,12 @@ class HFPolicy:
         return Samples(ids=out, attention_mask=torch.cat([mask[:, :p], comp_mask], 1),
                        completion_mask=comp_mask, prompt_len=p)
 
-    def logprobs(self, model: nn.Module, samples: Samples) -> Tensor:
+    def logprobs(self, model: nn.Module, samples: Samples, temperature: float = 1.0) -> Tensor:
         ids, mask = samples.ids[:, :-1], samples.attention_mask[:, :-1]
         pos = (mask.long().cumsum(-1) - 1).clamp(min=0)
         logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits
+        if temperature > 0 and temperature != 1.0:
+            logits = logits.float() / temperature
         p = samples.prompt_len
         return token_logprobs(logits[:, p - 1 :], samples.ids[:, p:]) * samples.completion_mask
 

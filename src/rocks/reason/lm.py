@@ -308,9 +308,15 @@ def token_logprobs(logits: Tensor, targets: Tensor) -> Tensor:
     return torch.log_softmax(logits.float(), dim=-1).gather(-1, targets[..., None]).squeeze(-1)
 
 
-def completion_logprobs(model: nn.Module, samples: Samples) -> Tensor:
-    """log π(o_t | q, o_<t) for every completion position, [B, T] (zero where masked out)."""
+def completion_logprobs(model: nn.Module, samples: Samples, temperature: float = 1.0) -> Tensor:
+    """log π(o_t | q, o_<t) for every completion position, [B, T] (zero where masked out).
+
+    ``temperature`` must be the one the samples were drawn at: the policy that sampled is
+    softmax(logits / T), and a ratio or KL against softmax(logits) would score other tokens.
+    """
     logits = model(samples.ids[:, :-1], attention_mask=samples.attention_mask[:, :-1])
+    if temperature > 0 and temperature != 1.0:
+        logits = logits.float() / temperature
     p = samples.prompt_len
     lp = token_logprobs(logits[:, p - 1 :], samples.ids[:, p:])
     return lp * samples.completion_mask

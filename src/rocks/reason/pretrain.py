@@ -15,6 +15,10 @@ Departures:
 2. Traces are written by ``trace_for`` from the task's arithmetic, one line of work per column,
    carrying the partial answer so far, so the final answer is a copy (the scratchpad format of
    Nye et al. 2021, "Show Your Work").
+3. The parity trace is the running parity, one digit per input bit and nothing else: trace
+   digit i then sits at a fixed distance from bit i of the prompt (for a given string length),
+   so attention reads its bit at a constant offset -- the easy half of the "parity is hard
+   without a chain of thought, easy with one" contrast (Anil et al. 2022).
 """
 
 from __future__ import annotations
@@ -156,6 +160,15 @@ def binop_trace(a: int, op: str, b: int) -> str | None:
     return None
 
 
+def parity_trace(bits: str) -> str:
+    """Running parity after each bit: ``"0110"`` -> ``"0100"`` (last digit 1 = odd)."""
+    parity, out = 0, []
+    for ch in bits:
+        parity ^= ch == "1"
+        out.append(str(parity))
+    return "".join(out)
+
+
 def expression_trace(expr: str) -> str | None:
     """Trace of an integer expression of + - * and parentheses: one line per operation."""
     try:
@@ -192,6 +205,8 @@ def expression_trace(expr: str) -> str | None:
 def trace_for(task: Task) -> str | None:
     """The worked reasoning for ``task``, or None when this module cannot write one."""
     meta = task.meta
+    if isinstance(meta.get("bits"), str):
+        return parity_trace(meta["bits"])
     if {"a", "b", "op"} <= set(meta):
         return binop_trace(int(meta["a"]), str(meta["op"]), int(meta["b"]))
     expr = meta.get("expression")
