@@ -42,6 +42,7 @@ def test_whole_loop_runs_a_few_generations(tmp_path, gnugo):
     evals = rows(out / "eval.csv")
     assert [r["generation"] for r in evals] == ["0", "1"]
     assert evals[1]["gnugo_games"] == "1" and evals[0]["gnugo_games"] == ""
+    assert [p.name for p in (out / "gnugo_sgf").glob("*/*.sgf")] == ["game_0.sgf"]
     assert int(evals[0]["gate_wins"]) + int(evals[0]["gate_losses"]) + \
         int(evals[0]["gate_draws"]) == 2
     best = read_checkpoint(out / "checkpoints" / "best.safetensors")

@@ -20,11 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position, Rules
+from rocks.go.sgf import GameRecord, save_sgf
 from rocks.play.gtp_client import GtpClient
 from rocks.search.mcts import MCTS, MCTSConfig
 from rocks.train.selfplay import EvaluateFn
@@ -108,9 +110,11 @@ def play_nets(first: EvaluateFn, second: EvaluateFn, games: int, visits: int,
 
 def play_vs_gtp(evaluate: EvaluateFn, opponent_argv: Sequence[str], games: int, visits: int,
                 size: int = 9, komi: float = 7.5, seed: int = 0, max_moves: int = 0,
-                move_timeout_s: float = 60.0, start: int = 0) -> MatchResult:
+                move_timeout_s: float = 60.0, start: int = 0,
+                sgf_dir: str | Path | None = None) -> MatchResult:
     """The network (MCTS, ``visits`` per move) against a GTP engine, colours alternating:
-    Black in even games, counting from game ``start``."""
+    Black in even games, counting from game ``start``.  With ``sgf_dir`` each game is also
+    written there as ``game_<g>.sgf`` (atomically)."""
     limit = max_moves or 3 * size * size
     cfg = eval_mcts_config(visits)
     w = lo = d = 0
@@ -143,6 +147,15 @@ def play_vs_gtp(evaluate: EvaluateFn, opponent_argv: Sequence[str], games: int, 
                 pos = pos.play(move)
             else:
                 winner = _winner(pos)
+        if sgf_dir is not None:
+            resigned = not pos.is_game_over() and len(pos.moves) < limit
+            result = "0" if winner == 0 else ("B" if winner == BLACK else "W") + (
+                "+R" if resigned else f"+{abs(pos.score()):g}")
+            players = ("rocks", " ".join(opponent_argv[:1]) or "gtp")
+            black, white = players if me == BLACK else players[::-1]
+            save_sgf(GameRecord(size=size, komi=komi, rules="Chinese", moves=pos.moves,
+                                result=result, black_player=black, white_player=white),
+                     Path(sgf_dir) / f"game_{g}.sgf")
         log.append((me, winner))
         if winner == 0:
             d += 1

@@ -281,7 +281,7 @@ class Loop:
             res = play_vs_gtp(net_evaluate(self._evaluator(best, 3)),
                               gnugo_command(cfg.gnugo_level, seed=gen + 1), cfg.gnugo_games,
                               cfg.gnugo_visits, cfg.selfplay.size, cfg.selfplay.komi,
-                              seed=gen)
+                              seed=gen, sgf_dir=self.out / "gnugo_sgf" / f"gen_{gen:04d}")
             lo, hi = res.wilson()
             row.update(gnugo_level=cfg.gnugo_level, gnugo_wins=res.wins,
                        gnugo_games=res.played, gnugo_lo=round(lo, 3), gnugo_hi=round(hi, 3))
