@@ -9,7 +9,7 @@ KataGo's efficiency ideas (Wu, arXiv 1902.10565) are in :mod:`rocks.train.selfpl
 Stages exchange files, as in KataGo's synchronous loop, so every stage restarts from disk::
 
     out/config.json         this LoopConfig (a rerun refuses a different network)
-    out/state.json          generation, stage, best checkpoint, CPU seconds so far (atomic)
+    out/state.json          generation, stage, best checkpoint, CPU seconds so far, GNU Go opponents included (atomic)
     out/selfplay/gGGGG_IIIIII.npz   one shard per finished game (atomic; its presence = done)
     out/sgf/gGGGG_IIIIII.sgf        the same game as SGF
     out/checkpoints/        init, gen_GGGG (after training generation G), best, latest
@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import resource
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -297,7 +298,7 @@ class Loop:
             while int(self.state["generation"]) < total:  # type: ignore[call-overload]
                 gen = int(self.state["generation"])  # type: ignore[call-overload]
                 stage = str(self.state["stage"])
-                c0 = time.process_time()
+                c0 = _cpu_seconds()
                 if stage == "selfplay":
                     self.selfplay(gen)
                     self._advance(stage="train")
@@ -306,7 +307,7 @@ class Loop:
                     entry = {"generation": gen, "steps": self.state["steps"],
                              "resign_threshold": self.state.get("resign_threshold", ""),
                              "cpu_s": round(float(self.state["cpu_s"])  # type: ignore[arg-type]
-                                            + time.process_time() - c0, 1),
+                                            + _cpu_seconds() - c0, 1),
                              **{k: round(v, 5) for k, v in row.items()}}
                     train_log.log({k: v for k, v in entry.items()
                                    if train_log.columns is None or k in train_log.columns})
@@ -314,15 +315,22 @@ class Loop:
                 else:
                     row2 = self.evaluate(gen)
                     row2["cpu_s"] = round(float(self.state["cpu_s"])  # type: ignore[arg-type]
-                                          + time.process_time() - c0, 1)
+                                          + _cpu_seconds() - c0, 1)
                     eval_log.log({k: row2.get(k, "") for k in EVAL_COLUMNS})
                     self._advance(stage="selfplay", generation=gen + 1)
                 self._advance(cpu_s=float(self.state["cpu_s"])  # type: ignore[arg-type]
-                              + time.process_time() - c0)
+                              + _cpu_seconds() - c0)
         finally:
             train_log.close()
             eval_log.close()
         return self.state
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (the GNU Go opponents of the
+    evaluation games), so that a run's CPU budget counts the opponents' thinking too."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 EVAL_COLUMNS = ("generation", "cpu_s", "gate_wins", "gate_losses", "gate_draws", "gate_score",
