@@ -9,7 +9,8 @@ KataGo's efficiency ideas (Wu, arXiv 1902.10565) are in :mod:`rocks.train.selfpl
 Stages exchange files, as in KataGo's synchronous loop, so every stage restarts from disk::
 
     out/config.json         this LoopConfig (a rerun refuses a different network)
-    out/state.json          generation, stage, best checkpoint, CPU seconds so far, GNU Go opponents included (atomic)
+    out/state.json          generation, stage, best checkpoint, CPU seconds so far (GNU Go
+                            opponents included; atomic)
     out/selfplay/gGGGG_IIIIII.npz   one shard per finished game (atomic; its presence = done)
     out/sgf/gGGGG_IIIIII.sgf        the same game as SGF
     out/checkpoints/        init, gen_GGGG (after training generation G), best, latest
