@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 
 import numpy as np
+import pytest
 
 from rocks.go.board import Position
 from rocks.go.sgf import load_sgf
@@ -25,6 +27,16 @@ def test_a_game_plan_depends_only_on_seed_and_index():
     assert len({p.opening for p in plans}) > 10
     assert {p.black_level for p in plans} == {1, 10}
     assert {len(p.opening) for p in plans} <= set(range(5))
+
+
+def test_a_minimum_opening_length_keeps_earlier_pools_reproducible():
+    old = TeacherConfig(levels=(1, 5), max_opening=4, seed=2)
+    assert all(plan_game(dataclasses.replace(old, min_opening=0), i) == plan_game(old, i)
+               for i in range(10))
+    longer = dataclasses.replace(old, min_opening=2)
+    assert {len(plan_game(longer, i).opening) for i in range(30)} <= {2, 3, 4}
+    with pytest.raises(ValueError, match="min_opening"):
+        TeacherConfig(min_opening=5, max_opening=4)
 
 
 def test_random_openings_are_legal_and_fill_no_own_eye():

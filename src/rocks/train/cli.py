@@ -31,7 +31,8 @@ def _teacher(args: argparse.Namespace) -> int:
     from rocks.train.teacher import TeacherConfig, generate
 
     cfg = TeacherConfig(out_dir=args.out, games=args.games, size=args.size, komi=args.komi,
-                        levels=args.levels, max_opening=args.max_opening, seed=args.seed,
+                        levels=args.levels, max_opening=args.max_opening,
+                        min_opening=args.min_opening, seed=args.seed,
                         worker=args.worker, workers=args.workers)
     _save_config(cfg.out_dir, "teacher_config.json" if cfg.workers == 1
                  else f"teacher_config_w{cfg.worker}.json", cfg)
@@ -62,6 +63,8 @@ def data_main(argv: list[str] | None = None) -> int:
     t.add_argument("--komi", type=float, default=7.5)
     t.add_argument("--levels", type=_levels, default=(1, 4, 7, 10))
     t.add_argument("--max-opening", type=int, default=4)
+    t.add_argument("--min-opening", type=int, default=0,
+                   help="shortest random opening (2 or more avoids repeated games)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--worker", type=int, default=0)
     t.add_argument("--workers", type=int, default=1)

@@ -45,7 +45,8 @@ class TeacherConfig:
         games: game indices 0..games-1 (those already on disk are skipped).
         size, komi: the game (area scoring, positional superko, no suicide).
         levels: GNU Go levels to draw each side's level from.
-        max_opening: longest random opening (uniform in 0..max_opening moves).
+        min_opening, max_opening: the random opening is uniform in min_opening..max_opening
+            moves (GNU Go hardly depends on its seed: openings of 0-1 moves repeat games).
         seed: base seed; game i is a function of (seed, i) only.
         worker, workers: this process plays the indices i with i % workers == worker.
         move_timeout_s: per-move limit before an engine forfeits.
@@ -57,6 +58,7 @@ class TeacherConfig:
     komi: float = 7.5
     levels: tuple[int, ...] = (1, 4, 7, 10)
     max_opening: int = 4
+    min_opening: int = 0
     seed: int = 0
     worker: int = 0
     workers: int = 1
@@ -69,6 +71,8 @@ class TeacherConfig:
             raise ValueError(f"worker must be in 0..workers-1, got {self.worker}/{self.workers}")
         if self.max_opening < 0 or self.games < 0:
             raise ValueError("games and max_opening must be >= 0")
+        if not 0 <= self.min_opening <= self.max_opening:
+            raise ValueError(f"min_opening must be in 0..max_opening, got {self.min_opening}")
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,8 @@ def plan_game(cfg: TeacherConfig, index: int) -> TeacherGame:
     rng = np.random.default_rng([cfg.seed, index])
     black, white = (int(x) for x in rng.choice(cfg.levels, size=2))
     seeds = rng.integers(1, 2**31 - 1, size=2)
-    opening = random_opening(cfg.size, cfg.komi, int(rng.integers(cfg.max_opening + 1)), rng)
+    opening = random_opening(cfg.size, cfg.komi,
+                             int(rng.integers(cfg.min_opening, cfg.max_opening + 1)), rng)
     return TeacherGame(index, black, white, int(seeds[0]), int(seeds[1]), opening)
 
 
