@@ -87,8 +87,9 @@ def test_engine_specs_from_the_command_line():
     random = parse_engine("rocks:random")
     assert random.name == "rocks-random" and "--player" in random.argv
     model = parse_engine("rocks:nets/b6.pt:400")
-    assert model.name == "rocks-b6-v400" and model.argv[-4:] == ("--model", "nets/b6.pt",
-                                                                 "--visits", "400")
+    assert model.name == "rocks-b6-v400" and model.argv[-6:] == (
+        "--model", "nets/b6.pt", "--seed", "{seed}", "--visits", "400")
+    assert model.command(7)[-3] == "7"  # each game its own seed: games against GNU Go vary
     for bad, words in [("nonsense", "cannot read"), ("gnugo:11", "1..10"),
                        ("bad name=cmd", "engine name"), ("x=", "empty")]:
         with pytest.raises(ValueError, match=words):

@@ -103,6 +103,7 @@ def test_bf16_and_fp32_players_search_the_same_net_to_the_same_opening_move(tmp_
     fast = make_player(path, visits=32, seed=0, precision="bf16")
     exact = make_player(path, visits=32, seed=0, precision="fp32")
     assert fast.evaluate.use_bf16 and fast.evaluate.channels_last
+    assert fast.evaluate.symmetries == "random"  # by default: varied games, averaged quirks
     assert not exact.evaluate.use_bf16
     pos = Position.empty(9)
     assert pos.is_legal(fast.select_move(pos, 30.0).move)

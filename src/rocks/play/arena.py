@@ -117,7 +117,7 @@ def parse_engine(text: str) -> EngineSpec:
             return EngineSpec("rocks-random", tuple(rocks_gtp_command(
                 "--player", "random", "--seed", "{seed}")))
         model, _, visits = rest.partition(":")
-        args = ["--model", model] + (["--visits", visits] if visits else [])
+        args = ["--model", model, "--seed", "{seed}"] + (["--visits", visits] if visits else [])
         stem = Path(model).stem
         return EngineSpec(f"rocks-{stem}" + (f"-v{visits}" if visits else ""),
                           tuple(rocks_gtp_command(*args)))
