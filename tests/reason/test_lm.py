@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import random
 
 import pytest
 import torch
@@ -21,8 +22,11 @@ from rocks.reason.lm import (
 from rocks.reason.pretrain import (
     PretrainConfig,
     binop_trace,
+    bucketed_batches,
     column_add,
     corpus,
+    lm_batch,
+    lm_loss,
     parity_trace,
     pretrain,
     trace_for,
@@ -185,6 +189,27 @@ def test_corpus_is_mostly_direct_answers_with_correct_traced_ones():
         text = f"<think>{trace_for(t)}</think><answer>{t.answer}</answer>"
         b = score(text, t)
         assert b.accuracy == 1.0 and b.format == 1.0
+
+
+def test_bucketed_batches_weigh_every_token_like_one_big_batch():
+    # Bucketing puts traced (long) and direct (short) examples in different batches; the summed
+    # loss over a pool must still equal one unbucketed batch's token mean (times the number of
+    # batches), or the think/no-think decision is learned at the wrong rate.
+    gen = get_family("parity").generate
+    pairs = list(itertools.islice(corpus([gen], 3, 0.3, seed=2), 16))
+    assert any(not c.startswith("<think></think>") for _, c in pairs)
+    model = tiny(2)
+    batches = list(itertools.islice(
+        bucketed_batches(iter(pairs), TOK, 4, 64, random.Random(0), pool=4), 4))
+    assert len({norm for *_, norm in batches}) == 1  # one normaliser for the whole pool
+    with torch.no_grad():
+        bucketed = sum(lm_loss(model, ids, mask, lmask, norm) for ids, mask, lmask, norm in
+                       batches)
+        whole = lm_loss(model, *lm_batch(pairs, TOK, 64))
+        per_batch_mean = sum(lm_loss(model, ids, mask, lmask) for ids, mask, lmask, _ in
+                             batches)
+    torch.testing.assert_close(bucketed, 4 * whole, atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(per_batch_mean, 4 * whole, atol=1e-3)
 
 
 def test_pretraining_lowers_the_loss_and_writes_a_checkpoint(tmp_path):
