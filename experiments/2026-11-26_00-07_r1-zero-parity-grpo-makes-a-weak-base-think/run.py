@@ -21,10 +21,14 @@ Stages (``--stage``):
   base       evaluate the base on held-out tasks (pass@1, pass@k, thinking share, forced-short);
   grpo       GRPO from the base (``--seed``), evaluating every ``eval_every`` steps, then the
              final evaluation;
+  budget     the thinking-budget intervention: the model writes at most k characters of
+             thought, then </think><answer> is forced; accuracy against k, for the base
+             and the GRPO runs named in runs (their local checkpoints);
   aggregate  table base vs GRPO (mean ± std over seeds) and the figures.
 
     rocks lab run EXP --set stage=pretrain
     rocks lab run EXP --set stage=grpo --set seed=0
+    rocks lab run EXP --set stage=budget --set runs=run-002,run-003,run-004
     rocks lab run EXP --set stage=aggregate --set runs=run-001,run-002,...
 """
 
@@ -35,11 +39,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from rocks.lab import Run, new_figure, start_run
 from rocks.reason.evaluate import EvalConfig, evaluate, held_out_tasks, load_policy, run_eval
 from rocks.reason.grpo import GRPOConfig, train
-from rocks.reason.pretrain import PretrainConfig, pretrain
+from rocks.reason.pretrain import PretrainConfig, pretrain, prompt_text
+from rocks.reason.rewards import score
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class Config:
     final_samples: int = 4  # samples per task in the final evaluation (pass@1, pass@4)
     threads: int = 1
     runs: str = ""  # aggregate: comma-separated run ids to include ('' = every finished run)
+    budgets: tuple[int, ...] = (0, 2, 4, 6, 8, 10, 12, 14, 16, 17, 18)  # budget: k in chars
+    budget_tasks: int = 200  # budget: held-out tasks per k (2 samples each)
 
 
 def repo_path(p: str) -> str:
@@ -154,6 +162,65 @@ def stage_grpo(cfg: Config, run: Run) -> None:
     log = pd.read_csv(run.dir / "grpo" / "log.csv")
     finish_eval(cfg, run, policy, objective=cfg.objective, seed=cfg.seed,
                 train_seconds=float(log["step_s"].sum()), steps=int(log["step"].max()))
+
+
+@torch.no_grad()
+def budget_accuracy(policy, tasks, k: int, samples: int, seed: int) -> tuple[float, float]:
+    """Accuracy and mean thought length when the thought is cut after k characters.
+
+    Phase 1 forces <think> and samples k more tokens (a thought that closes itself earlier
+    is kept as written); phase 2 forces </think><answer> after it and samples the answer.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    jobs = [t for t in tasks for _ in range(samples)]
+    prompts = [prompt_text(t) for t in jobs]
+    thoughts = [""] * len(jobs)
+    if k > 0:
+        first = policy.completions(policy.sample(prompts, 1 + k, 1.0, generator, "<think>"))
+        thoughts = [c.removeprefix("<think>").split("</think>")[0].split("<")[0]
+                    for c in first]
+    heads = [f"<think>{th}</think><answer>" for th in thoughts]
+    answers = policy.completions(policy.sample([p + h for p, h in zip(prompts, heads,
+                                                                        strict=True)],
+                                               12, 1.0, generator))
+    correct = [score(h + a, t).accuracy for h, a, t in zip(heads, answers, jobs, strict=True)]
+    return sum(correct) / len(correct), sum(len(th) for th in thoughts) / len(thoughts)
+
+
+def stage_budget(cfg: Config, run: Run) -> None:
+    tasks = held_out_tasks(cfg.family, cfg.difficulty, cfg.budget_tasks)
+    models = [("base", repo_path(cfg.base))] + [
+        (f"grpo {r.strip()}", str(run.experiment / "data" / "runs" / r.strip() / "grpo" /
+                                 "checkpoint")) for r in cfg.runs.split(",") if r.strip()]
+    log = run.metrics("budget")
+    rows = []
+    for name, path in models:
+        policy = load_policy(path)
+        for k in cfg.budgets:
+            acc, chars = budget_accuracy(policy, tasks, k, 2, seed=777 + k)
+            row = {"model": name, "k": k, "accuracy": acc, "think_chars": chars}
+            log.log(**row)
+            rows.append(row)
+            print(row, flush=True)
+    df = pd.DataFrame(rows)
+    df["kind"] = df["model"].map(lambda m: "base" if m == "base" else "grpo")
+    by = df.groupby(["kind", "k"])["accuracy"].agg(["mean", "min", "max"]).reset_index()
+    fig, ax = new_figure()
+    for kind, g in by.groupby("kind"):
+        label = "base" if kind == "base" else f"GRPO (mean, min-max of {len(models) - 1} seeds)"
+        ax.plot(g["k"], g["mean"], marker="o", label=label)
+        if kind != "base":
+            ax.fill_between(g["k"], g["min"], g["max"], alpha=0.2)
+    ax.axhline(0.5, color="grey", linestyle=":", label="chance")
+    ax.set_xlabel(f"thinking budget k (characters; {bits_of(cfg)} = one digit per bit)")
+    ax.set_ylabel(f"held-out accuracy ({cfg.budget_tasks} tasks x 2)")
+    ax.legend(fontsize=7)
+    run.save_figure(fig, "accuracy_by_thinking_budget")
+    full = df[(df["k"] == max(cfg.budgets)) & (df["kind"] == "grpo")]["accuracy"].mean()
+    run.finish("grpo_acc_full_budget", float(full),
+               grpo_acc_k0=float(df[(df["k"] == 0) & (df["kind"] == "grpo")]["accuracy"].mean()),
+               base_acc_full_budget=float(df[(df["k"] == max(cfg.budgets)) &
+                                             (df["kind"] == "base")]["accuracy"].mean()))
 
 
 def _finished_runs(run: Run, only: str) -> list[tuple[dict, dict, Path]]:
@@ -254,7 +321,7 @@ def main(cfg: Config, run: Run) -> None:
 
     torch.set_num_threads(cfg.threads)
     stages = {"pretrain": stage_pretrain, "base": stage_base, "grpo": stage_grpo,
-              "aggregate": stage_aggregate}
+              "budget": stage_budget, "aggregate": stage_aggregate}
     stages[cfg.stage](cfg, run)
 
 
