@@ -257,26 +257,27 @@ def stage_aggregate(cfg: Config, run: Run) -> None:
     agg.to_csv(run.dir / "summary_by_model.csv")
     print(agg.T.to_string())
 
-    # Curves over GRPO steps: mean and spread (min-max) over seeds; the base as a dashed line.
+    # Curves over GRPO steps: mean and spread (min-max) over seeds, one line per objective; the
+    # base as a dashed line.
     base_metrics = base[0][1]["metrics"] if base else {}
+    objectives = sorted({c["objective"] for c, _, _ in grpo})
     fig, axes = new_figure(1, 4, width=3.8, height=3.2)
-    logs = [pd.read_csv(d / "grpo" / "log.csv") for _, _, d in grpo]
-    evals = [pd.read_csv(d / "grpo" / "eval.csv") for _, _, d in grpo]
-    panels = [(logs, "reward", "train reward (acc + 0.2 format)", None),
-              (evals, "pass1", "held-out pass@1", base[0][1]["headline"]["value"] if base
+    panels = [("log", "reward", "train reward (acc + 0.2 format)", None),
+              ("eval", "pass1", "held-out pass@1", base[0][1]["headline"]["value"] if base
                else None),
-              (evals, "think_rate", "held-out share of samples thinking",
+              ("eval", "think_rate", "held-out share of samples thinking",
                base_metrics.get("think_rate")),
-              (logs, "response_tokens", "train response length (tokens)", None)]
-    for ax, (frames, col, title, base_value) in zip(axes, panels, strict=True):
-        if not frames:
-            continue
-        data = pd.concat(frames).groupby("step")[col]
-        mean, lo, hi = data.mean(), data.min(), data.max()
-        if frames is logs:  # per-batch numbers are noisy: smooth over 5 steps
-            mean, lo, hi = (x.rolling(5, min_periods=1).mean() for x in (mean, lo, hi))
-        ax.plot(mean.index, mean.values, label=f"GRPO mean of {len(frames)} seeds")
-        ax.fill_between(mean.index, lo.values, hi.values, alpha=0.2, label="min-max")
+              ("log", "response_tokens", "train response length (tokens)", None)]
+    for ax, (kind, col, title, base_value) in zip(axes, panels, strict=True):
+        for objective in objectives:
+            dirs = [d for c, _, d in grpo if c["objective"] == objective]
+            frames = [pd.read_csv(d / "grpo" / f"{kind}.csv") for d in dirs]
+            data = pd.concat(frames).groupby("step")[col]
+            mean, lo, hi = data.mean(), data.min(), data.max()
+            if kind == "log":  # per-batch numbers are noisy: smooth over 5 steps
+                mean, lo, hi = (x.rolling(5, min_periods=1).mean() for x in (mean, lo, hi))
+            ax.plot(mean.index, mean.values, label=f"{objective}, mean of {len(frames)} seeds")
+            ax.fill_between(mean.index, lo.values, hi.values, alpha=0.2)
         if base_value is not None:
             ax.axhline(base_value, color="grey", linestyle="--", label="base (final eval)")
         ax.set_title(title, fontsize=9)
@@ -288,7 +289,9 @@ def stage_aggregate(cfg: Config, run: Run) -> None:
     # pooled over samples of the final evaluations; forced-short answers as the intervention.
     fig, ax = new_figure()
     length_rows = []
-    for label, group in (("base", base), ("grpo", grpo)):
+    groups = [("base", base)] + [(o, [r for r in grpo if r[0]["objective"] == o])
+                                 for o in objectives]
+    for label, group in groups:
         frames = [pd.read_csv(d / "final_eval" / "samples.csv") for _, _, d in group]
         if not frames:
             continue
@@ -313,7 +316,8 @@ def stage_aggregate(cfg: Config, run: Run) -> None:
     run.save_figure(fig, "accuracy_by_think_length")
     means = agg["pass1_mean"].to_dict()
     run.finish("pass1_lift", means.get("grpo", float("nan")) - means.get("base", float("nan")),
-               **{f"pass1_{k}": v for k, v in means.items()})
+               **{f"pass1_{k}": v for k, v in means.items()},
+               **{f"pass1_std_{k}": v for k, v in agg["pass1_std"].to_dict().items()})
 
 
 def main(cfg: Config, run: Run) -> None:
