@@ -156,24 +156,40 @@ def make_net_evaluator(cfg: BenchConfig, batch: int):
     return Evaluator(net, batch_size=batch, threads=cfg.threads, **dict(cfg.net_settings))
 
 
-def per_move_visits(cfg: BenchConfig) -> dict[str, float]:
+PER_MOVE_SETTINGS = {"fp32": {}, "bf16+channels_last": {"use_bf16": True, "channels_last": True}}
+
+
+def per_move_visits(cfg: BenchConfig) -> dict[str, dict[str, float]]:
+    """Visits per move of one game at ``move_time_s``, for fp32 and for the bf16 +
+    channels-last arithmetic that ``rocks gtp`` picks when its check passes (round-robin,
+    move by move, so that the shared load falls on both alike)."""
+    from rocks.nets.evaluator import Evaluator
+    from rocks.nets.model import NetConfig, PolicyValueNet
     from rocks.play.mcts_player import MCTSPlayer, MCTSPlayerConfig
 
-    evaluator = make_net_evaluator(cfg, 16)
-    player = MCTSPlayer(evaluator, MCTSPlayerConfig(visits=None, seed=0))
-    pos = root_position(cfg.size, cfg.opening_moves)
-    player.select_move(pos, 0.2)  # warm-up (tree, numba, torch)
-    visits, elapsed = [], []
+    torch.manual_seed(0)
+    net = PolicyValueNet(NetConfig.from_name(cfg.net)).eval()
+    players, positions = {}, {}
+    for name, kw in PER_MOVE_SETTINGS.items():
+        ev = Evaluator(net, batch_size=16, threads=cfg.threads, **kw)
+        players[name] = MCTSPlayer(ev, MCTSPlayerConfig(visits=None, seed=0))
+        positions[name] = root_position(cfg.size, cfg.opening_moves)
+        players[name].select_move(positions[name], 0.2)  # warm-up (tree, numba, torch)
+    visits: dict[str, list[int]] = {n: [] for n in players}
+    elapsed: dict[str, list[float]] = {n: [] for n in players}
     for _ in range(cfg.moves):
-        t = time.perf_counter()
-        d = player.select_move(pos, cfg.move_time_s)
-        elapsed.append(time.perf_counter() - t)
-        visits.append(d.visits)
-        pos = pos.play(d.move)
-    return {"visits_per_move": statistics.median(visits),
-            "new_visits_per_s": statistics.median(
-                v / e for v, e in zip(visits, elapsed, strict=True)),
-            "seconds_per_move": statistics.median(elapsed)}
+        for name, player in players.items():
+            t = time.perf_counter()
+            d = player.select_move(positions[name], cfg.move_time_s)
+            elapsed[name].append(time.perf_counter() - t)
+            visits[name].append(d.visits)
+            positions[name] = positions[name].play(d.move)
+    return {name: {"visits_per_move": statistics.median(visits[name]),
+                   "new_visits_per_s": statistics.median(
+                       v / e for v, e in zip(visits[name], elapsed[name], strict=True)),
+                   "seconds_per_move": statistics.median(elapsed[name]),
+                   "max_seconds_per_move": max(elapsed[name])}
+            for name in players}
 
 
 def child_costs(cfg: BenchConfig, root: Position, calls: int = 2000) -> dict[str, float]:
@@ -242,11 +258,19 @@ def render(cfg: BenchConfig, res: dict, meta: dict) -> str:
             over_c = (r["cpu"] - r["net_cpu"]) / r["net_cpu"]
             lines.append(f"| {key} | {r['mean_batch']:.1f} | {r['visits'] / r['wall']:,.0f} | "
                          f"{r['net_wall'] / r['wall']:.0%} | {over_w:.0%} | {over_c:.0%} |")
-        pm = res["per_move"]
         lines += ["", f"**One game at {cfg.move_time_s:g} s/move** (MCTSPlayer, tree reuse, "
-                  f"{cfg.moves} moves): median {pm['visits_per_move']:,.0f} visits per move "
-                  f"(reused included), {pm['new_visits_per_s']:,.0f} new visits/s, "
-                  f"{pm['seconds_per_move']:.2f} s per move."]
+                  f"{cfg.moves} moves, the two settings move by move in turn):", "",
+                  "| network arithmetic | visits per move (median, reused included) | "
+                  "new visits/s | s per move (median) | slowest move (s) |",
+                  "|---|---:|---:|---:|---:|"]
+        for name, pm in res["per_move"].items():
+            lines.append(f"| {name} | {pm['visits_per_move']:,.0f} | "
+                         f"{pm['new_visits_per_s']:,.0f} | {pm['seconds_per_move']:.2f} | "
+                         f"{pm['max_seconds_per_move']:.2f} |")
+        fp, lo = (res["per_move"][k]["new_visits_per_s"] for k in PER_MOVE_SETTINGS)
+        lines += ["", f"bf16 + channels-last searches {lo / fp:.1f}x the visits of fp32 in the "
+                  "same time (`rocks gtp --precision auto`, the default, uses it when its "
+                  "start-up check passes)."]
         worst = max((r["wall"] - r["net_wall"]) / r["net_wall"] for k, r in
                     res["real_net"].items() if r["mean_batch"] >= 32 or k == "1x32")
         net_rate = max(r["positions"] / r["net_wall"] for r in res["real_net"].values())
