@@ -80,7 +80,7 @@ class Config:
     final_samples: int = 4  # samples per task in the final evaluation (pass@1, pass@4)
     threads: int = 1
     runs: str = ""  # aggregate: comma-separated run ids to include ('' = every finished run)
-    budgets: tuple[int, ...] = (0, 2, 4, 6, 8, 10, 12, 14, 16, 17, 18)  # budget: k in chars
+    budgets: tuple[int, ...] = (0, 3, 6, 9, 12, 15, 17, 18)  # budget: k in chars
     budget_tasks: int = 200  # budget: held-out tasks per k (2 samples each)
 
 
@@ -165,11 +165,14 @@ def stage_grpo(cfg: Config, run: Run) -> None:
 
 
 @torch.no_grad()
-def budget_accuracy(policy, tasks, k: int, samples: int, seed: int) -> tuple[float, float]:
-    """Accuracy and mean thought length when the thought is cut after k characters.
+def budget_accuracy(policy, tasks, k: int, samples: int, seed: int) -> dict:
+    """What the answer does when the thought is cut after k characters.
 
     Phase 1 forces <think> and samples k more tokens (a thought that closes itself earlier
     is kept as written); phase 2 forces </think><answer> after it and samples the answer.
+    Returns accuracy, the share of answers that are "even"/"odd" at all (valid), accuracy
+    among those, and how often a valid answer is the parity the thought's last digit states
+    (follows_thought: the answer reads the trace rather than the bits).
     """
     generator = torch.Generator().manual_seed(seed)
     jobs = [t for t in tasks for _ in range(samples)]
@@ -183,8 +186,18 @@ def budget_accuracy(policy, tasks, k: int, samples: int, seed: int) -> tuple[flo
     answers = policy.completions(policy.sample([p + h for p, h in zip(prompts, heads,
                                                                         strict=True)],
                                                12, 1.0, generator))
+    said = [a.split("</answer>")[0].strip() for a in answers]
     correct = [score(h + a, t).accuracy for h, a, t in zip(heads, answers, jobs, strict=True)]
-    return sum(correct) / len(correct), sum(len(th) for th in thoughts) / len(thoughts)
+    valid = [x in ("even", "odd") for x in said]
+    n_valid = max(1, sum(valid))
+    stated = ["odd" if th[-1:] == "1" else "even" if th[-1:] == "0" else None for th in thoughts]
+    follows = [ok and st is not None and x == st for ok, x, st in zip(valid, said, stated,
+                                                                        strict=True)]
+    with_digit = max(1, sum(ok and st is not None for ok, st in zip(valid, stated, strict=True)))
+    return {"accuracy": sum(correct) / len(correct), "valid": sum(valid) / len(valid),
+            "acc_valid": sum(c for c, ok in zip(correct, valid, strict=True) if ok) / n_valid,
+            "follows_thought": sum(follows) / with_digit,
+            "think_chars": sum(len(th) for th in thoughts) / len(thoughts)}
 
 
 def stage_budget(cfg: Config, run: Run) -> None:
@@ -197,23 +210,24 @@ def stage_budget(cfg: Config, run: Run) -> None:
     for name, path in models:
         policy = load_policy(path)
         for k in cfg.budgets:
-            acc, chars = budget_accuracy(policy, tasks, k, 2, seed=777 + k)
-            row = {"model": name, "k": k, "accuracy": acc, "think_chars": chars}
+            row = {"model": name, "k": k, **budget_accuracy(policy, tasks, k, 2, seed=777 + k)}
             log.log(**row)
             rows.append(row)
             print(row, flush=True)
     df = pd.DataFrame(rows)
     df["kind"] = df["model"].map(lambda m: "base" if m == "base" else "grpo")
-    by = df.groupby(["kind", "k"])["accuracy"].agg(["mean", "min", "max"]).reset_index()
     fig, ax = new_figure()
-    for kind, g in by.groupby("kind"):
-        label = "base" if kind == "base" else f"GRPO (mean, min-max of {len(models) - 1} seeds)"
-        ax.plot(g["k"], g["mean"], marker="o", label=label)
-        if kind != "base":
-            ax.fill_between(g["k"], g["min"], g["max"], alpha=0.2)
+    for col, style in (("accuracy", "-"), ("valid", ":"), ("acc_valid", "--")):
+        by = df.groupby(["kind", "k"])[col].agg(["mean", "min", "max"]).reset_index()
+        for kind, g in by.groupby("kind"):
+            label = "base" if kind == "base" else f"GRPO ({len(models) - 1} seeds, min-max)"
+            ax.plot(g["k"], g["mean"], marker="o", linestyle=style, label=f"{label}: {col}",
+                    color="C0" if kind == "base" else "C1")
+            if kind != "base":
+                ax.fill_between(g["k"], g["min"], g["max"], alpha=0.15, color="C1")
     ax.axhline(0.5, color="grey", linestyle=":", label="chance")
     ax.set_xlabel(f"thinking budget k (characters; {bits_of(cfg)} = one digit per bit)")
-    ax.set_ylabel(f"held-out accuracy ({cfg.budget_tasks} tasks x 2)")
+    ax.set_ylabel(f"share of {cfg.budget_tasks} held-out tasks x 2")
     ax.legend(fontsize=7)
     run.save_figure(fig, "accuracy_by_thinking_budget")
     full = df[(df["k"] == max(cfg.budgets)) & (df["kind"] == "grpo")]["accuracy"].mean()
