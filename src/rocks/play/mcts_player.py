@@ -126,7 +126,7 @@ def make_player(model_path: str | Path | None = None, visits: int | None = 200,
     """An MCTS player over the checkpoint at ``model_path``, or over rollouts when None.
 
     ``precision``: "bf16" runs the network under bfloat16 autocast in channels-last layout
-    (about twice the visits per second of fp32 on this project's CPUs, docs/benchmarks.md
+    (1.4-2x the visits per second of fp32 on this project's CPUs, docs/benchmarks.md
     "Search"); "auto" does so only if :func:`~rocks.nets.evaluator.precision_check` finds
     bfloat16 faithful for this net (same best move on >= 95% of 64 positions, value error
     <= 0.02), else fp32.
