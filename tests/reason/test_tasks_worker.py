@@ -76,6 +76,22 @@ def test_a_forked_child_gets_its_own_worker(worker: GuardedWorker) -> None:
     assert worker.call(2, 5) == (True, 32)
 
 
+def test_warm_up_counts_as_startup_not_as_the_first_call(tmp_path, monkeypatch) -> None:
+    # Like math-verify: the first use pays a slow lazy import, unless warm-up paid it.
+    (tmp_path / "slow_to_warm.py").write_text(
+        "import time\n"
+        "warm = False\n"
+        "def worker_warm_up():\n    global warm\n    time.sleep(1.5)\n    warm = True\n"
+        "def double(x):\n    if not warm:\n        worker_warm_up()\n    return 2 * x\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    worker = GuardedWorker("slow_to_warm:double", timeout=1.0)
+    try:
+        assert worker.call(21) == (True, 42)
+    finally:
+        worker.close()
+
+
 def test_bad_target_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="module:function"):
         GuardedWorker("operator.pow")

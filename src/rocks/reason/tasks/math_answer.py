@@ -83,6 +83,11 @@ def math_verify_same(pred: str, gold: str) -> bool:
     return bool(verify(gold_parsed, pred_parsed, timeout_seconds=None))
 
 
+def worker_warm_up() -> None:
+    """Import and exercise math-verify once when the guarded worker starts."""
+    math_verify_same("1", "1")
+
+
 def answers_match(pred: str, gold: str) -> tuple[bool, str]:
     """Whether a predicted final answer equals the reference, and how that was decided."""
     if not isinstance(pred, str) or not pred.strip():

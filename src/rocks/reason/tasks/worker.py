@@ -7,7 +7,9 @@ trap open-r1 and TRL users hit).  Here the call runs in a long-lived worker proc
 ``GuardedWorker("pkg.module:function").call(*args)`` sends the JSON arguments over a pipe and
 waits at most ``timeout`` seconds; on a timeout the worker is killed (the next call starts a
 fresh one) and the call reports failure.  That works identically from any thread, and the
-worker's address space is capped (RLIMIT_AS), so a blow-up fails one comparison only.
+worker's address space is capped (RLIMIT_AS), so a blow-up fails one comparison only.  A target
+module may define ``worker_warm_up()``; the worker runs it before it reports ready, so slow
+lazy imports count as startup (``STARTUP_SECONDS``), not as the first call's time.
 
 The worker runs our own trusted function on untrusted *strings*; it never executes them (model
 code goes to ``rocks.reason.sandbox``).  Workers are per process: a forked child (a data-loader
@@ -36,8 +38,14 @@ def serve(target: str, memory_bytes: int) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    module, _, name = target.partition(":")
-    function = getattr(importlib.import_module(module), name)
+    module_name, _, name = target.partition(":")
+    module = importlib.import_module(module_name)
+    function = getattr(module, name)
+    # A target whose first call does slow lazy imports (math-verify: ~2 s of sympy and its
+    # grammar) warms up here, in startup time, so the first real call is not timed out.
+    warm_up = getattr(module, "worker_warm_up", None)
+    if callable(warm_up):
+        warm_up()
     sys.stdout.write(json.dumps({"ready": True}) + "\n")
     sys.stdout.flush()
     for line in sys.stdin:
