@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 
+import torch
+
 from rocks.cli import main as rocks_main
 from rocks.reason.cli import main
 
@@ -55,6 +57,7 @@ def test_pretrain_train_eval_round_trip(tmp_path, capsys):
     rows = list(csv.DictReader((run / "log.csv").open()))
     assert len(rows) == 1 and float(rows[0]["response_tokens"]) <= 8
     assert json.loads((run / "config.json").read_text())["group_size"] == 2
+    torch.set_num_threads(2)  # the eval must set its own thread count back to one
     assert (
         main(
             [
@@ -75,6 +78,8 @@ def test_pretrain_train_eval_round_trip(tmp_path, capsys):
     )
     summary = json.loads((ev / "summary.json").read_text())
     assert summary["free"]["tasks"] == 3 and "forced_short" in summary
+    # One torch thread unless asked: two threads on the shared 2-core VM ran 10-40x slower.
+    assert summary["config"]["threads"] == 1 and torch.get_num_threads() == 1
     assert "pass@1" in capsys.readouterr().out
 
 

@@ -143,12 +143,14 @@ def _eval(argv: list[str]) -> int:
     ap.add_argument("--no-forced-short", action="store_true",
                     help="skip the forced <think></think><answer> ablation")
     ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--threads", type=int, default=d.threads)
     ap.add_argument("--out", default="")
     args = ap.parse_args(argv)
     cfg = EvalConfig(model=args.model, family=args.family, difficulty=args.difficulty,
                      tasks=args.tasks, samples=args.samples, temperature=args.temperature,
                      max_new_tokens=args.max_new_tokens, forced_short=not args.no_forced_short,
-                     seed=args.seed, out=args.out, hf=args.hf, gguf_file=args.gguf_file)
+                     seed=args.seed, out=args.out, hf=args.hf, gguf_file=args.gguf_file,
+                     threads=args.threads)
     try:
         result = run_eval(cfg)
     except FileNotFoundError as exc:

@@ -186,6 +186,8 @@ class EvalConfig:
         out: directory for summary.json, samples.csv, by_think_length.csv ('' = print only).
         hf: load ``model`` with transformers instead of as a TinyLM checkpoint.
         gguf_file: a GGUF file inside ``model`` (with ``hf``).
+        threads: torch CPU threads (1: on a shared 2-core machine two threads ran 10-40x
+            slower).
     """
 
     model: str = "models/reason/base"
@@ -200,10 +202,12 @@ class EvalConfig:
     out: str = ""
     hf: bool = False
     gguf_file: str = ""
+    threads: int = 1
 
 
 def run_eval(cfg: EvalConfig, policy=None) -> dict:
     """Evaluate ``policy`` (or the model named in ``cfg``); returns and writes the summaries."""
+    torch.set_num_threads(cfg.threads)
     if policy is None:
         policy = load_policy(cfg.model, cfg.hf, cfg.gguf_file)
     tasks = held_out_tasks(cfg.family, cfg.difficulty, cfg.tasks)
