@@ -179,3 +179,12 @@ def test_bf16_keeps_the_move_choice_and_value_of_a_b6c64():
     check = precision_check(b6, sample_positions(48, 9, seed=5))
     assert check.acceptable(min_agreement=0.9, max_value_mae=0.01)
     assert check.prior_regret < 1e-3
+
+
+def test_precision_is_acceptable_when_top_moves_agree_or_disagree_only_on_near_ties():
+    from rocks.nets.evaluator import PrecisionCheck
+
+    assert PrecisionCheck(0.97, 0.003, 0.01, 64, 0.02).acceptable()  # agree almost always
+    assert PrecisionCheck(0.94, 0.003, 0.01, 64, 0.0006).acceptable()  # cheap near-ties
+    assert not PrecisionCheck(0.94, 0.003, 0.01, 64, 0.02).acceptable()  # costly moves
+    assert not PrecisionCheck(1.0, 0.05, 0.01, 64, 0.0).acceptable()  # values moved

@@ -128,8 +128,9 @@ def make_player(model_path: str | Path | None = None, visits: int | None = 200,
     ``precision``: "bf16" runs the network under bfloat16 autocast in channels-last layout
     (1.4-2x the visits per second of fp32 on this project's CPUs, docs/benchmarks.md
     "Search"); "auto" does so only if :func:`~rocks.nets.evaluator.precision_check` finds
-    bfloat16 faithful for this net (same best move on >= 95% of 64 positions, value error
-    <= 0.02), else fp32.
+    bfloat16 faithful for this net on 64 positions (values within 0.02, top moves the same or
+    different only on near-ties: :meth:`~rocks.nets.evaluator.PrecisionCheck.acceptable`),
+    else fp32.
 
     ``symmetries``: "random" (default, AlphaGo Zero's play) evaluates each position in one
     of its 8 symmetries drawn from ``seed``: it averages out the net's orientation quirks
