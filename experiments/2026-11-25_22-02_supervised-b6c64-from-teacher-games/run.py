@@ -33,6 +33,7 @@ class Config:
 
     games: tuple[str, ...] = (f"{TEACHER}/games", f"{TEACHER}/games_fast")
     net: str = "b6c64"
+    init: str = ""  # a checkpoint (relative to this folder) to continue from; "": from scratch
     epochs: int = 12
     batch_size: int = 256
     lr: float = 2e-3
@@ -56,7 +57,8 @@ def main(cfg: Config, run: Run) -> None:
             val_fraction=cfg.val_fraction, seed=cfg.seed))
         print(report.summary(), flush=True)
     last = run_supervised(SupervisedConfig(
-        data_dir=str(shards), out_dir=str(run.dir / "train"), net=cfg.net, epochs=cfg.epochs,
+        data_dir=str(shards), out_dir=str(run.dir / "train"), net=cfg.net,
+        init=str((here / cfg.init).resolve()) if cfg.init else None, epochs=cfg.epochs,
         batch_size=cfg.batch_size, lr=cfg.lr, bf16=cfg.bf16, seed=cfg.seed))
     train_cpu = time.process_time() - cpu0
 
