@@ -27,6 +27,10 @@ class Config:
     level: int = 10
     games: int = 20
     jobs: int = 1
+    # "tromp-taylor": the count of the final board is the result (GNU Go runs with
+    # --capture-all-dead); "referee" (run-001, run-002): the engines' agreed score, else GNU
+    # Go's dead-stone list, which misjudged a seki in run-002.
+    scoring: str = "tromp-taylor"
 
 
 def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -44,7 +48,8 @@ def main(cfg: Config, run: Run) -> None:
     arena = run.dir / "arena"
     cmd = [sys.executable, "-m", "rocks.cli", "arena", "--mode", "gauntlet",
            "--engine", f"rocks:{model}", "--engine", f"gnugo:{cfg.level}",
-           "--games", str(cfg.games), "--jobs", str(cfg.jobs), "--out", str(arena)]
+           "--games", str(cfg.games), "--jobs", str(cfg.jobs), "--out", str(arena),
+           "--scoring", cfg.scoring]
     print(" ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     rows = pd.read_csv(arena / "results.csv")
@@ -52,18 +57,26 @@ def main(cfg: Config, run: Run) -> None:
     rows["rocks_colour"] = me.map({True: "B", False: "W"})
     rows["rocks_won"] = rows.winner.fillna("").astype(str).str.startswith("rocks")
     rows["rocks_s_per_move"] = rows.black_s.where(me, rows.white_s) / (rows.moves / 2)
+    if "black_max_s" in rows:  # arenas from 2026-11-26 on record each side's slowest move
+        rows["rocks_max_s_per_move"] = rows.black_max_s.where(me, rows.white_max_s)
     rows.to_csv(run.dir / "games.csv", index=False)
     wins, n = int(rows.rocks_won.sum()), len(rows)
     lo, hi = wilson(wins, n)
     fig, ax = new_figure()
-    ax.hist(rows.rocks_s_per_move, bins=20)
-    ax.set_xlabel("rocks mean seconds per move in a game")
+    ax.hist(rows.rocks_s_per_move, bins=20, alpha=0.7, label="mean move of a game")
+    if "rocks_max_s_per_move" in rows:
+        ax.hist(rows.rocks_max_s_per_move, bins=20, alpha=0.7, label="slowest move of a game")
+    ax.set_xlabel("rocks seconds per move")
+    ax.legend()
     run.save_figure(fig, "seconds_per_move")
+    slowest = {"max_s_per_move": round(float(rows.rocks_max_s_per_move.max()), 3)} \
+        if "rocks_max_s_per_move" in rows else {}
     run.finish("win_rate", wins / n if n else float("nan"), wins=wins, games=n,
                wilson_lo=round(lo, 3), wilson_hi=round(hi, 3),
                wins_as_black=int(rows.rocks_won[me].sum()),
                wins_as_white=int(rows.rocks_won[~me].sum()),
-               max_game_mean_s_per_move=round(float(rows.rocks_s_per_move.max()), 3))
+               max_game_mean_s_per_move=round(float(rows.rocks_s_per_move.max()), 3),
+               **slowest)
 
 
 if __name__ == "__main__":

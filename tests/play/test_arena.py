@@ -16,6 +16,7 @@ import pytest
 from rocks.play import arena
 from rocks.play.arena import ArenaConfig, EngineSpec, Pairing, parse_engine, run_arena, schedule
 from rocks.play.cli import arena_main
+from rocks.play.gtp_client import find_gnugo
 
 # A GTP engine in a few lines: answers everything with success, passes on genmove.  The
 # variants break GTP in the ways real engines do.
@@ -90,6 +91,8 @@ def test_engine_specs_from_the_command_line():
     assert model.name == "rocks-b6-v400" and model.argv[-6:] == (
         "--model", "nets/b6.pt", "--seed", "{seed}", "--visits", "400")
     assert model.command(7)[-3] == "7"  # each game its own seed: games against GNU Go vary
+    if find_gnugo() is not None:  # GNU Go clears dead stones, so the count is the result
+        assert "--capture-all-dead" in parse_engine("gnugo:10").argv
     for bad, words in [("nonsense", "cannot read"), ("gnugo:11", "1..10"),
                        ("bad name=cmd", "engine name"), ("x=", "empty")]:
         with pytest.raises(ValueError, match=words):

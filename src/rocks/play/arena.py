@@ -27,7 +27,11 @@ Departures from ringmaster, numbered:
    disagree (a random player never agrees), GNU Go, when installed, is the referee: the stones
    it lists as dead (``final_status_list dead``) come off and the board is counted by area;
    without GNU Go the Tromp-Taylor count stands.  The SGF's
-   RE is rewritten to match.  ``scoring="tromp-taylor"`` always keeps the count.
+   RE is rewritten to match.  ``scoring="tromp-taylor"`` always keeps the count: the
+   rules-exact choice when every engine captures its opponent's dead stones before passing, as
+   rocks does and as ``gnugo:LEVEL`` (GNU Go with ``--capture-all-dead``) does.  GNU Go's dead
+   list is not a perfect referee: it called a white group in seki dead (a 26-point swing) in
+   game 5 of ``experiments/2026-11-25_22-45_shipped-9x9-model-vs-gnu-go`` run-002.
 4. A game that ends with no result ("Void": the engines disagreed about a rule) is recorded and
    not replayed, and the ratings leave it out.
 """
@@ -103,9 +107,13 @@ def parse_engine(text: str) -> EngineSpec:
         path = find_gnugo()
         if path is None:
             raise ValueError("gnugo: GNU Go is not installed (Debian package gnugo)")
+        # --capture-all-dead: GNU Go removes dead stones before it passes, so a Tromp-Taylor
+        # count of the final board is the game's result (its dead-stone list, the referee's
+        # fallback, calls seki groups dead: game 5 of shipped-9x9 run-002).
         return EngineSpec(f"gnugo-{level}", (path, "--mode", "gtp", "--level", str(level),
                                              "--chinese-rules", "--positional-superko",
-                                             "--forbid-suicide", "--seed", "{seed}"))
+                                             "--forbid-suicide", "--capture-all-dead",
+                                             "--seed", "{seed}"))
     if kind == "pachi":
         path = shutil.which("pachi")
         if path is None:
