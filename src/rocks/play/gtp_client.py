@@ -144,6 +144,8 @@ class GtpClient:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=1.0)
         code = self.proc.poll()
+        if code is not None:  # the stderr reader may lag behind the exit on a busy machine
+            self._threads[1].join(timeout=1.0)
         self._dead = f"{what} (exit code {code})"
         tail = self.stderr_tail()
         return GtpEngineDied(f"{self.name}: {self._dead}" + (f"; stderr:\n{tail}" if tail else ""))
