@@ -8,7 +8,6 @@ positional superko, colours alternating, a GNU Go seed per game.  The arena fold
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from rocks.lab import Run, new_figure, start_run
+from rocks.play.elo import wilson_interval
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,6 @@ class Config:
     # Go's dead-stone list, which misjudged a seki in run-002.
     scoring: str = "tromp-taylor"
 
-
-def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    c = (p + z * z / (2 * n)) / (1 + z * z / n)
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, c - h), min(1.0, c + h))
 
 
 def main(cfg: Config, run: Run) -> None:
@@ -61,7 +53,7 @@ def main(cfg: Config, run: Run) -> None:
         rows["rocks_max_s_per_move"] = rows.black_max_s.where(me, rows.white_max_s)
     rows.to_csv(run.dir / "games.csv", index=False)
     wins, n = int(rows.rocks_won.sum()), len(rows)
-    lo, hi = wilson(wins, n)
+    lo, hi = wilson_interval(wins / n if n else 0.0, n)
     fig, ax = new_figure()
     ax.hist(rows.rocks_s_per_move, bins=20, alpha=0.7, label="mean move of a game")
     if "rocks_max_s_per_move" in rows:

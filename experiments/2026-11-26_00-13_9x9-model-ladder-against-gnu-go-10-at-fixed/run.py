@@ -15,7 +15,6 @@ komi 7.5, area scoring, positional superko; each model is `rocks gtp --model M -
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from rocks.lab import Run, new_figure, start_run
+from rocks.play.elo import wilson_interval
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,14 +39,6 @@ class Config:
     games: int = 20  # per model
     jobs: int = 1
 
-
-def wilson(k: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    c = (p + z * z / (2 * n)) / (1 + z * z / n)
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, c - h), min(1.0, c + h))
 
 
 def main(cfg: Config, run: Run) -> None:
@@ -76,7 +68,7 @@ def main(cfg: Config, run: Run) -> None:
     rows = []
     for model, g in games.groupby("model", sort=False):
         wins, n = int(g.model_won.sum()), len(g)
-        lo, hi = wilson(wins, n)
+        lo, hi = wilson_interval(wins / n if n else 0.0, n)
         rows.append({"model": model, "games": n, "wins": wins, "win_rate": wins / n,
                      "lo95": round(lo, 3), "hi95": round(hi, 3),
                      "wins_as_black": int(g.model_won[g.model_colour == "B"].sum()),

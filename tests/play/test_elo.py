@@ -96,3 +96,12 @@ def test_plot_writes_a_png(tmp_path):
     path = plot_ratings(fit_ratings(games), tmp_path / "elo.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "anchor: a" in fit_ratings(games).to_text()
+
+
+def test_wilson_interval_of_a_win_rate():
+    from rocks.play.elo import wilson_interval
+
+    lo, hi = wilson_interval(0.8, 100)  # 80 wins of 100: the Learning bar's measurement
+    assert round(lo, 3) == 0.711 and round(hi, 3) == 0.867
+    assert wilson_interval(0.5, 0) == (0.0, 1.0)
+    assert wilson_interval(1.0, 10)[1] == 1.0 and wilson_interval(0.0, 10)[0] == 0.0

@@ -96,7 +96,7 @@ def test_bad_settings_are_refused():
         make_player(None, precision="fp8")
 
 
-def test_bf16_and_fp32_players_search_the_same_net_to_the_same_opening_move(tmp_path):
+def test_precision_picks_the_evaluator_arithmetic_and_bf16_still_plays_legal_moves(tmp_path):
     from rocks.nets.checkpoint import init_checkpoint
 
     path = init_checkpoint(tmp_path / "b6c64.ckpt", "b6c64", seed=0)

@@ -87,13 +87,14 @@ class Evaluator:
         channels_last: use the channels-last memory format (faster with oneDNN on CPU).
         threads: if given, ``torch.set_num_threads(threads)`` (a process-wide setting) and the
             ONNX Runtime session's threads.
-        seed: seed of the random symmetries.
+        seed: seed of the random symmetries (None: fresh entropy).
         backend: "torch", or "onnx" (ONNX Runtime, fp32 only; much faster at small batches).
     """
 
     def __init__(self, net: PolicyValueNet, batch_size: int = 32, use_bf16: bool = False,
                  symmetries: SymmetryMode = "none", channels_last: bool = False,
-                 threads: int | None = None, seed: int = 0, backend: Backend = "torch") -> None:
+                 threads: int | None = None, seed: int | None = 0,
+                 backend: Backend = "torch") -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if symmetries not in ("none", "random", "all"):

@@ -81,9 +81,9 @@ def gtp_parser() -> argparse.ArgumentParser:
     p.add_argument("--visits", type=int, default=None,
                    help="MCTS simulations per move (default: as many as the move time allows)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="network arithmetic: bf16 (bfloat16, channels-last) gives 1.4-2x "
-                        "the visits of fp32 on CPUs with bf16 support; auto (default) uses it "
-                        "when a start-up check finds it faithful to fp32")
+                   help="network arithmetic: bf16 (bfloat16, channels-last) gave 1.5x the "
+                        "visits of fp32 under load on a CPU with bf16 support; auto (default) "
+                        "uses it when a start-up check finds it faithful to fp32")
     p.add_argument("--suicide", action="store_true", help="allow suicide (Tromp-Taylor)")
     p.add_argument("--superko", choices=("positional", "none"), default="positional")
     p.add_argument("--move-time", type=float, default=0.8,

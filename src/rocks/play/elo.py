@@ -91,6 +91,16 @@ class RatingTable:
         return "\n".join(lines)
 
 
+def wilson_interval(score: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a win rate ``score`` (wins + half the draws, over ``n``
+    games): the (lo, hi) bounds at ``z`` (1.96: 95%); (0, 1) with no games."""
+    if n == 0:
+        return (0.0, 1.0)
+    centre = (score + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(score * (1 - score) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
 def expected_score(elo_a: float, elo_b: float) -> float:
     """P(a beats b) under the Elo/Bradley-Terry model."""
     return 1.0 / (1.0 + 10.0 ** ((elo_b - elo_a) / 400.0))

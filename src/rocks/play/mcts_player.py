@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from rocks.go.board import Position
 from rocks.play.players import Candidate, Decision
 from rocks.search.mcts import MCTS, Evaluate, MCTSConfig, SearchResult
 from rocks.search.rollout import RolloutConfig, rollout_evaluator
+
+if TYPE_CHECKING:  # the network stack (torch) loads only when a model is used
+    from rocks.nets.evaluator import SymmetryMode
 
 
 @dataclass(frozen=True)
@@ -120,19 +124,19 @@ class MCTSPlayer:
                         candidates=candidates, ownership=ownership, visits=total)
 
 
-Precision = str  # "auto" | "fp32" | "bf16"
-PRECISIONS = ("auto", "fp32", "bf16")
+Precision = Literal["auto", "fp32", "bf16"]
+PRECISIONS: tuple[Precision, ...] = ("auto", "fp32", "bf16")
 
 
 def make_player(model_path: str | Path | None = None, visits: int | None = 200,
                 time_per_move: float | None = None, seed: int | None = None,
                 search: MCTSConfig | None = None, rollouts: RolloutConfig | None = None,
                 precision: Precision = "auto", threads: int | None = 1,
-                symmetries: str = "random", name: str = "mcts") -> MCTSPlayer:
+                symmetries: SymmetryMode = "random", name: str = "mcts") -> MCTSPlayer:
     """An MCTS player over the checkpoint at ``model_path``, or over rollouts when None.
 
     ``precision``: "bf16" runs the network under bfloat16 autocast in channels-last layout
-    (1.4-2x the visits per second of fp32 on this project's CPUs, docs/benchmarks.md
+    (1.5x the visits per second of fp32 under load on this project's CPUs, docs/benchmarks.md
     "Search"); "auto" does so only if :func:`~rocks.nets.evaluator.precision_check` finds
     bfloat16 faithful for this net on 64 positions (values within 0.02, top moves the same or
     different only on near-ties: :meth:`~rocks.nets.evaluator.PrecisionCheck.acceptable`),
@@ -141,7 +145,7 @@ def make_player(model_path: str | Path | None = None, visits: int | None = 200,
     ``symmetries``: "random" (default, AlphaGo Zero's play) evaluates each position in one
     of its 8 symmetries drawn from ``seed``: it averages out the net's orientation quirks
     and makes games against a deterministic opponent vary (with "none" a deterministic
-    engine replays the same game); the cost measured 2% of visits.
+    engine replays the same game); the cost is one plane transform per evaluation.
 
     ``threads`` sets torch's (process-wide) thread count; one is the default because on a
     shared 2-core machine two torch threads waiting on each other measured 100x slower
@@ -170,5 +174,5 @@ def make_player(model_path: str | Path | None = None, visits: int | None = 200,
         precision == "auto" and precision_check(net, sample_positions(64, 9)).acceptable())
     evaluator = Evaluator(net, batch_size=max(cfg.search.leaves_per_batch, 1), use_bf16=low,
                           channels_last=low, threads=threads, symmetries=symmetries,
-                          seed=seed)  # type: ignore[arg-type]
+                          seed=seed)
     return MCTSPlayer(evaluator, cfg, name=name)

@@ -17,7 +17,6 @@ Departures, numbered:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position, Rules
 from rocks.go.sgf import GameRecord, save_sgf
+from rocks.play.elo import wilson_interval
 from rocks.play.gtp_client import GtpClient
 from rocks.search.mcts import MCTS, MCTSConfig
 from rocks.train.selfplay import EvaluateFn
@@ -50,13 +50,7 @@ class MatchResult:
         return (self.wins + 0.5 * self.draws) / self.played if self.played else float("nan")
 
     def wilson(self, z: float = 1.96) -> tuple[float, float]:
-        n = self.played
-        if n == 0:
-            return (0.0, 1.0)
-        p = self.score
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return (max(0.0, centre - half), min(1.0, centre + half))
+        return wilson_interval(self.score, self.played, z)
 
 
 def eval_mcts_config(visits: int, leaves_per_batch: int = 8) -> MCTSConfig:
@@ -149,8 +143,7 @@ def play_vs_gtp(evaluate: EvaluateFn, opponent_argv: Sequence[str], games: int, 
                 winner = _winner(pos)
         if sgf_dir is not None:
             resigned = not pos.is_game_over() and len(pos.moves) < limit
-            result = "0" if winner == 0 else ("B" if winner == BLACK else "W") + (
-                "+R" if resigned else f"+{abs(pos.score()):g}")
+            result = ("B+R" if winner == BLACK else "W+R") if resigned else pos.result_string()
             players = ("rocks", " ".join(opponent_argv[:1]) or "gtp")
             black, white = players if me == BLACK else players[::-1]
             save_sgf(GameRecord(size=size, komi=komi, rules="Chinese", moves=pos.moves,
