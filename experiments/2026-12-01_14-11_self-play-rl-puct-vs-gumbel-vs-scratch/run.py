@@ -1,0 +1,143 @@
+"""Self-play RL from the shipped supervised net: PUCT vs Gumbel AlphaZero, and from scratch.
+
+One run is one arm, and runs across sessions: the loop's folder (``data/runs/run-NNN/loop``)
+keeps its state, and ``rocks lab run EXP --resume run-NNN`` continues it until
+``budget_cpu_s`` CPU-seconds (loop process + its GNU Go children) are spent.  The replay shards
+stay out of git; a resumed run on a fresh clone starts with an empty window and refills it
+(``.gitignore``).  ``stage=ladder`` instead plays every ``ladder_every``-th generation's net
+against the supervised net at ``ladder_visits`` visits (the fixed-visit ladder), appending to
+``ladder.csv`` of the arm's run folder given by ``arm_run``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from rocks.lab import Run, new_figure, start_run
+from rocks.nets.checkpoint import read_checkpoint
+from rocks.nets.evaluator import Evaluator
+from rocks.train.evaluate import play_nets
+from rocks.train.loop import Loop, LoopConfig
+from rocks.train.selfplay import SelfPlayConfig, net_evaluate
+
+SUPERVISED = "../../models/rocks-9x9-b6c64.safetensors"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every knob; `--name value` on the command line overrides a default."""
+
+    stage: str = "loop"  # loop | ladder
+    init: str = SUPERVISED  # '' = random init (the Zero route)
+    net: str = "b6c64"
+    search: str = "puct"  # puct | gumbel (self-play search)
+    budget_cpu_s: float = 4 * 3600.0
+    games_per_generation: int = 64
+    parallel: int = 32
+    full_visits: int = 128
+    fast_visits: int = 24
+    full_prob: float = 0.25
+    gumbel_m: int = 16  # gumbel: actions sampled at the root
+    train_steps: int = 50
+    batch_size: int = 256
+    lr: float = 3e-4
+    window: int = 60_000
+    gating_games: int = 0  # AlphaZero: always the latest net
+    threads: int = 1
+    seed: int = 0
+    # stage=ladder
+    arm_run: str = ""  # run id of the arm to measure (its loop folder)
+    ladder_every: int = 10
+    ladder_games: int = 40
+    ladder_visits: int = 200
+
+
+def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
+    here = Path(__file__).resolve().parent
+    init = str((here / cfg.init).resolve()) if cfg.init else None
+    extra = {"search": cfg.search, "gumbel_m": cfg.gumbel_m} if cfg.search != "puct" else {}
+    sp = SelfPlayConfig(parallel=cfg.parallel, full_visits=cfg.full_visits,
+                        fast_visits=cfg.fast_visits, full_prob=cfg.full_prob, **extra)
+    return LoopConfig(out_dir=str(run_dir / "loop"), net=cfg.net, init=init,
+                      generations=100_000, games_per_generation=cfg.games_per_generation,
+                      selfplay=sp, window=cfg.window, train_steps=cfg.train_steps,
+                      batch_size=cfg.batch_size, lr=cfg.lr, gating_games=cfg.gating_games,
+                      seed=cfg.seed)
+
+
+def run_loop(cfg: Config, run: Run) -> None:
+    loop = Loop(loop_config(cfg, run.dir))
+    while float(loop.state["cpu_s"]) < cfg.budget_cpu_s:  # type: ignore[arg-type]
+        loop.run(int(loop.state["generation"]) + 1)  # type: ignore[call-overload]
+    train = pd.read_csv(run.dir / "loop" / "train.csv")
+    games = pd.read_csv(run.dir / "loop" / "selfplay.csv")
+    fig, axes = new_figure(1, 3, width=15)
+    hours = train.cpu_s / 3600
+    axes[0].plot(hours, train.policy_ce, marker=".", label="policy CE")
+    axes[0].plot(hours, train.value_mse, marker=".", label="value MSE")
+    axes[0].set_xlabel("CPU-hours")
+    axes[0].legend()
+    by_gen = games.groupby("generation")
+    axes[1].plot(by_gen.moves.mean(), marker=".")
+    axes[1].set_xlabel("generation")
+    axes[1].set_ylabel("mean game length (moves)")
+    nr = games[games.no_resign.astype(str) == "True"]
+    axes[2].plot(nr.groupby("generation").false_resign.mean(), marker=".")
+    axes[2].set_xlabel("generation")
+    axes[2].set_ylabel("false-resignation rate (no-resign games)")
+    run.save_figure(fig, "training")
+    run.finish("generations", int(loop.state["generation"]),  # type: ignore[call-overload]
+               cpu_hours=round(float(loop.state["cpu_s"]) / 3600, 3),  # type: ignore[arg-type]
+               selfplay_games=len(games))
+
+
+def run_ladder(cfg: Config, run: Run) -> None:
+    """Each measured generation's net against the supervised net at fixed visits."""
+    here = Path(__file__).resolve().parent
+    arm = here / "data" / "runs" / cfg.arm_run / "loop"
+    sup = net_evaluate(Evaluator(read_checkpoint(here / SUPERVISED).net, batch_size=64,
+                                 use_bf16=True, symmetries="random", seed=7))
+    out = arm.parent / "ladder.csv"
+    done = set(pd.read_csv(out).generation) if out.exists() else set()
+    train = pd.read_csv(arm / "train.csv").set_index("generation")
+    rows = []
+    for ckpt in sorted((arm / "checkpoints").glob("gen_*.safetensors")):
+        gen = int(ckpt.stem.split("_")[1])
+        if (gen + 1) % cfg.ladder_every or gen in done:
+            continue
+        ev = net_evaluate(Evaluator(read_checkpoint(ckpt).net, batch_size=64, use_bf16=True,
+                                    symmetries="random", seed=gen))
+        res = play_nets(ev, sup, cfg.ladder_games, cfg.ladder_visits, 9, 7.5,
+                        seed=10_000 + gen)
+        lo, hi = res.wilson()
+        row = dict(generation=gen, cpu_s=float(train.cpu_s.get(gen, float("nan"))),
+                   wins=res.wins, losses=res.losses, draws=res.draws,
+                   score=round(res.score, 3), lo=round(lo, 3), hi=round(hi, 3),
+                   visits=cfg.ladder_visits)
+        rows.append(row)
+        frame = pd.concat([pd.read_csv(out), pd.DataFrame([row])]) if out.exists() \
+            else pd.DataFrame([row])
+        from rocks.atomic import write_text
+        write_text(out, frame.to_csv(index=False))
+        print(json.dumps(row))
+    run.finish("measured", len(rows))
+
+
+def main(cfg: Config, run: Run) -> None:
+    torch.set_num_threads(cfg.threads)
+    if cfg.stage == "loop":
+        run_loop(cfg, run)
+    elif cfg.stage == "ladder":
+        run_ladder(cfg, run)
+    else:
+        raise SystemExit(f"unknown stage {cfg.stage!r}")
+
+
+if __name__ == "__main__":
+    run = start_run(Config, __file__)
+    main(run.config, run)
