@@ -9,26 +9,30 @@ headline_name, headline_value, command, error``.  Status is one of ``running``, 
 ``failed`` (non-zero exit; the output's tail is in ``data/runs/<run_id>/log.txt`` and the last
 line in ``error``) or ``interrupted`` (Ctrl-C or a termination signal).
 
-Writes are atomic (the whole file is rewritten to a temporary file and moved into place) and
-serialized between processes with an exclusive ``flock`` on the ``data/`` folder, so two runs
-finishing at once both land and a reader never sees half a file.
+Writes are atomic (:func:`rocks.metrics.write_table` rewrites the whole file) and serialized
+between processes with an exclusive ``flock`` on the ``data/`` folder, so two runs finishing at
+once both land and a reader never sees half a file.  :func:`collect` joins a CSV of every run
+the ledger calls ok into one DataFrame.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import fcntl
-import io
+import json
 import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rocks import atomic
-from rocks.lab.folders import LabError
+from rocks.lab.folders import Experiment, LabError
+from rocks.metrics import read_rows, write_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STATUSES = ("running", "ok", "failed", "interrupted")
 
@@ -107,18 +111,10 @@ class Ledger:
 
     def read(self) -> list[RunRecord]:
         """Every row, oldest first (an absent ledger has none)."""
-        if not self.path.is_file():
-            return []
-        with open(self.path, newline="", encoding="utf-8") as f:
-            return [RunRecord.from_row(r) for r in csv.DictReader(f)]
+        return [RunRecord.from_row(r) for r in read_rows(self.path)]
 
     def _write(self, records: list[RunRecord]) -> None:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for r in records:
-            writer.writerow(r.to_row())
-        atomic.write_text(self.path, buf.getvalue())
+        write_table(self.path, [r.to_row() for r in records], COLUMNS)
 
     def add(self, record: RunRecord) -> RunRecord:
         """Append a row; LabError if its run id is already in the ledger."""
@@ -145,3 +141,37 @@ class Ledger:
             if r.run_id == run_id:
                 return r
         raise LabError(f"run {run_id} is not in {self.path}")
+
+
+def collect(experiment: Experiment | Path | str, filename: str, with_config: bool = True,
+            only_ok: bool = True) -> pd.DataFrame:
+    """One DataFrame of ``data/runs/*/<filename>`` over every run of an experiment.
+
+    Adds a ``run_id`` column and, with ``with_config``, each config field (from the run's
+    config.json) whose name is not already a column, so runs can be grouped by their knobs.
+    With ``only_ok``, runs the ledger records as failed, interrupted or running are left out
+    (runs started directly with ``python run.py`` are not in the ledger and are kept).
+    """
+    import pandas as pd
+
+    exp = experiment if isinstance(experiment, Experiment) else Experiment.at(Path(experiment))
+    not_ok = {r.run_id for r in Ledger(exp.ledger).read() if r.status != "ok"}
+    frames = []
+    for run_dir in sorted(exp.runs_dir.glob("*/")):
+        if only_ok and run_dir.name in not_ok:
+            continue
+        csv_path = run_dir / filename
+        if not csv_path.is_file() or csv_path.stat().st_size == 0:
+            continue
+        df = pd.read_csv(csv_path)
+        df.insert(0, "run_id", run_dir.name)
+        cfg_path = run_dir / "config.json"
+        if with_config and cfg_path.is_file():
+            cfg = json.loads(cfg_path.read_text()).get("config", {})
+            for k, v in cfg.items():
+                if k not in df.columns:
+                    df[k] = v if not isinstance(v, list) else ",".join(map(str, v))
+        frames.append(df)
+    if not frames:
+        raise LabError(f"no run of {exp.name} has data/runs/*/{filename}")
+    return pd.concat(frames, ignore_index=True)

@@ -33,7 +33,7 @@ from typing import Any
 from rocks import atomic
 from rocks.lab.figures import save_figure
 from rocks.lab.folders import Experiment, LabError
-from rocks.lab.metrics import MetricsLogger
+from rocks.metrics import MetricsLogger
 
 RUN_ID_RE = re.compile(r"^run-(\d{3,})$")
 _SCALARS = {"int": int, "float": float, "str": str, "bool": bool}

@@ -19,7 +19,6 @@ combination of the others).
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import math
@@ -29,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rocks import atomic
 from rocks.lab.figures import new_figure, save_figure
 from rocks.lab.folders import Experiment, LabError
 from rocks.lab.ledger import RunRecord
 from rocks.lab.runfile import to_text
 from rocks.lab.runner import Clock, _now, config_fields, parse_overrides, run_experiment
+from rocks.metrics import write_table
 
 MAX_TRIALS = 200
 MAX_PANELS = 6
@@ -124,7 +123,7 @@ def run_sweep(experiment: Experiment | Path | str, params: Mapping[str, Sequence
                                 clock=clock, echo=echo, python=python)
         records.append(record)
         rows.append(_trial_row(exp, i, record, points[i]))
-        _write_csv(csv_path, rows)
+        write_table(csv_path, rows)
         if record.status == "interrupted":
             break
     figure = summary_figure(rows, list(params), exp.figures / f"{sweep_id}.png")
@@ -146,21 +145,6 @@ def _trial_row(exp: Experiment, i: int, record: RunRecord, point: Mapping[str, s
             if k not in row and isinstance(v, int | float | str | bool):
                 row[k] = v
     return row
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    import csv
-
-    columns: list[str] = []
-    for r in rows:
-        columns += [k for k in r if k not in columns]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, restval="", lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v)
-                         for k, v in r.items()})
-    atomic.write_text(path, buf.getvalue())
 
 
 def _as_number(text: Any) -> float | None:

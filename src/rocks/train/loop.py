@@ -44,12 +44,12 @@ import numpy as np
 import torch
 
 from rocks.atomic import write_text
-from rocks.lab.metrics import MetricsLogger
-from rocks.lab.progress import progress
+from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
 from rocks.nets.evaluator import Evaluator
 from rocks.nets.model import NetConfig, PolicyValueNet
 from rocks.play.gtp_client import gnugo_command
+from rocks.progress import progress
 from rocks.train.evaluate import play_nets, play_vs_gtp
 from rocks.train.selfplay import (
     SelfPlayConfig,

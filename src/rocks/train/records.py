@@ -34,7 +34,7 @@ from rocks.atomic import write_text
 from rocks.go import features
 from rocks.go.board import BLACK
 from rocks.go.sgf import GameRecord, SgfError, load_sgf
-from rocks.lab.progress import progress
+from rocks.progress import progress
 from rocks.train.shards import Examples, write_shard
 from rocks.train.teacher import opening_length
 

@@ -31,10 +31,10 @@ from torch.nn import functional as F
 
 from rocks.atomic import replace_with, write_text
 from rocks.go import features
-from rocks.lab.metrics import MetricsLogger
-from rocks.lab.progress import progress
+from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
 from rocks.nets.model import NetConfig, PolicyValueNet
+from rocks.progress import progress
 from rocks.train.shards import Examples, list_shards, load_examples
 
 

@@ -27,10 +27,10 @@ import numpy as np
 
 from rocks.go.board import BLACK, Position, Rules
 from rocks.go.sgf import GameRecord, save_sgf
-from rocks.lab.metrics import MetricsLogger
-from rocks.lab.progress import progress
+from rocks.metrics import MetricsLogger
 from rocks.play.gtp_client import GtpClient, gnugo_command
 from rocks.play.match import MatchConfig, play_game
+from rocks.progress import progress
 
 OPENING_TAG = "rocks:opening="
 _OPENING_RE = re.compile(re.escape(OPENING_TAG) + r"(\d+)")

@@ -1,15 +1,14 @@
-"""The CSV metrics logger, the figure helper and collecting CSVs across runs."""
+"""The one CSV writer: rows on disk at once, resumable, torn rows cut, whole tables atomic."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from rocks.lab.figures import new_figure, save_figure
-from rocks.lab.folders import Experiment, LabError
-from rocks.lab.metrics import MetricsLogger, collect
+from rocks.metrics import MetricsError, MetricsLogger, read_rows, write_table
 
 
 def test_rows_are_on_disk_as_soon_as_they_are_logged(tmp_path: Path) -> None:
@@ -47,7 +46,7 @@ def test_missing_values_are_empty_and_unknown_columns_are_errors(tmp_path: Path)
     with MetricsLogger(tmp_path / "m.csv") as log:
         log.log(step=0, loss=1.0)
         log.log(step=1)
-        with pytest.raises(LabError, match="not in the header"):
+        with pytest.raises(MetricsError, match="not in the header"):
             log.log(step=2, acc=0.5)
         assert log.read()["loss"].isna().tolist() == [False, True]
 
@@ -56,7 +55,7 @@ def test_resuming_with_other_columns_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "m.csv"
     with MetricsLogger(path) as log:
         log.log(step=0, loss=1.0)
-    with pytest.raises(LabError, match="has columns"):
+    with pytest.raises(MetricsError, match="has columns"):
         MetricsLogger(path, columns=["step", "acc"])
 
 
@@ -67,39 +66,35 @@ def test_numpy_scalars_are_written_as_plain_numbers(tmp_path: Path) -> None:
     assert (tmp_path / "m.csv").read_text().splitlines()[1] == "0.5,3,True"
 
 
-def test_save_figure_writes_a_png_under_the_folder(tmp_path: Path) -> None:
-    fig, ax = new_figure()
-    ax.plot([0, 1], [1, 0])
-    path = save_figure(fig, "curve", tmp_path / "figures")
-    assert path == tmp_path / "figures" / "curve.png"
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
-    with pytest.raises(LabError, match="figure name"):
-        save_figure(fig, "../escape", tmp_path)
+def test_a_resumed_run_drops_the_rows_logged_after_its_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    with MetricsLogger(path) as log:
+        for step in range(5):
+            log.log(step=step, loss=1.0 / (step + 1))
+    # The run crashed after step 4 but its last checkpoint is step 2: steps 3 and 4 are redone.
+    with MetricsLogger(path) as log:
+        assert log.drop_after("step", 2) == 2
+        assert len(log) == 3
+        log.log(step=3, loss=0.2)
+    assert pd.read_csv(path)["step"].tolist() == [0, 1, 2, 3]
+    with MetricsLogger(path) as log, pytest.raises(MetricsError, match="no column"):
+        log.drop_after("epoch", 0)
 
 
-def test_collect_joins_runs_with_their_config(tiny: Experiment) -> None:
-    for run_id, x in (("run-001", 1.0), ("run-002", 2.0)):
-        d = tiny.runs_dir / run_id
-        d.mkdir(parents=True)
-        (d / "config.json").write_text(f'{{"config": {{"x": {x}, "sizes": [5, 7]}}}}')
-        (d / "values.csv").write_text(f"i,y\n0,0\n1,{x}\n")
-    df = collect(tiny, "values.csv")
-    assert df["run_id"].tolist() == ["run-001"] * 2 + ["run-002"] * 2
-    assert df["x"].tolist() == [1.0, 1.0, 2.0, 2.0]
-    assert df["sizes"].iloc[0] == "5,7"
-    with pytest.raises(LabError, match="no run"):
-        collect(tiny, "other.csv")
+def test_write_table_replaces_the_whole_file_with_the_union_of_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    write_table(path, [{"a": 1, "b": None}, {"a": 2, "c": "x,y"}])
+    assert read_rows(path) == [{"a": "1", "b": "", "c": ""}, {"a": "2", "b": "", "c": "x,y"}]
+    write_table(path, [{"a": 3}], columns=["a", "b"])  # a rewrite, not an append
+    assert path.read_text() == "a,b\n3,\n"
+    assert os.listdir(tmp_path) == ["t.csv"]  # no temporary file left behind
+    with pytest.raises(MetricsError, match="not in the header"):
+        write_table(path, [{"a": 1, "z": 2}], columns=["a"])
+    assert path.read_text() == "a,b\n3,\n"  # a refused table leaves the old one
 
 
-def test_collect_leaves_out_runs_the_ledger_says_failed(tiny: Experiment) -> None:
-    from rocks.lab.ledger import Ledger, RunRecord
-
-    for run_id in ("run-001", "run-002", "run-003"):
-        d = tiny.runs_dir / run_id
-        d.mkdir(parents=True)
-        (d / "values.csv").write_text("i\n0\n")
-    Ledger(tiny.ledger).add(RunRecord("run-001", status="ok"))
-    Ledger(tiny.ledger).add(RunRecord("run-002", status="failed"))
-    assert collect(tiny, "values.csv")["run_id"].tolist() == ["run-001", "run-003"]
-    assert len(collect(tiny, "values.csv", only_ok=False)) == 3
+def test_read_rows_leaves_out_a_torn_row_and_an_absent_file_has_none(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    assert read_rows(path) == []
+    path.write_text("a,b\n1,2\n3,")
+    assert read_rows(path) == [{"a": "1", "b": "2"}]
