@@ -70,8 +70,8 @@ def run_trl(cfg: Config, model, tokenizer, tmp: Path) -> list[dict]:
     from trl import GRPOTrainer
 
     from rocks.reason.grpo import training_tasks
-    from rocks.reason.pretrain import prompt_text
     from rocks.reason.rewards import RewardWeights, trl_reward_funcs, trl_reward_weights
+    from rocks.reason.tasks import prompt_text
 
     ours = grpo_config(cfg, str(tmp / "unused"))
     # The same prompts in the same order: TRL takes the dataset unshuffled, one step at a time.

@@ -44,8 +44,9 @@ import torch
 from rocks.lab import Run, new_figure, start_run
 from rocks.reason.evaluate import EvalConfig, evaluate, held_out_tasks, load_policy, run_eval
 from rocks.reason.grpo import GRPOConfig, train
-from rocks.reason.pretrain import PretrainConfig, pretrain, prompt_text
+from rocks.reason.pretrain import PretrainConfig, pretrain
 from rocks.reason.rewards import score
+from rocks.reason.tasks import prompt_text
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from rocks.reason.grpo import (
     train,
     training_tasks,
 )
-from rocks.reason.pretrain import EVAL_SEED_BASE
+from rocks.reason.tasks import EVAL_SEED_BASE
 from rocks.reason.tokenizer import CharTokenizer
 from tests.reason.fakes import tiny_policy
 

@@ -21,18 +21,16 @@ from rocks.reason.lm import (
 )
 from rocks.reason.pretrain import (
     PretrainConfig,
-    binop_trace,
     bucketed_batches,
-    column_add,
     corpus,
     lm_batch,
     lm_loss,
-    parity_trace,
     pretrain,
-    trace_for,
 )
 from rocks.reason.rewards import score
 from rocks.reason.tasks import get_family
+from rocks.reason.tasks.arithmetic import binop_trace, column_add
+from rocks.reason.tasks.parity import parity_trace
 from rocks.reason.tokenizer import CharTokenizer
 
 TOK = CharTokenizer()
@@ -162,8 +160,9 @@ def test_traces_end_in_the_right_result(a, op, b):
 
 def test_parity_trace_is_the_running_parity_one_digit_per_bit():
     assert parity_trace("0110") == "0100"
-    task = get_family("parity").generate(3, 4)
-    trace = trace_for(task)
+    parity = get_family("parity")
+    task = parity.generate(3, 4)
+    trace = parity.trace(task)
     assert len(trace) == len(task.meta["bits"])
     assert ("odd" if trace[-1] == "1" else "even") == task.answer
     text = f"<think>{trace}</think><answer>{task.answer}</answer>"
@@ -175,18 +174,16 @@ def test_column_add_writes_the_partial_answer_after_each_column():
 
 
 def test_corpus_is_mostly_direct_answers_with_correct_traced_ones():
-    gen = get_family("arithmetic").generate
-    pairs = list(itertools.islice(corpus([gen], 2, 0.2, seed=1), 400))
+    family = get_family("arithmetic")
+    pairs = list(itertools.islice(corpus([family], 2, 0.2, seed=1), 400))
     traced = [(p, c) for p, c in pairs if not c.startswith("<think></think>")]
     assert 40 <= len(traced) <= 120  # about 20%
-    task = gen(5, 2)
-    assert trace_for(task) is not None
     for p, c in pairs[:50]:
         assert p.endswith("?\n") and c.endswith("</answer>")
     # Every example is well formed and correct by the project's own reward.
     for seed in range(20):
-        t = gen(10_000 + seed, 2)
-        text = f"<think>{trace_for(t)}</think><answer>{t.answer}</answer>"
+        t = family.generate(10_000 + seed, 2)
+        text = f"<think>{family.trace(t)}</think><answer>{t.answer}</answer>"
         b = score(text, t)
         assert b.accuracy == 1.0 and b.format == 1.0
 
@@ -195,8 +192,7 @@ def test_bucketed_batches_weigh_every_token_like_one_big_batch():
     # Bucketing puts traced (long) and direct (short) examples in different batches; the summed
     # loss over a pool must still equal one unbucketed batch's token mean (times the number of
     # batches), or the think/no-think decision is learned at the wrong rate.
-    gen = get_family("parity").generate
-    pairs = list(itertools.islice(corpus([gen], 3, 0.3, seed=2), 16))
+    pairs = list(itertools.islice(corpus([get_family("parity")], 3, 0.3, seed=2), 16))
     assert any(not c.startswith("<think></think>") for _, c in pairs)
     model = tiny(2)
     batches = list(itertools.islice(

@@ -12,7 +12,6 @@ import torch
 from rocks.reason.evaluate import held_out_tasks
 from rocks.reason.grpo import TinyLMPolicy
 from rocks.reason.lm import load_checkpoint
-from rocks.reason.pretrain import EVAL_SEED_BASE, prompt_text
 from rocks.reason.sft import (
     Example,
     SFTConfig,
@@ -24,7 +23,7 @@ from rocks.reason.sft import (
     run_sft,
     sft_tasks,
 )
-from rocks.reason.tasks import get_family
+from rocks.reason.tasks import EVAL_SEED_BASE, get_family, prompt_text
 from rocks.reason.tokenizer import CharTokenizer
 from tests.reason.fakes import tiny_policy
 

@@ -12,10 +12,10 @@ import torch
 from rocks.reason import star
 from rocks.reason.grpo import TinyLMPolicy
 from rocks.reason.lm import LMConfig, TinyLM
-from rocks.reason.pretrain import prompt_text
 from rocks.reason.rewards import score
 from rocks.reason.sft import encode_pairs, sft_tasks
 from rocks.reason.star import HINT_MARK, STaRConfig, collect, hint_prompt, run_star
+from rocks.reason.tasks import prompt_text
 from rocks.reason.tokenizer import CharTokenizer
 
 TOK = CharTokenizer()

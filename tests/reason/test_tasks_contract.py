@@ -13,9 +13,10 @@ import pytest
 
 from rocks.reason.evaluate import held_out_tasks
 from rocks.reason.grpo import GRPOConfig, training_tasks
-from rocks.reason.pretrain import EVAL_SEED_BASE, corpus, prompt_text, trace_for
+from rocks.reason.pretrain import corpus
 from rocks.reason.sft import sft_tasks
-from rocks.reason.tasks import get_family
+from rocks.reason.tasks import EVAL_SEED_BASE, FAMILIES, get_family, prompt_text
+from rocks.reason.tasks.base import Task
 
 E = 900_000_000  # the first held-out seed
 
@@ -51,8 +52,10 @@ PINNED = [
 
 
 def prompt_and_trace(family: str, difficulty: int, seed: int) -> tuple[str, str | None]:
-    task = get_family(family).generate(seed, difficulty)
-    return prompt_text(task), trace_for(task)
+    fam = get_family(family)
+    task = fam.generate(seed, difficulty)
+    assert prompt_text(task) == fam.prompt(task)
+    return fam.prompt(task), fam.trace(task)
 
 
 @pytest.mark.parametrize(("family", "difficulty", "seed", "prompt", "trace"), PINNED)
@@ -71,8 +74,7 @@ CORPORA = [
 
 @pytest.mark.parametrize(("family", "difficulty", "fraction", "digest", "traced"), CORPORA)
 def test_pretraining_corpus_is_pinned(family, difficulty, fraction, digest, traced):
-    pairs = list(itertools.islice(corpus([get_family(family).generate], difficulty, fraction,
-                                         seed=0), 500))
+    pairs = list(itertools.islice(corpus([get_family(family)], difficulty, fraction, seed=0), 500))
     assert sum(not c.startswith("<think></think>") for _, c in pairs) == traced
     assert hashlib.sha256(repr(pairs).encode()).hexdigest() == digest
 
@@ -84,3 +86,15 @@ def test_the_seed_split_is_pinned():
         279369188, 2337644, 264720958]
     assert [t.seed for t in sft_tasks("arithmetic", 2, 3, 0)] == [
         190507580, 144751327, 106830329]
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_a_family_handles_only_its_own_tasks(name):
+    # The family is asked by name (``task.family``), never guessed from the task's contents: an
+    # arithmetic-looking prompt in another family gets no arithmetic trace.
+    family = get_family(name)
+    stranger = Task("not-" + name, "What is 2 + 3?", "5", 0, 1, {"a": 2, "b": 3, "op": "+"})
+    for ask in (family.prompt, family.trace, lambda t: family.verify("", t)):
+        with pytest.raises(ValueError, match="cannot handle"):
+            ask(stranger)
+

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rocks.reason.grpo import TinyLMPolicy
-from rocks.reason.pretrain import prompt_text
 from rocks.reason.sft import encode_pairs
+from rocks.reason.tasks import prompt_text
 from rocks.reason.tasks.base import Task
 from rocks.reason.tokenizer import CharTokenizer
 from rocks.reason.tot import (

@@ -25,10 +25,9 @@ from pathlib import Path
 import torch
 
 from rocks.atomic import write_json
-from rocks.reason.pretrain import EVAL_SEED_BASE, prompt_text
 from rocks.reason.rewards import RewardWeights, score
-from rocks.reason.tasks import get_family
-from rocks.reason.tasks.base import Task
+from rocks.reason.tasks import get_family, prompt_text
+from rocks.reason.tasks.base import Task, held_out_seeds
 
 FORCED_SHORT_PREFIX = "<think></think><answer>"
 THINK_BUCKETS = (0, 1, 40, 80, 120)  # lower edges, characters of <think> content
@@ -47,7 +46,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 def held_out_tasks(family: str, difficulty: int, count: int) -> list[Task]:
     fam = get_family(family)
-    return [fam.generate(EVAL_SEED_BASE + i, difficulty) for i in range(count)]
+    return [fam.generate(seed, difficulty) for seed in held_out_seeds(count)]
 
 
 @dataclass(frozen=True)

@@ -50,10 +50,9 @@ from torch import Tensor, nn
 
 from rocks.atomic import replace_with
 from rocks.reason.lm import Samples, TinyLM, completion_logprobs, sample, save_checkpoint
-from rocks.reason.pretrain import EVAL_SEED_BASE, prompt_text
 from rocks.reason.rewards import RewardWeights, score
-from rocks.reason.tasks import get_family
-from rocks.reason.tasks.base import RewardBreakdown, Task
+from rocks.reason.tasks import get_family, prompt_text
+from rocks.reason.tasks.base import TRAIN_SEEDS, RewardBreakdown, Task, draw_seed
 from rocks.reason.tokenizer import CharTokenizer
 
 # ------------------------------------------------------------------------------------------
@@ -196,8 +195,8 @@ class GRPOConfig:
         mu: gradient steps per batch (μ).
         max_grad_norm: gradient clipping.
         reward: reward weights (accuracy, format, ...).
-        seed: run seed (sampling and task order); training task seeds are drawn below
-            ``EVAL_SEED_BASE`` so evaluation tasks are never trained on.
+        seed: run seed (sampling and task order); training task seeds are drawn from
+            ``TRAIN_SEEDS`` so evaluation tasks are never trained on.
         eval_every: steps between held-out evaluations (0 = never); eval_tasks of them.
         checkpoint_every: steps between checkpoints (for resuming).
         threads: torch CPU threads.
@@ -256,7 +255,7 @@ class StepStats:
 def training_tasks(cfg: GRPOConfig, step: int) -> list[Task]:
     rng = random.Random(f"grpo:{cfg.seed}:{step}")
     family = get_family(cfg.family)
-    return [family.generate(rng.randrange(EVAL_SEED_BASE // 2), cfg.difficulty)
+    return [family.generate(draw_seed(rng, TRAIN_SEEDS), cfg.difficulty)
             for _ in range(cfg.prompts_per_step)]
 
 

@@ -10,16 +10,12 @@ algorithm well but guesses direct answers poorly, and starts out preferring the 
 weak, but with correct reasoning in its samples.
 
 Departures:
-1. The corpus is drawn from the task generators themselves (disjoint seed range from GRPO's
-   training and evaluation seeds), not from web text; the base knows only the task language.
-2. Traces are written by ``trace_for`` from the task's arithmetic, one line of work per column,
-   carrying the partial answer so far, so the final answer is a copy (the scratchpad format of
-   Nye et al. 2021, "Show Your Work").
-3. The parity trace is the running parity, one digit per input bit and nothing else: trace
-   digit i then sits at a fixed distance from bit i of the prompt (for a given string length),
-   so attention reads its bit at a constant offset -- the easy half of the "parity is hard
-   without a chain of thought, easy with one" contrast (Anil et al. 2022).
-4. Batches are bucketed by length for speed, and every batch of a bucketing pool is divided by
+1. The corpus is drawn from the task families themselves (``PRETRAIN_SEEDS``, disjoint from
+   GRPO's training and the evaluation seeds), not from web text; the base knows only the task
+   language.  Each family writes its own prompt and worked trace (``TaskFamily.prompt`` and
+   ``.trace``: column arithmetic for ``arithmetic``/``addition``/``countdown``, the running
+   parity for ``parity``, in the scratchpad format of Nye et al. 2021, "Show Your Work").
+2. Batches are bucketed by length for speed, and every batch of a bucketing pool is divided by
    the same token count, so each supervised token weighs the same as in one big batch.
    (Before 2026-11-26 each batch was its own token mean; bases trained then, incl.
    ``models/reason/base``, ``base-add`` and ``base-parity``, think 2-3x less often than
@@ -28,12 +24,10 @@ Departures:
 
 from __future__ import annotations
 
-import ast
 import math
 import random
-import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,13 +35,9 @@ import torch
 import torch.nn.functional as F
 
 from rocks.reason.lm import LMConfig, TinyLM, left_pad, load_checkpoint, save_checkpoint
-from rocks.reason.tasks.base import Task
+from rocks.reason.tasks import get_family
+from rocks.reason.tasks.base import PRETRAIN_SEEDS, Task, TaskFamily, draw_seed
 from rocks.reason.tokenizer import CharTokenizer
-
-# Seeds below this are GRPO's, seeds at or above EVAL_SEED_BASE are held out for evaluation;
-# pretraining draws from [PRETRAIN_SEED_BASE, EVAL_SEED_BASE).
-PRETRAIN_SEED_BASE = 500_000_000
-EVAL_SEED_BASE = 900_000_000
 
 
 @dataclass(frozen=True)
@@ -86,168 +76,27 @@ class PretrainConfig:
     log_every: int = 50
 
 
-_BINOP = re.compile(r"(-?\d+)\s*([+\-*x×])\s*(-?\d+)")
-
-
-def column_add(a: int, b: int) -> str:
-    """Column addition trace, least significant digit first, partial answer after ':'."""
-    da, db = str(a)[::-1], str(b)[::-1]
-    carry, partial, lines = 0, "", []
-    for i in range(max(len(da), len(db))):
-        x = int(da[i]) if i < len(da) else 0
-        y = int(db[i]) if i < len(db) else 0
-        s = x + y + carry
-        term = f"{x}+{y}" + (f"+{carry}" if carry else "")
-        partial = str(s % 10) + partial
-        carry = s // 10
-        lines.append(f"{term}={s}:{partial}")
-    if carry:
-        partial = str(carry) + partial
-        lines.append(f"c:{partial}")
-    return " ".join(lines)
-
-
-def column_sub(a: int, b: int) -> str:
-    """Column subtraction trace for a >= b >= 0, borrowing where a column goes negative."""
-    da, db = str(a)[::-1], str(b)[::-1]
-    borrow, partial, lines = 0, "", []
-    for i in range(len(da)):
-        x = int(da[i])
-        y = int(db[i]) if i < len(db) else 0
-        d = x - y - borrow
-        term = f"{x}-{y}" + (f"-{borrow}" if borrow else "")
-        borrow = 1 if d < 0 else 0
-        d += 10 * borrow
-        partial = str(d) + partial
-        lines.append(f"{term}={d}" + ("b" if borrow else "") + f":{partial}")
-    return " ".join(lines)
-
-
-def column_mul(a: int, d: int) -> str:
-    """Trace of a multi-digit number times one digit."""
-    da = str(a)[::-1]
-    carry, partial, lines = 0, "", []
-    for ch in da:
-        p = int(ch) * d + carry
-        term = f"{ch}*{d}" + (f"+{carry}" if carry else "")
-        partial = str(p % 10) + partial
-        carry = p // 10
-        lines.append(f"{term}={p}:{partial}")
-    if carry:
-        partial = str(carry) + partial
-        lines.append(f"c:{partial}")
-    return " ".join(lines)
-
-
-def binop_trace(a: int, op: str, b: int) -> str | None:
-    """A worked trace for ``a op b`` in the scratchpad language, or None if not covered."""
-    if op == "+" and a >= 0 and b >= 0:
-        return column_add(a, b)
-    if op == "-" and a >= 0 and b >= 0:
-        if a >= b:
-            return column_sub(a, b)
-        return f"{a}<{b} so -({b}-{a}) " + column_sub(b, a) + f" neg:-{b - a}"
-    if op in "*x×" and a >= 0 and b >= 0:
-        if b < 10:
-            return column_mul(a, b)
-        if a < 10:
-            return column_mul(b, a)
-        lines, partials = [], []
-        for place, ch in enumerate(str(b)[::-1]):
-            part = a * int(ch) * 10**place
-            lines.append(f"{a}*{ch}{'0' * place}: {column_mul(a, int(ch))} ={part}")
-            partials.append(part)
-        total = partials[0]
-        for part in partials[1:]:
-            lines.append(f"{total}+{part}: {column_add(total, part)} ={total + part}")
-            total += part
-        return "\n".join(lines)
-    return None
-
-
-def parity_trace(bits: str) -> str:
-    """Running parity after each bit: ``"0110"`` -> ``"0100"`` (last digit 1 = odd)."""
-    parity, out = 0, []
-    for ch in bits:
-        parity ^= ch == "1"
-        out.append(str(parity))
-    return "".join(out)
-
-
-def expression_trace(expr: str) -> str | None:
-    """Trace of an integer expression of + - * and parentheses: one line per operation."""
-    try:
-        tree = ast.parse(expr.replace("×", "*").replace("x", "*"), mode="eval")
-    except SyntaxError:
-        return None
-    steps: list[str] = []
-    ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
-
-    def walk(node: ast.AST) -> int | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, int):
-            return node.value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            v = walk(node.operand)
-            return None if v is None else -v
-        if isinstance(node, ast.BinOp) and type(node.op) in ops:
-            left, right = walk(node.left), walk(node.right)
-            if left is None or right is None:
-                return None
-            op = ops[type(node.op)]
-            value = left + right if op == "+" else left - right if op == "-" else left * right
-            work = binop_trace(left, op, right)
-            if work is None:
-                return None
-            steps.append(f"{left}{op}{right}: {work} ={value}")
-            return value
-        return None
-
-    if walk(tree.body) is None:
-        return None
-    return "\n".join(steps) if steps else None
-
-
-def trace_for(task: Task) -> str | None:
-    """The worked reasoning for ``task``, or None when this module cannot write one."""
-    meta = task.meta
-    if isinstance(meta.get("bits"), str):
-        return parity_trace(meta["bits"])
-    if {"a", "b", "op"} <= set(meta):
-        return binop_trace(int(meta["a"]), str(meta["op"]), int(meta["b"]))
-    expr = meta.get("expression")
-    if isinstance(expr, str):
-        return expression_trace(expr)
-    m = _BINOP.search(task.prompt)
-    if m is None:
-        return None
-    return binop_trace(int(m.group(1)), m.group(2), int(m.group(3)))
-
-
 def completion_text(task: Task, think: str | None) -> str:
+    """The supervised completion: the thought (empty when ``think`` is None), then the answer."""
     return f"<think>{think or ''}</think><answer>{task.answer}</answer>"
 
 
-def prompt_text(task: Task) -> str:
-    """What the model is conditioned on: the task prompt and a newline."""
-    return task.prompt.rstrip() + "\n"
-
-
 def corpus(
-    generators: list[Callable[[int, int], Task]],
+    families: Sequence[TaskFamily],
     difficulty: int,
     trace_fraction: float,
     seed: int,
 ) -> Iterator[tuple[str, str]]:
-    """Endless (prompt, completion) pairs; traced with probability ``trace_fraction``."""
+    """Endless (prompt, completion) pairs, the families taking turns; each is traced (by its
+    family's ``trace``) with probability ``trace_fraction``."""
     rng = random.Random(seed)
     i = 0
     while True:
-        gen = generators[i % len(generators)]
-        task = gen(PRETRAIN_SEED_BASE + rng.randrange(EVAL_SEED_BASE - PRETRAIN_SEED_BASE),
-                   difficulty)
+        family = families[i % len(families)]
+        task = family.generate(draw_seed(rng, PRETRAIN_SEEDS), difficulty)
         i += 1
-        think = trace_for(task) if rng.random() < trace_fraction else None
-        yield prompt_text(task), completion_text(task, think)
+        think = family.trace(task) if rng.random() < trace_fraction else None
+        yield family.prompt(task), completion_text(task, think)
 
 
 def lm_batch(
@@ -322,18 +171,11 @@ def lr_at(step: int, cfg: PretrainConfig) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def pretrain(
-    cfg: PretrainConfig,
-    generators: list[Callable[[int, int], Task]] | None = None,
-    log: Callable[[dict], None] | None = None,
-) -> TinyLM:
+def pretrain(cfg: PretrainConfig, log: Callable[[dict], None] | None = None) -> TinyLM:
     """Train a base model from scratch on the synthetic corpus; writes ``cfg.out``."""
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    if generators is None:
-        from rocks.reason.tasks import get_family
-
-        generators = [get_family(name).generate for name in cfg.families]
+    families = [get_family(name) for name in cfg.families]
     if cfg.init:
         model, tok, _ = load_checkpoint(cfg.init)
         lm_cfg = model.cfg
@@ -349,7 +191,7 @@ def pretrain(
         lr=cfg.lr, betas=(0.9, 0.95),
     )
     batches = bucketed_batches(
-        corpus(generators, cfg.difficulty, cfg.trace_fraction, cfg.seed), tok, cfg.batch_size,
+        corpus(families, cfg.difficulty, cfg.trace_fraction, cfg.seed), tok, cfg.batch_size,
         lm_cfg.max_len, random.Random(cfg.seed),
     )
     t0 = time.perf_counter()

@@ -37,10 +37,9 @@ from torch import Tensor
 
 from rocks.atomic import replace_with, write_json, write_text
 from rocks.reason.lm import Samples, left_pad, save_checkpoint
-from rocks.reason.pretrain import EVAL_SEED_BASE, prompt_text
 from rocks.reason.rewards import RewardWeights, score
-from rocks.reason.tasks import get_family
-from rocks.reason.tasks.base import Task
+from rocks.reason.tasks import get_family, prompt_text
+from rocks.reason.tasks.base import TRAIN_SEEDS, Task, draw_seed
 from rocks.reason.tokenizer import CharTokenizer
 
 
@@ -59,7 +58,7 @@ class SFTConfig:
 
     Attributes:
         family, difficulty: the task family sampled from.
-        tasks: training prompts (seeds below ``EVAL_SEED_BASE // 2``, the training range).
+        tasks: training prompts (seeds from ``TRAIN_SEEDS``, the training range).
         k: samples per prompt.
         temperature: sampling temperature.
         max_new_tokens: generation budget per sample.
@@ -104,7 +103,7 @@ def sft_tasks(family: str, difficulty: int, count: int, seed: int, salt: str = "
     """``count`` training tasks drawn from the training seed range (never the held-out one)."""
     rng = random.Random(f"{salt}:{seed}")
     fam = get_family(family)
-    return [fam.generate(rng.randrange(EVAL_SEED_BASE // 2), difficulty) for _ in range(count)]
+    return [fam.generate(draw_seed(rng, TRAIN_SEEDS), difficulty) for _ in range(count)]
 
 
 def accepted(completion: str, task: Task, weights: RewardWeights | None = None,

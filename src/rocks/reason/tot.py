@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from rocks.reason.pretrain import prompt_text
 from rocks.reason.rewards import RewardWeights, score
+from rocks.reason.tasks import prompt_text
 from rocks.reason.tasks.base import Task
 
 _SIMPLE = re.compile(r"(?<![\d:])(\d+)([+\-*])(\d+)(?:([+\-*])(\d+))?=(-?\d+)(b?)")

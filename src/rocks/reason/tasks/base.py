@@ -1,9 +1,22 @@
-"""The boundary records of the R1-Zero side: a task instance and the reward it earned.
+"""The task contract of the R1-Zero side: a task instance, its family, the reward it earned.
 
 DeepSeek-R1 (2025) trains against rule-based rewards only: an accuracy reward from a verifier
-and a format reward, plus (in R1) a language-consistency reward.  Every verifier in
-``rocks.reason.tasks`` is a pure function ``verify(completion, task) -> RewardBreakdown`` that
-never raises on any string, and every generator is ``generate(seed, difficulty) -> Task``.
+and a format reward, plus (in R1) a language-consistency reward.  As in nanochat's ``tasks/``,
+each task family owns everything task-specific, and every stage (pretraining, GRPO, SFT, STaR,
+tree search, evaluation) asks the task's family -- ``get_family(task.family)`` -- rather than
+knowing about tasks itself.  A ``TaskFamily`` has:
+
+* ``generate(seed, difficulty) -> Task``: deterministic in its arguments;
+* ``prompt(task) -> str``: the exact text the model is conditioned on (``plain_prompt`` unless
+  the family says otherwise);
+* ``trace(task) -> str | None``: a worked reasoning trace for ``<think>`` (the pretraining
+  scratchpad), or None when the family has none;
+* ``verify(completion, task) -> RewardBreakdown``: a pure function that never raises on any
+  string (accuracy only; ``rocks.reason.rewards`` adds format, language and length).
+
+The seed split (``TRAIN_SEEDS``, ``PRETRAIN_SEEDS``, ``EVAL_SEED_BASE``) is part of the
+contract: each consumer draws its task seeds from its own range, so held-out tasks are never
+trained on.
 
 Where the answer is read from (shared by all verifiers, see ``extract_answer``): the text of the
 LAST ``<answer>…</answer>`` pair.  A completion with a closing ``</answer>`` but no opening tag
@@ -18,7 +31,8 @@ Departures from the paper:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -31,6 +45,22 @@ THINK_CLOSE = "</think>"
 # Answers longer than this are not parsed: no task here has a reference answer near it, and it
 # bounds the work a verifier does on a 1 MB completion.
 MAX_ANSWER_CHARS = 4000
+
+# The seed split.  GRPO, SFT and STaR draw training tasks from TRAIN_SEEDS, pretraining from
+# PRETRAIN_SEEDS, and evaluation uses EVAL_SEED_BASE, EVAL_SEED_BASE + 1, ... (never drawn from).
+EVAL_SEED_BASE = 900_000_000
+TRAIN_SEEDS = range(0, EVAL_SEED_BASE // 2)
+PRETRAIN_SEEDS = range(500_000_000, EVAL_SEED_BASE)
+
+
+def draw_seed(rng: random.Random, seeds: range) -> int:
+    """One seed from the range ``seeds`` (one ``rng.randrange`` call)."""
+    return seeds.start + rng.randrange(len(seeds))
+
+
+def held_out_seeds(count: int) -> range:
+    """The first ``count`` evaluation seeds."""
+    return range(EVAL_SEED_BASE, EVAL_SEED_BASE + count)
 
 
 @dataclass(frozen=True)
@@ -74,11 +104,27 @@ class RewardBreakdown:
 
 
 class TaskFamily(Protocol):
+    """What every stage may ask of a task family (see the module docstring)."""
+
     name: str
 
     def generate(self, seed: int, difficulty: int = 1) -> Task: ...
 
+    def prompt(self, task: Task) -> str: ...
+
+    def trace(self, task: Task) -> str | None: ...
+
     def verify(self, completion: str, task: Task) -> RewardBreakdown: ...
+
+
+def plain_prompt(task: Task) -> str:
+    """The default prompt: the task's question and a newline (what the bases were trained on)."""
+    return task.prompt.rstrip() + "\n"
+
+
+def no_trace(task: Task) -> None:
+    """The default trace: none (the family has no worked scratchpad)."""
+    return None
 
 
 def extract_answer(completion: str) -> str | None:
@@ -109,12 +155,18 @@ def no_answer(note: str = "no <answer>…</answer> found") -> RewardBreakdown:
 
 @dataclass(frozen=True)
 class FunctionFamily:
-    """A ``TaskFamily`` made of a module's two pure functions (what the registry holds)."""
+    """A ``TaskFamily`` made of a module's pure functions (what the registry holds)."""
 
     name: str
-    generate_fn: Any
-    verify_fn: Any
+    generate_fn: Callable[[int, int], Task]
+    verify_fn: Callable[[str, Task], RewardBreakdown]
     description: str = ""
+    trace_fn: Callable[[Task], str | None] = no_trace
+    prompt_fn: Callable[[Task], str] = plain_prompt
+
+    def _own(self, task: Task) -> None:
+        if task.family != self.name:
+            raise ValueError(f"{self.name}: cannot handle a {task.family!r} task")
 
     def generate(self, seed: int, difficulty: int = 1) -> Task:
         if not isinstance(seed, int) or isinstance(seed, bool):
@@ -123,7 +175,14 @@ class FunctionFamily:
             raise ValueError(f"{self.name}: difficulty must be an int >= 1, got {difficulty!r}")
         return self.generate_fn(seed, difficulty)
 
+    def prompt(self, task: Task) -> str:
+        self._own(task)
+        return self.prompt_fn(task)
+
+    def trace(self, task: Task) -> str | None:
+        self._own(task)
+        return self.trace_fn(task)
+
     def verify(self, completion: str, task: Task) -> RewardBreakdown:
-        if task.family != self.name:
-            raise ValueError(f"{self.name}: cannot verify a {task.family!r} task")
+        self._own(task)
         return self.verify_fn(completion, task)

@@ -16,15 +16,20 @@ Rules checked:
 Difficulty d: d + 2 numbers, each in 1..10·d; the target is made by combining all of them, so a
 solution always exists.
 
+The worked trace works through the generator's own solution, one line per operation, each with
+its column-arithmetic work (``arithmetic.binop_trace``); solutions with a division have none.
+
 Departures:
 1. At most once rather than exactly once: a shorter correct solution is still correct.
 """
 
 from __future__ import annotations
 
+import ast
 import random
 from fractions import Fraction
 
+from rocks.reason.tasks.arithmetic import binop_trace
 from rocks.reason.tasks.base import FunctionFamily, RewardBreakdown, Task, extract_answer, no_answer
 
 NAME = "countdown"
@@ -226,4 +231,42 @@ def verify(completion: str, task: Task) -> RewardBreakdown:
     return RewardBreakdown(accuracy=1.0 if ok else 0.0, note=why)
 
 
-FAMILY = FunctionFamily(NAME, generate, verify, "reach a target with + - * / (exact rationals)")
+def expression_trace(expr: str) -> str | None:
+    """Trace of an integer expression of + - * and parentheses: one line per operation."""
+    try:
+        tree = ast.parse(expr.replace("×", "*").replace("x", "*"), mode="eval")
+    except SyntaxError:
+        return None
+    steps: list[str] = []
+    ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
+
+    def walk(node: ast.AST) -> int | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            v = walk(node.operand)
+            return None if v is None else -v
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            left, right = walk(node.left), walk(node.right)
+            if left is None or right is None:
+                return None
+            op = ops[type(node.op)]
+            value = left + right if op == "+" else left - right if op == "-" else left * right
+            work = binop_trace(left, op, right)
+            if work is None:
+                return None
+            steps.append(f"{left}{op}{right}: {work} ={value}")
+            return value
+        return None
+
+    if walk(tree.body) is None:
+        return None
+    return "\n".join(steps) if steps else None
+
+
+def trace(task: Task) -> str | None:
+    return expression_trace(str(task.meta["expression"]))
+
+
+FAMILY = FunctionFamily(NAME, generate, verify, "reach a target with + - * / (exact rationals)",
+                        trace_fn=trace)

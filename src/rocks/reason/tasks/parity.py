@@ -5,6 +5,11 @@ limitations of self-attention"; Anil et al., 2022, "Exploring length generalizat
 chain of thought solves by counting -- so it shows whether RL teaches the model to use
 ``<think>``.  Difficulty d: a string of 2 + 2d bits.  The answer is ``even`` or ``odd``.
 
+The worked trace is the running parity, one digit per input bit and nothing else: trace digit i
+then sits at a fixed distance from bit i of the prompt (for a given string length), so attention
+reads its bit at a constant offset -- the easy half of the "parity is hard without a chain of
+thought, easy with one" contrast (Anil et al. 2022).
+
 Departures: none (no paper protocol to depart from).
 """
 
@@ -42,4 +47,18 @@ def verify(completion: str, task: Task) -> RewardBreakdown:
     return RewardBreakdown(accuracy=1.0 if ok else 0.0, note="correct" if ok else "wrong parity")
 
 
-FAMILY = FunctionFamily(NAME, generate, verify, "even or odd number of 1s in a bit string")
+def parity_trace(bits: str) -> str:
+    """Running parity after each bit: ``"0110"`` -> ``"0100"`` (last digit 1 = odd)."""
+    parity, out = 0, []
+    for ch in bits:
+        parity ^= ch == "1"
+        out.append(str(parity))
+    return "".join(out)
+
+
+def trace(task: Task) -> str:
+    return parity_trace(str(task.meta["bits"]))
+
+
+FAMILY = FunctionFamily(NAME, generate, verify, "even or odd number of 1s in a bit string",
+                        trace_fn=trace)
