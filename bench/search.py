@@ -39,9 +39,9 @@ import torch
 from benchdoc import replace_section
 
 from rocks.go.board import Position
+from rocks.go.fast import Stepper
 from rocks.search.batch import run_many
 from rocks.search.mcts import MCTS, Evaluation, MCTSConfig
-from rocks.search.transition import Stepper
 
 SECTION = "## Search"
 

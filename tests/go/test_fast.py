@@ -11,7 +11,7 @@ import pytest
 
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, IllegalMove, Position, Rules
-from rocks.go.fast import FastBoard, State, in_atari, rebuild_chains
+from rocks.go.fast import OFF, FastBoard, State, geometry, in_atari, rebuild_chains
 
 ALL_RULES = [Rules(suicide=s, superko=k) for s in (False, True) for k in ("positional", "none")]
 
@@ -176,6 +176,23 @@ def test_state_is_a_named_tuple_of_arrays() -> None:
     assert isinstance(s, State)
     assert (s.size, s.komi, s.suicide, s.superko) == (7, 6.5, True, False)
     assert s.board.shape == (50,) and fast.board.shape == (49,)
+
+
+@pytest.mark.parametrize("size", [2, 3, 9])
+def test_the_one_neighbour_table_marks_off_board_points_with_the_sentinel_n(size: int) -> None:
+    n = size * size
+    nbr, diag = geometry(size)
+    assert nbr.shape == diag.shape == (4 * n,) and nbr.dtype == np.int32
+    for p in range(n):
+        # k = up, down, left, right; the on-board ones are exactly coords.neighbours
+        got = nbr[4 * p: 4 * p + 4]
+        assert sorted(q for q in got if q != n) == sorted(coords.neighbours(p, size))
+        r, c = divmod(p, size)
+        assert [q == n for q in got] == [r == 0, r == size - 1, c == 0, c == size - 1]
+    corner = diag[0:4]  # the top-left corner: only the down-right diagonal is on the board
+    assert list(corner) == [n, n, n, size + 1]
+    s = FastBoard.empty(size).state
+    assert len(s.board) == n + 1 and s.board[n] == OFF  # what the sentinel index reads
 
 
 def test_history_grows_past_its_first_room_in_a_long_ko_fight() -> None:

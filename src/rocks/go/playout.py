@@ -14,8 +14,9 @@ Departures from the rules the fast board enforces (all usual in playouts):
   3. A playout stops after ``max_moves`` moves (default 3 * N) and is scored where it stands.
 
 The kernels of :mod:`rocks.go.fast` are inlined into these, and numba's on-disk cache checks
-only this file's timestamp: after editing fast.py, delete ``src/rocks/go/__pycache__/*.nb[ic]``
-(or touch this file) so that the playouts are compiled again.
+only this file's timestamp: after editing the fast core, delete
+``src/rocks/go/**/__pycache__/*.nb[ic]`` (or touch this file) so that the playouts are compiled
+again.
 """
 
 from __future__ import annotations

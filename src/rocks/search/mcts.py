@@ -24,7 +24,7 @@ Departures:
   5. Dirichlet α = ``dirichlet_alpha_scale`` / (number of legal moves), i.e. 0.03 on an
      empty 19x19 board with the default scale 10.83, as AlphaGo Zero's α = 0.03 scaled by KataGo.
   6. Tree reuse: after a move, the chosen child's subtree becomes the new tree (compacted).
-  7. Child positions come from a numba kernel (:mod:`rocks.search.transition`, equal to
+  7. Child positions come from a numba kernel (:mod:`rocks.go.fast.child`, equal to
      ``Position.play`` and 3-5x cheaper), and the tree's select/expand/backup loops are numba
      too (:mod:`rocks.search.tree`): the search costs ~12-20 µs of CPU per visit on 9x9.
 """
@@ -38,9 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rocks.go.board import IllegalMove, Position
-from rocks.go.fast import FastBoard
+from rocks.go.fast import FastBoard, Stepper
 from rocks.search import tree as T
-from rocks.search.transition import Stepper
 
 
 @dataclass(frozen=True)
@@ -205,7 +204,7 @@ class MCTS:
     def __init__(self, root: Position, cfg: MCTSConfig = MCTSConfig(),
                  rng: np.random.Generator | None = None, play: Play | None = None) -> None:
         """``play(position, move)`` makes child positions (default: the fast
-        :class:`~rocks.search.transition.Stepper`; ``Position.play`` gives the same results)."""
+        :class:`~rocks.go.fast.child.Stepper`; ``Position.play`` gives the same results)."""
         self.cfg = cfg
         self.rng = rng if rng is not None else np.random.default_rng()
         self.play = play if play is not None else Stepper(root.size)

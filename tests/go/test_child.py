@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rocks.go.board import IllegalMove, Position, Rules
-from rocks.search.transition import Stepper
+from rocks.go.fast import Stepper
 
 
 def same(a: Position, b: Position) -> bool:
