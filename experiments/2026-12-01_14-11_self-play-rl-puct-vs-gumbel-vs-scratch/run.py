@@ -21,6 +21,7 @@ import torch
 from rocks.lab import Run, new_figure, start_run
 from rocks.nets.checkpoint import read_checkpoint
 from rocks.nets.evaluator import Evaluator
+from rocks.search.gumbel import GumbelConfig
 from rocks.train.evaluate import play_nets
 from rocks.train.loop import Loop, LoopConfig
 from rocks.train.selfplay import SelfPlayConfig, net_evaluate
@@ -43,6 +44,8 @@ class Config:
     fast_visits: int = 24
     full_prob: float = 0.25
     gumbel_m: int = 16  # gumbel: actions sampled at the root
+    value_mix: float = 0.0  # λ: value target (1 - λ) z + λ v_root
+    recency: float = 1.0  # sampling weight decay per generation of age
     train_steps: int = 50
     batch_size: int = 256
     lr: float = 3e-4
@@ -60,14 +63,16 @@ class Config:
 def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
     here = Path(__file__).resolve().parent
     init = str((here / cfg.init).resolve()) if cfg.init else None
-    extra = {"search": cfg.search, "gumbel_m": cfg.gumbel_m} if cfg.search != "puct" else {}
     sp = SelfPlayConfig(parallel=cfg.parallel, full_visits=cfg.full_visits,
-                        fast_visits=cfg.fast_visits, full_prob=cfg.full_prob, **extra)
+                        fast_visits=cfg.fast_visits, full_prob=cfg.full_prob,
+                        search=cfg.search,  # type: ignore[arg-type]
+                        gumbel=GumbelConfig(leaves_per_batch=8, max_considered=cfg.gumbel_m),
+                        value_mix=cfg.value_mix)
     return LoopConfig(out_dir=str(run_dir / "loop"), net=cfg.net, init=init,
                       generations=100_000, games_per_generation=cfg.games_per_generation,
                       selfplay=sp, window=cfg.window, train_steps=cfg.train_steps,
                       batch_size=cfg.batch_size, lr=cfg.lr, gating_games=cfg.gating_games,
-                      seed=cfg.seed)
+                      recency=cfg.recency, seed=cfg.seed)
 
 
 def run_loop(cfg: Config, run: Run) -> None:

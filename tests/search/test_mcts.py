@@ -145,17 +145,6 @@ def test_set_root_reuses_the_tree_after_both_players_moved():
     assert int(search.tree.node_n[0]) == 0
 
 
-def test_resigns_when_the_value_is_hopeless_and_not_otherwise():
-    pos = Position.empty(5)
-    hopeless = fake_net(value=lambda p: -0.99 if p.to_play == BLACK else 0.99)
-    result = run_mcts(pos, hopeless, MCTSConfig(num_simulations=50, resign_threshold=-0.9))
-    assert result.resign and result.root_value < -0.9
-    even = run_mcts(pos, fake_net(), MCTSConfig(num_simulations=50, resign_threshold=-0.9))
-    assert not even.resign
-    never = run_mcts(pos, hopeless, MCTSConfig(num_simulations=50, resign_threshold=-1.0))
-    assert not never.resign
-
-
 LEAD = """
     . X O .
     . X O .
@@ -199,16 +188,6 @@ def test_illegal_moves_below_the_root_are_skipped():
     """, to_play=WHITE)
     result = run_mcts(pos, fake_net(), MCTSConfig(num_simulations=300))
     assert result.visits[0] == 0 and result.prior[0] == 0
-
-
-def test_temperature_samples_in_the_opening_and_argmax_after():
-    pos = Position.empty(5)
-    cfg = MCTSConfig(num_simulations=60, temperature_moves=30, temperature=1.0)
-    moves = {run_mcts(pos, fake_net(), cfg, rng=np.random.default_rng(s)).move for s in range(8)}
-    assert len(moves) > 1
-    greedy = MCTSConfig(num_simulations=60, temperature_moves=0)
-    moves = {run_mcts(pos, fake_net(), greedy, rng=np.random.default_rng(s)).move for s in range(4)}
-    assert len(moves) == 1
 
 
 def test_visit_policy_is_the_self_play_target():

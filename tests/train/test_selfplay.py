@@ -75,3 +75,40 @@ def test_no_resign_games_record_the_winners_lowest_value():
     for g in games:
         if g.winner:
             assert -1.0 <= g.winner_min_value <= 1.0
+
+
+def _material(positions):
+    """Uniform priors; a value that likes captures for the side to move."""
+    n = positions[0].size ** 2 + 1
+    priors = np.full((len(positions), n), 1.0 / n, np.float32)
+    values = np.array([np.tanh((p.captures[0] - p.captures[1]) * p.to_play / 2)
+                       for p in positions], np.float32)
+    return priors, values
+
+
+def test_gumbel_self_play_records_the_completed_q_policy_not_the_visits():
+    import dataclasses
+
+    cfg = dataclasses.replace(CFG, search="gumbel", full_prob=1.0, full_visits=16)
+    (g,) = play_games(_material, cfg, [0], seed=(5,))
+    ex = g.examples
+    assert len(ex) == g.moves > 0
+    policy = ex.policy.astype(np.float32)
+    np.testing.assert_allclose(policy.sum(1), 1.0, atol=1e-2)
+    # The completed-Q policy gives mass to every legal move (unvisited ones through v_mix),
+    # where a 16-visit distribution covers at most 16 of the 26 moves.
+    assert (policy[0] > 0).sum() > 16
+
+
+def test_value_mix_blends_the_result_with_the_search_value():
+    import dataclasses
+
+    mixed = dataclasses.replace(CFG, value_mix=0.5, full_prob=1.0)
+    (g,) = play_games(_material, mixed, [0], seed=(6,))
+    (z,) = play_games(_material, dataclasses.replace(mixed, value_mix=0.0), [0], seed=(6,))
+    assert g.record.moves == z.record.moves  # the targets change, not the game
+    blend = g.examples.value.astype(np.float32)
+    result = z.examples.value.astype(np.float32)
+    assert set(np.unique(result)) <= {-1.0, 0.0, 1.0}
+    assert np.all(np.abs(blend - 0.5 * result) <= 0.5 + 1e-3)  # 0.5 z + 0.5 v, |v| <= 1
+    assert not np.allclose(blend, result)

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from rocks.go.board import Position
-from rocks.play.players import Candidate, Decision
+from rocks.play.players import Decision
 from rocks.search.mcts import MCTS, Evaluate, MCTSConfig, SearchResult
+from rocks.search.policies import wants_resign
 from rocks.search.rollout import RolloutConfig, rollout_evaluator
 
 if TYPE_CHECKING:  # the network stack (torch) loads only when a model is used
@@ -43,14 +44,15 @@ class MCTSPlayerConfig:
         visits: new simulations per move; None searches until the time budget is spent.
         time_per_move_s: a cap on seconds per move below the engine's budget (None: none).
         search: the search settings (its ``num_simulations`` is replaced by ``visits``).
+        resign_threshold: v_resign (:func:`rocks.search.policies.wants_resign`); -1 never.
         min_visits_to_resign: searches smaller than this never resign (too noisy).
         seed: seed of the search's random choices (noise, temperature).
     """
 
     visits: int | None = 200
     time_per_move_s: float | None = None
-    search: MCTSConfig = field(default_factory=lambda: MCTSConfig(resign_threshold=-0.95,
-                                                                  fpu_reduction_root=0.25))
+    search: MCTSConfig = field(default_factory=lambda: MCTSConfig(fpu_reduction_root=0.25))
+    resign_threshold: float = -0.95
     min_visits_to_resign: int = 50
     seed: int | None = None
 
@@ -113,12 +115,12 @@ class MCTSPlayer:
         move = result.move
         q = float(result.q[move]) if result.visits[move] > 0 else result.root_value
         total = int(result.visits.sum())
-        resign = result.resign and total >= self.cfg.min_visits_to_resign
+        resign = wants_resign(result, self.cfg.resign_threshold) and \
+            total >= self.cfg.min_visits_to_resign
         ownership = None
         if result.ownership is not None:  # the net's is the mover's; the Decision's is Black's
             ownership = (np.asarray(result.ownership, np.float32) * position.to_play)
-        candidates = tuple(Candidate(c.move, c.visits, c.prior, c.q, c.pv)
-                           for c in result.candidates)
+        candidates = result.candidates
         pv = result.pv if result.pv and result.pv[0] == move else (move,)
         return Decision(move=move, resign=resign, winrate=(q + 1.0) / 2.0, pv=pv,
                         candidates=candidates, ownership=ownership, visits=total)

@@ -30,25 +30,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from rocks.go.board import Position
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One move a search considered.
-
-    Attributes:
-        move: flat index (pass = size*size).
-        visits: N, the search's visit count (0 for a player that does not search).
-        prior: P, the policy's prior probability.
-        q: Q, mean value for the player to move, in [-1, 1] (0 when unknown).
-        pv: the principal variation that starts with ``move``.
-    """
-
-    move: int
-    visits: int = 0
-    prior: float = 0.0
-    q: float = 0.0
-    pv: tuple[int, ...] = ()
+from rocks.search.contracts import Candidate
 
 
 @dataclass(frozen=True)

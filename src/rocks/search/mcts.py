@@ -3,8 +3,8 @@
 Follows Silver et al., "Mastering the game of Go without human knowledge" (Nature 2017): each
 simulation selects by a = argmax Q(s, a) + c_puct P(s, a) sqrt(Σ_b N(s, b)) / (1 + N(s, a)),
 expands the leaf with the network's priors P and value v, and backs v up; the move is chosen
-from the root visit counts N with temperature τ; Dirichlet noise Dir(α) with weight ε is mixed
-into the root priors in self-play; a player resigns below a value threshold.  The search is a
+from the root visit counts N (temperature and resignation are :mod:`rocks.search.policies`);
+Dirichlet noise Dir(α) with weight ε is mixed into the root priors in self-play.  The search is a
 function of an ``evaluate(positions) -> (priors [B, N+1], values [B])`` passed in (values for the
 player to move), as in DeepMind's mctx.
 
@@ -40,44 +40,21 @@ import numpy as np
 from rocks.go.board import IllegalMove, Position
 from rocks.go.fast import FastBoard, Stepper
 from rocks.search import tree as T
+from rocks.search.contracts import (
+    Candidate,
+    EvaluateFn,
+    Evaluation,
+    SearchResult,
+    as_evaluation,
+    visit_policy,
+)
+
+__all__ = ["MCTS", "MCTSConfig", "run_mcts", "terminal_value", "Candidate", "Evaluation",
+           "EvaluateFn", "SearchResult", "as_evaluation", "visit_policy"]
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """What a network says about a batch of positions.
-
-    Attributes:
-        priors: float32 [B, N+1], move probabilities with pass last (illegal moves are masked
-            by the search, so they need not be zero).
-        values: float32 [B] in [-1, 1] for the player to move in each position.
-        ownership: float32 [B, N] or None; +1 where the player to move is expected to own the
-            point (the convention of :class:`rocks.nets.evaluator.Evaluation`).
-    """
-
-    priors: np.ndarray
-    values: np.ndarray
-    ownership: np.ndarray | None = None
-
-
-Evaluate = Callable[[Sequence[Position]], "Evaluation | tuple[np.ndarray, np.ndarray]"]
+Evaluate = EvaluateFn  # the name this module used before the contracts had a home
 Play = Callable[[Position, int], Position]
-
-
-def as_evaluation(out: object, batch: int) -> Evaluation:
-    """Accept anything with ``priors``/``values`` (and maybe ``ownership``) attributes, such as
-    :class:`rocks.nets.evaluator.Evaluation`, or a (priors, values[, ownership]) tuple."""
-    if hasattr(out, "priors") and hasattr(out, "values"):
-        ev = Evaluation(out.priors, out.values, getattr(out, "ownership", None))
-    elif isinstance(out, tuple):
-        ev = Evaluation(*out)
-    else:
-        raise TypeError(f"evaluate returned {type(out).__name__}, not priors and values")
-    priors = np.asarray(ev.priors, dtype=np.float32)
-    values = np.asarray(ev.values, dtype=np.float32).reshape(-1)
-    if priors.ndim != 2 or priors.shape[0] != batch or values.shape[0] != batch:
-        raise ValueError(f"evaluate returned priors {priors.shape} and values {values.shape} "
-                         f"for a batch of {batch}")
-    return Evaluation(priors, values, ev.ownership)
 
 
 @dataclass(frozen=True)
@@ -91,13 +68,8 @@ class MCTSConfig:
         fpu_reduction_root: the same at the root (smaller: noise already explores there).
         dirichlet_epsilon: weight ε of Dirichlet noise in the root priors; 0 disables noise.
         dirichlet_alpha_scale: α times the number of legal moves (departure 5).
-        temperature: τ for the move choice during the first ``temperature_moves`` moves of the
-            game; after them the most visited move is played.
-        temperature_moves: how many opening moves use τ (AlphaGo Zero: 30 in self-play).
         virtual_loss: losses added to a path while its leaf awaits evaluation.
         leaves_per_batch: leaves one tree hands to ``evaluate`` per call.
-        resign_threshold: resign when the root value and the best move's Q are both below it;
-            -1 or less never resigns.
         reuse_tree: keep the subtree of the moves played between searches.
     """
 
@@ -107,11 +79,8 @@ class MCTSConfig:
     fpu_reduction_root: float = 0.1
     dirichlet_epsilon: float = 0.0
     dirichlet_alpha_scale: float = 0.03 * 361
-    temperature: float = 1.0
-    temperature_moves: int = 0
     virtual_loss: int = 1
     leaves_per_batch: int = 16
-    resign_threshold: float = -0.95
     reuse_tree: bool = True
 
     def __post_init__(self) -> None:
@@ -121,64 +90,6 @@ class MCTSConfig:
             raise ValueError("leaves_per_batch must be >= 1 and virtual_loss >= 0")
         if not 0.0 <= self.dirichlet_epsilon <= 1.0:
             raise ValueError("dirichlet_epsilon must lie in [0, 1]")
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One root move as the search sees it (Q from the root player's point of view)."""
-
-    move: int
-    visits: int
-    q: float
-    prior: float
-    pv: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """What one search found at its root (arrays over the N+1 moves, pass last).
-
-    Attributes:
-        visits: int32 [N+1] N(root, a) (visits kept from an earlier search included).
-        q: float32 [N+1] Q(root, a) for the player to move at the root; 0 where unvisited.
-        prior: float32 [N+1] network prior at the root, illegal moves 0, renormalised,
-            without the Dirichlet noise.
-        move: the chosen move (temperature applied).
-        root_value: mean value of the root for its player to move, in [-1, 1].
-        pv: principal variation (most visited child at each step), starting with the best move.
-        resign: the root value and the best move are both below the resignation threshold.
-        simulations: simulations run by this search (not counting reused ones).
-        candidates: root moves with visits, most visited first.
-        ownership: the network's ownership for the root position (+1: the root player's), if
-            it gave one.
-    """
-
-    visits: np.ndarray
-    q: np.ndarray
-    prior: np.ndarray
-    move: int
-    root_value: float
-    pv: tuple[int, ...]
-    resign: bool
-    simulations: int
-    candidates: tuple[Candidate, ...]
-    ownership: np.ndarray | None = None
-
-    def policy(self, temperature: float = 1.0) -> np.ndarray:
-        """π ∝ N^(1/τ) (τ -> 0: one-hot on the most visited move); the self-play target."""
-        return visit_policy(self.visits, temperature)
-
-
-def visit_policy(visits: np.ndarray, temperature: float) -> np.ndarray:
-    n = visits.astype(np.float64)
-    if n.sum() <= 0:
-        raise ValueError("no visits to choose from")
-    if temperature <= 1e-3:
-        out = np.zeros_like(n)
-        out[np.flatnonzero(n == n.max())] = 1.0
-        return (out / out.sum()).astype(np.float32)
-    n = n ** (1.0 / temperature)
-    return (n / n.sum()).astype(np.float32)
 
 
 def terminal_value(position: Position) -> float:
@@ -215,6 +126,7 @@ class MCTS:
     # ---------------------------------------------------------------- root management
     def reset(self, root: Position) -> None:
         self.tree.new_root()
+        self._scratch = np.zeros(root.size * root.size + 1, np.float64)  # one node's edges
         self.positions: list[Position | None] = [root]
         self.root_prior: np.ndarray | None = None
         self.root_ownership: np.ndarray | None = None
@@ -311,9 +223,10 @@ class MCTS:
         while len(out) < max_leaves and tries < 4 * max_leaves:
             tries += 1
             length, status = T.select_path(
-                0, tree.info, tree.node_n, tree.node_w, tree.edge_move, tree.edge_child,
-                tree.edge_prior, tree.n_nodes, cfg.c_puct, cfg.fpu_reduction,
-                cfg.fpu_reduction_root, vl, path)
+                0, tree.info, tree.node_n, tree.node_w, tree.node_value, tree.edge_move,
+                tree.edge_child, tree.edge_prior, tree.n_nodes, self.rule,
+                self._root_edge(len(out)), cfg.c_puct, cfg.fpu_reduction,
+                cfg.fpu_reduction_root, self.c_visit, self.c_scale, vl, path, self._scratch)
             node = int(path[length - 1])
             if status == T.SELECT_LEAF:
                 parent = int(path[length - 2])
@@ -426,7 +339,7 @@ class MCTS:
 
     # ---------------------------------------------------------------- results
     def result(self) -> SearchResult:
-        tree, root, cfg = self.tree, self.root, self.cfg
+        tree, root = self.tree, self.root
         n_moves = root.size * root.size + 1
         visits = np.zeros(n_moves, np.int32)
         q = np.zeros(n_moves, np.float32)
@@ -441,22 +354,34 @@ class MCTS:
         prior = self.root_prior if self.root_prior is not None else np.zeros(n_moves, np.float32)
         root_n = int(tree.node_n[0])
         root_value = float(-tree.node_w[0] / root_n) if root_n > 0 else 0.0
-        if visits.sum() == 0:
-            best = int(np.argmax(prior)) if prior.any() else root.pass_move
-            move = best
-        else:
-            best = int(np.argmax(visits))
-            tau = cfg.temperature if root.move_number < cfg.temperature_moves else 0.0
-            move = int(self.rng.choice(n_moves, p=visit_policy(visits, tau))) if tau > 0 \
-                else best
-        resign = (cfg.resign_threshold > -1.0 and visits.sum() > 0
-                  and root_value < cfg.resign_threshold and q[best] < cfg.resign_threshold)
+        move = self._choose(visits, q, prior)
         order = np.argsort(-visits, kind="stable")
         candidates = tuple(
-            Candidate(int(m), int(visits[m]), float(q[m]), float(prior[m]), self.pv(int(m)))
+            Candidate(move=int(m), visits=int(visits[m]), prior=float(prior[m]), q=float(q[m]),
+                      pv=self.pv(int(m)))
             for m in order[:10] if visits[m] > 0)
-        return SearchResult(visits, q, prior.copy(), move, root_value, self.pv(), bool(resign),
-                            self.simulations, candidates, self.root_ownership)
+        return SearchResult(visits, q, prior.copy(), move, root_value, self.pv(),
+                            self.simulations, candidates, self.root_ownership,
+                            self._policy_target(visits, q, prior))
+
+    # ---------------------------------------------------------------- hooks (Gumbel overrides)
+    rule = T.RULE_PUCT
+    c_visit = 0.0
+    c_scale = 0.0
+
+    def _root_edge(self, in_flight: int) -> int:
+        """The root edge the next simulation must take (-1: the selection rule decides)."""
+        return -1
+
+    def _choose(self, visits: np.ndarray, q: np.ndarray, prior: np.ndarray) -> int:
+        """The search's own move: the most visited (the prior's favourite before any visit)."""
+        if visits.sum() == 0:
+            return int(np.argmax(prior)) if prior.any() else self.root.pass_move
+        return int(np.argmax(visits))
+
+    def _policy_target(self, visits: np.ndarray, q: np.ndarray,
+                       prior: np.ndarray) -> np.ndarray | None:
+        return None
 
     def pv(self, first: int | None = None, max_len: int = 30) -> tuple[int, ...]:
         """Most-visited line from the root (starting with ``first`` if given)."""

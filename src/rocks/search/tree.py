@@ -32,13 +32,140 @@ SELECT_FULL = 3  # no room for a new node: grow the arrays and select again
 
 
 @njit(cache=True)
-def select_path(root, info, node_n, node_w, edge_move, edge_child, edge_prior, n_nodes,
-                c_puct, fpu_reduction, fpu_root, vl, path):
-    """Walk from ``root`` by PUCT, adding virtual loss; returns (path length, status).
+def puct_edge(node, depth, info, node_n, node_w, edge_child, edge_prior, c_puct,
+              fpu_reduction, fpu_root, vl):
+    """The edge of ``node`` maximising Q + c_puct P sqrt(Σ N) / (1 + N) (with FPU), or -1."""
+    count = info[node, COUNT]
+    first = info[node, FIRST]
+    sum_n = 0
+    visited_p = 0.0
+    for e in range(first, first + count):
+        c = edge_child[e]
+        if c >= 0 and edge_prior[e] >= 0.0 and node_n[c] > 0:
+            sum_n += node_n[c]
+            visited_p += edge_prior[e]
+    own_n = node_n[node] - vl
+    q_parent = 0.0
+    if own_n > 0:
+        q_parent = -(node_w[node] + vl) / own_n
+    red = fpu_root if depth == 0 else fpu_reduction
+    q_fpu = q_parent - red * np.sqrt(visited_p)
+    sqrt_sum = np.sqrt(max(sum_n, 1))
+    best = -1
+    best_score = -np.inf
+    for e in range(first, first + count):
+        p = edge_prior[e]
+        if p < 0.0:
+            continue  # found illegal when first tried
+        c = edge_child[e]
+        n = 0
+        q = q_fpu
+        if c >= 0 and node_n[c] > 0:
+            n = node_n[c]
+            q = node_w[c] / n
+        score = q + c_puct * p * sqrt_sum / (1.0 + n)
+        if score > best_score:
+            best_score = score
+            best = e
+    return best
 
-    ``path`` receives the node indices from the root to the last node; ``n_nodes`` is a
-    one-element counter of used node slots.  On SELECT_COLLISION and SELECT_FULL the virtual
-    loss already added is still there: the caller removes it with :func:`revert_path`.
+
+@njit(cache=True)
+def completed_q_logits(node, info, node_n, node_w, node_value, edge_child, edge_prior,
+                       c_visit, c_scale, out):
+    """Gumbel AlphaZero's improved logits log P(a) + σ(completed Q(a)) for every edge of
+    ``node`` (``out[k]`` for edge first + k; -inf where illegal); returns Σ N.
+
+    Completed Q: Q(a) where visited, else v_mix = (v + ΣN / Σ_{visited} P · Σ_{visited} P Q)
+    / (1 + ΣN); rescaled to [0, 1] over the node's moves (mctx); σ = (c_visit + max N) c_scale.
+    """
+    count = info[node, COUNT]
+    first = info[node, FIRST]
+    sum_n = 0
+    max_n = 0
+    sum_p = 0.0
+    sum_pq = 0.0
+    for e in range(first, first + count):
+        c = edge_child[e]
+        if c >= 0 and edge_prior[e] >= 0.0 and node_n[c] > 0:
+            n = node_n[c]
+            sum_n += n
+            max_n = max(max_n, n)
+            sum_p += edge_prior[e]
+            sum_pq += edge_prior[e] * node_w[c] / n
+    v_mix = node_value[node]
+    if sum_p > 0.0:
+        v_mix = (node_value[node] + sum_n / sum_p * sum_pq) / (1.0 + sum_n)
+    lo = np.inf
+    hi = -np.inf
+    for k in range(count):
+        e = first + k
+        q = v_mix
+        c = edge_child[e]
+        if c >= 0 and node_n[c] > 0:
+            q = node_w[c] / node_n[c]
+        out[k] = q
+        if edge_prior[e] >= 0.0:
+            lo = min(lo, q)
+            hi = max(hi, q)
+    scale = (c_visit + max_n) * c_scale / max(hi - lo, 1e-8)
+    for k in range(count):
+        p = edge_prior[first + k]
+        if p < 0.0:
+            out[k] = -np.inf
+        else:
+            out[k] = np.log(max(p, 1e-30)) + (out[k] - lo) * scale
+    return sum_n
+
+
+@njit(cache=True)
+def gumbel_edge(node, info, node_n, node_w, node_value, edge_child, edge_prior, c_visit,
+                c_scale, scratch):
+    """Gumbel AlphaZero's deterministic non-root selection: argmax_a π'(a) - N(a) / (1 + ΣN)
+    with π' = softmax(improved logits); -1 when no move is legal."""
+    count = info[node, COUNT]
+    first = info[node, FIRST]
+    sum_n = completed_q_logits(node, info, node_n, node_w, node_value, edge_child, edge_prior,
+                               c_visit, c_scale, scratch)
+    top = -np.inf
+    for k in range(count):
+        top = max(top, scratch[k])
+    if top == -np.inf:
+        return -1
+    z = 0.0
+    for k in range(count):
+        z += np.exp(scratch[k] - top)
+    best = -1
+    best_score = -np.inf
+    for k in range(count):
+        if scratch[k] == -np.inf:
+            continue
+        c = edge_child[first + k]
+        n = node_n[c] if c >= 0 else 0
+        score = np.exp(scratch[k] - top) / z - n / (1.0 + sum_n)
+        if score > best_score:
+            best_score = score
+            best = first + k
+    return best
+
+
+RULE_PUCT = 0
+RULE_GUMBEL = 1
+
+
+@njit(cache=True)
+def select_path(root, info, node_n, node_w, node_value, edge_move, edge_child, edge_prior,
+                n_nodes, rule, root_edge, c_puct, fpu_reduction, fpu_root, c_visit, c_scale,
+                vl, path, scratch):
+    """Walk from ``root``, adding virtual loss; returns (path length, status).
+
+    Below the root each node's edge is chosen by ``rule`` (RULE_PUCT: PUCT with FPU;
+    RULE_GUMBEL: Gumbel AlphaZero's deterministic selection); at the root ``root_edge`` is taken
+    when it is >= 0 (Gumbel's sequential halving decides it), else the rule.  ``path`` receives
+    the node indices from the root to the last node; ``n_nodes`` is a one-element counter of
+    used node slots; ``scratch`` is float64 room for one node's edges.  On SELECT_COLLISION and
+    SELECT_FULL the virtual loss already added is still there: the caller removes it with
+    :func:`revert_path`.
     """
     node = root
     depth = 0
@@ -51,37 +178,14 @@ def select_path(root, info, node_n, node_w, edge_move, edge_child, edge_prior, n
         count = info[node, COUNT]
         if count < 0:
             return depth + 1, SELECT_COLLISION
-        first = info[node, FIRST]
-        sum_n = 0
-        visited_p = 0.0
-        for e in range(first, first + count):
-            c = edge_child[e]
-            if c >= 0 and edge_prior[e] >= 0.0 and node_n[c] > 0:
-                sum_n += node_n[c]
-                visited_p += edge_prior[e]
-        own_n = node_n[node] - vl
-        q_parent = 0.0
-        if own_n > 0:
-            q_parent = -(node_w[node] + vl) / own_n
-        red = fpu_root if depth == 0 else fpu_reduction
-        q_fpu = q_parent - red * np.sqrt(visited_p)
-        sqrt_sum = np.sqrt(max(sum_n, 1))
-        best = -1
-        best_score = -np.inf
-        for e in range(first, first + count):
-            p = edge_prior[e]
-            if p < 0.0:
-                continue  # found illegal when first tried
-            c = edge_child[e]
-            n = 0
-            q = q_fpu
-            if c >= 0 and node_n[c] > 0:
-                n = node_n[c]
-                q = node_w[c] / n
-            score = q + c_puct * p * sqrt_sum / (1.0 + n)
-            if score > best_score:
-                best_score = score
-                best = e
+        if depth == 0 and root_edge >= 0:
+            best = root_edge
+        elif rule == RULE_GUMBEL:
+            best = gumbel_edge(node, info, node_n, node_w, node_value, edge_child, edge_prior,
+                               c_visit, c_scale, scratch)
+        else:
+            best = puct_edge(node, depth, info, node_n, node_w, edge_child, edge_prior, c_puct,
+                             fpu_reduction, fpu_root, vl)
         child = edge_child[best]
         if depth + 2 >= path.shape[0]:
             return depth + 1, SELECT_FULL

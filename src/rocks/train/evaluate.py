@@ -8,7 +8,7 @@ reader can see how little a handful of games settles.
 Departures, numbered:
   1. The network under test plays in-process (no GTP subprocess): a plain referee loop over
      :class:`~rocks.go.board.Position`; a GTP opponent (GNU Go) runs through
-     :class:`~rocks.play.gtp_client.GtpClient`.  The release numbers in the model card come
+     :class:`~rocks.engines.gtp_client.GtpClient`.  The release numbers in the model card come
      from the match driver (``rocks arena``), not from here.
   2. Games end by two passes (Tromp-Taylor score), resignation, or the move limit (scored as
      the board stands); GNU Go runs with ``--capture-all-dead`` so its passes leave a board
@@ -23,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from rocks.engines.gtp_client import GtpClient
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position, Rules
 from rocks.go.sgf import GameRecord, save_sgf
 from rocks.play.elo import wilson_interval
-from rocks.play.gtp_client import GtpClient
 from rocks.search.mcts import MCTS, MCTSConfig
+from rocks.search.policies import wants_resign
 from rocks.train.selfplay import EvaluateFn
 
 
@@ -53,10 +54,14 @@ class MatchResult:
         return wilson_interval(self.score, self.played, z)
 
 
+#: Match play resigns only when clearly lost.
+EVAL_RESIGN = -0.97
+
+
 def eval_mcts_config(visits: int, leaves_per_batch: int = 8) -> MCTSConfig:
-    """Match play: no noise, greedy, resign only when clearly lost."""
-    return MCTSConfig(num_simulations=visits, dirichlet_epsilon=0.0, temperature_moves=0,
-                      leaves_per_batch=leaves_per_batch, resign_threshold=-0.97)
+    """Match play: no noise; the most visited move is played."""
+    return MCTSConfig(num_simulations=visits, dirichlet_epsilon=0.0,
+                      leaves_per_batch=leaves_per_batch)
 
 
 def _winner(pos: Position) -> int:
@@ -86,7 +91,7 @@ def play_nets(first: EvaluateFn, second: EvaluateFn, games: int, visits: int,
             tree = trees[pos.to_play]
             tree.set_root(pos)
             res = tree.run(evals[pos.to_play])
-            if res.resign:
+            if wants_resign(res, EVAL_RESIGN):
                 winner = -pos.to_play
                 break
             pos = pos.play(res.move)
@@ -127,7 +132,7 @@ def play_vs_gtp(evaluate: EvaluateFn, opponent_argv: Sequence[str], games: int, 
                 if colour == me:
                     tree.set_root(pos)
                     res = tree.run(evaluate)
-                    if res.resign:
+                    if wants_resign(res, EVAL_RESIGN):
                         winner = -me
                         break
                     move = res.move

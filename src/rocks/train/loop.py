@@ -27,6 +27,9 @@ Departures, numbered:
   4. Resignation is calibrated as in AlphaGo Zero: after each self-play stage the threshold
      becomes the highest value (at most the configured one) that would have resigned at most
      5% of the won no-resign games among the last ``resign_window`` (state.json keeps it).
+  5. Training positions are drawn from the window with recency weighting: a position from
+     ``a`` generations ago is drawn ``recency**a`` times as often as a new one (1 = uniform,
+     AlphaGo Zero), so the newest, strongest games count more without shrinking the window.
 """
 
 from __future__ import annotations
@@ -44,11 +47,11 @@ import numpy as np
 import torch
 
 from rocks.atomic import write_text
+from rocks.engines.commands import gnugo_command
 from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
 from rocks.nets.evaluator import Evaluator
 from rocks.nets.model import NetConfig, PolicyValueNet
-from rocks.play.gtp_client import gnugo_command
 from rocks.progress import progress
 from rocks.train.evaluate import play_nets, play_vs_gtp
 from rocks.train.selfplay import (
@@ -58,7 +61,7 @@ from rocks.train.selfplay import (
     play_games,
     save_game,
 )
-from rocks.train.shards import load_examples, replay_window
+from rocks.train.shards import load_with_source, replay_window
 from rocks.train.supervised import (
     LossWeights,
     TrainConfigError,
@@ -86,6 +89,7 @@ class LoopConfig:
         selfplay: how games are played (playout cap randomization, noise, resignation).
         window: positions in the replay window.
         train_steps, batch_size, lr, weight_decay, bf16: the trainer per generation.
+        recency: per-generation decay of the sampling weight of older positions (departure 5).
         gating_games, gating_visits, gate: candidate vs best (0 games: no gate, AlphaZero).
         gnugo_every, gnugo_games, gnugo_level, gnugo_visits: strength checks (0: never).
         eval_batch: positions per network call in self-play.
@@ -104,6 +108,7 @@ class LoopConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     bf16: bool = True
+    recency: float = 1.0
     gating_games: int = 10
     gating_visits: int = 32
     gate: float = 0.55
@@ -226,9 +231,12 @@ class Loop:
     def train(self, gen: int) -> dict[str, float]:
         cfg = self.cfg
         paths = replay_window(self.out / "selfplay", cfg.window)
-        data = load_examples(paths)
+        data, source = load_with_source(paths)
         if data is None:
             raise FileNotFoundError(f"no readable self-play shards in {self.out / 'selfplay'}")
+        ages = np.array([gen - int(p.name[1:5]) for p in paths], dtype=np.float64)[source]
+        weights = cfg.recency ** ages
+        weights /= weights.sum()
         latest = self.ckpts / "latest.safetensors"
         net = read_checkpoint(latest if latest.exists() else
                               self.ckpts / "best.safetensors").net
@@ -243,7 +251,7 @@ class Loop:
         t0 = time.perf_counter()
         for _ in progress(range(cfg.train_steps), desc=f"gen {gen} train",
                           total=cfg.train_steps):
-            idx = rng.integers(0, len(data), size=min(cfg.batch_size, len(data)))
+            idx = rng.choice(len(data), size=min(cfg.batch_size, len(data)), p=weights)
             parts = train_step(net, optimizer, batch_tensors(data, idx, int(rng.integers(8))),
                                cfg.weights, cfg.bf16)
             for k, v in parts.items():

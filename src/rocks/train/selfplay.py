@@ -6,18 +6,24 @@ and played greedily after; π (root visit distribution) and z (the result) are r
 resign below a threshold except in a fraction of games kept to measure false resignations.
 With KataGo's playout cap randomization (Wu, arXiv 1902.10565, section 3.1): a full search of
 ``full_visits`` on a fraction ``full_prob`` of moves, a fast one of ``fast_visits`` elsewhere,
-and only the full searches become training examples.
+and only the full searches become training examples.  ``search="gumbel"`` plays with Gumbel
+AlphaZero instead (Danihelka et al., ICLR 2022; :mod:`rocks.search.gumbel`): its completed-Q
+policy π' is the policy target and its Gumbel-sampled action the move.
 
 Departures, numbered:
-  1. Noise and temperature apply to full searches only; fast searches play their most visited
-     move (KataGo also disables noise on fast searches).
+  1. PUCT: noise and temperature apply to full searches only; fast searches play their most
+     visited move (KataGo also disables noise on fast searches).  Gumbel: every search samples
+     its move through its Gumbel noise, full or fast (as mctx's ``gumbel_muzero_policy`` acts).
   2. Games run in ``parallel`` slots; when a game ends its slot starts the next one, and the
      finished game is written at once as its own shard (and SGF) so a kill loses only the
      games in flight.  Game ``i`` of a generation draws its randomness from (seed, gen, i).
   3. Value targets: +1/-1 for the winner by Tromp-Taylor after two passes or at the move
-     limit, or the resigner's opponent.  Ownership and score targets only for games played to
-     two passes (a resigned game's final board is not a result).
-  4. No forced playouts / policy target pruning yet.
+     limit, or the resigner's opponent, blended with the search's root value when
+     ``value_mix`` > 0: (1 - λ) z + λ v (KataGo's idea that a search value is a lower-variance
+     target).  Ownership and score targets only for games played to two passes (a resigned
+     game's final board is not a result).
+  4. No forced playouts / policy target pruning (KataGo): Gumbel's completed-Q target is the
+     alternative this project measures for a sharper policy target at few visits.
   5. For resignation calibration (AlphaGo Zero keeps false resignations under 5%), each game
      records, per colour, the lowest ``max(root value, Q of the best move)`` it saw: the
      quantity the resignation test compares with the threshold.  In a no-resign game the
@@ -31,16 +37,24 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from rocks.go import features
 from rocks.go.board import BLACK, Position, Rules
 from rocks.go.sgf import GameRecord, save_sgf
-from rocks.search.mcts import MCTS, Evaluation, MCTSConfig, visit_policy
+from rocks.search.contracts import EvaluateFn, Evaluation, as_evaluation
+from rocks.search.gumbel import GumbelConfig, GumbelMCTS
+from rocks.search.mcts import MCTS, MCTSConfig
+from rocks.search.policies import MovePolicy, choose_move, resign_statistic, wants_resign
 from rocks.train.shards import Examples, write_shard
 
-EvaluateFn = Callable[[Sequence[Position]], Evaluation]
+__all__ = ["EvaluateFn", "Evaluation", "SelfPlayConfig", "SelfPlayGame", "play_games",
+           "save_game", "net_evaluate", "calibrate_resign_threshold", "resign_stats"]
+
+
+SearchKind = Literal["puct", "gumbel"]
 
 
 @dataclass(frozen=True)
@@ -51,13 +65,18 @@ class SelfPlayConfig:
         size, komi: the game (area scoring, positional superko, no suicide).
         parallel: games in flight at once (their leaves share one network call).
         full_visits, fast_visits, full_prob: playout cap randomization.
-        c_puct: PUCT exploration constant.
-        leaves_per_batch: leaves per game per network call.
-        dirichlet_epsilon, dirichlet_alpha_scale: root noise (α = scale / legal moves).
-        temperature_moves: moves of the game sampled with τ = 1 (then greedy).
+        search: ``puct`` (AlphaGo Zero's search, settings in ``puct``) or ``gumbel`` (Gumbel
+            AlphaZero, settings in ``gumbel``; its policy target is the completed-Q policy).
+        puct: the PUCT search (its ``num_simulations`` is replaced by full/fast visits; its
+            Dirichlet noise applies to full searches only).
+        gumbel: the Gumbel search (``num_simulations`` replaced likewise).
+        temperature_moves: PUCT: moves of the game sampled with τ = 1 (then the most visited);
+            Gumbel samples every move through its own noise.
         resign_threshold: resign when root value and best Q are below it (-1: never).
         no_resign_fraction: share of games where nobody resigns (to measure false resigns).
         max_moves: moves after which the game is scored as it stands (0: 3 * size^2).
+        value_mix: λ in the value target (1 - λ) z + λ v, v the search's root value (KataGo
+            blends short-horizon search values into its value targets); 0 is AlphaGo Zero's z.
     """
 
     size: int = 9
@@ -66,25 +85,45 @@ class SelfPlayConfig:
     full_visits: int = 128
     fast_visits: int = 24
     full_prob: float = 0.25
-    c_puct: float = 1.5
-    leaves_per_batch: int = 8
-    dirichlet_epsilon: float = 0.25
-    dirichlet_alpha_scale: float = 0.03 * 361
+    search: SearchKind = "puct"
+    puct: MCTSConfig = field(default_factory=lambda: MCTSConfig(
+        c_puct=1.5, fpu_reduction_root=0.1, dirichlet_epsilon=0.25, leaves_per_batch=8))
+    gumbel: GumbelConfig = field(default_factory=lambda: GumbelConfig(leaves_per_batch=8))
     temperature_moves: int = 10
     resign_threshold: float = -0.9
     no_resign_fraction: float = 0.2
     max_moves: int = 0
+    value_mix: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.search not in ("puct", "gumbel"):
+            raise ValueError(f"search must be 'puct' or 'gumbel', not {self.search!r}")
+        if not 0.0 <= self.value_mix <= 1.0:
+            raise ValueError("value_mix must lie in [0, 1]")
 
     @property
     def move_limit(self) -> int:
         return self.max_moves or 3 * self.size * self.size
 
     def mcts(self, full: bool) -> MCTSConfig:
-        return MCTSConfig(
-            num_simulations=self.full_visits if full else self.fast_visits,
-            c_puct=self.c_puct, dirichlet_epsilon=self.dirichlet_epsilon if full else 0.0,
-            dirichlet_alpha_scale=self.dirichlet_alpha_scale, temperature_moves=0,
-            leaves_per_batch=self.leaves_per_batch, resign_threshold=self.resign_threshold)
+        """The search settings of a full or a fast search."""
+        visits = self.full_visits if full else self.fast_visits
+        if self.search == "gumbel":
+            return dataclasses.replace(self.gumbel, num_simulations=visits)
+        return dataclasses.replace(self.puct, num_simulations=visits,
+                                   dirichlet_epsilon=self.puct.dirichlet_epsilon if full else 0.0)
+
+    def new_search(self, root: Position, full: bool, rng: np.random.Generator) -> MCTS:
+        cfg = self.mcts(full)
+        if isinstance(cfg, GumbelConfig):
+            return GumbelMCTS(root, cfg, rng)
+        return MCTS(root, cfg, rng)
+
+    def move_policy(self, full: bool) -> MovePolicy:
+        """PUCT samples the opening of full searches with τ = 1; Gumbel plays its own choice."""
+        sampled = self.search == "puct" and full
+        return MovePolicy(temperature=1.0, temperature_moves=self.temperature_moves
+                          if sampled else 0, resign_threshold=self.resign_threshold)
 
 
 @dataclass(frozen=True)
@@ -113,6 +152,7 @@ class _Slot:
     planes: list[np.ndarray] = field(default_factory=list)
     policies: list[np.ndarray] = field(default_factory=list)
     movers: list[int] = field(default_factory=list)
+    root_values: list[float] = field(default_factory=list)
     would_resign: set[int] = field(default_factory=set)
     resigned_by: int = 0
     min_value: dict[int, float] = field(default_factory=lambda: {BLACK: 1.0, -BLACK: 1.0})
@@ -135,7 +175,7 @@ def _new_slot(cfg: SelfPlayConfig, seed: Sequence[int], index: int) -> _Slot:
     full = bool(rng.random() < cfg.full_prob)
     root = Position.empty(cfg.size, cfg.komi, Rules())
     no_resign = bool(rng.random() < cfg.no_resign_fraction)
-    return _Slot(index, rng, no_resign, MCTS(root, cfg.mcts(full), rng), full)
+    return _Slot(index, rng, no_resign, cfg.new_search(root, full, rng), full)
 
 
 def _finish(cfg: SelfPlayConfig, slot: _Slot) -> SelfPlayGame:
@@ -156,7 +196,10 @@ def _finish(cfg: SelfPlayConfig, slot: _Slot) -> SelfPlayGame:
         planes=np.stack(slot.planes) if n else np.zeros((0, features.NUM_PLANES, cfg.size,
                                                          cfg.size)),
         policy=np.stack(slot.policies) if n else np.zeros((0, npts + 1)),
-        policy_weight=np.ones(n), value=winner * movers, value_weight=np.ones(n),
+        policy_weight=np.ones(n),
+        value=(1 - cfg.value_mix) * winner * movers
+        + cfg.value_mix * np.asarray(slot.root_values, dtype=np.float32),
+        value_weight=np.ones(n),
         ownership=(own[None, :] * movers[:, None].astype(np.int8)) if n
         else np.zeros((0, npts)),
         score=pos.score() * movers if played_out else np.zeros(n),
@@ -174,21 +217,20 @@ def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
     res = slot.mcts.result()
     root = slot.mcts.root
     if res.visits.sum() > 0:
-        stat = max(res.root_value, float(res.q[int(np.argmax(res.visits))]))
-        slot.min_value[root.to_play] = min(slot.min_value[root.to_play], stat)
+        slot.min_value[root.to_play] = min(slot.min_value[root.to_play], resign_statistic(res))
     if slot.full:
         slot.planes.append(features.position_planes(root))
-        slot.policies.append(res.visits.astype(np.float32) / max(1, res.visits.sum()))
+        slot.policies.append(res.training_policy())
         slot.movers.append(root.to_play)
-    if res.resign:
+        slot.root_values.append(res.root_value)
+    policy = cfg.move_policy(slot.full)
+    if wants_resign(res, policy.resign_threshold):
         if slot.no_resign:
             slot.would_resign.add(root.to_play)
         else:
             slot.resigned_by = root.to_play
             return True
-    tau = 1.0 if slot.full and len(root.moves) < cfg.temperature_moves else 0.0
-    move = int(slot.rng.choice(len(res.visits), p=visit_policy(res.visits, tau))) \
-        if res.visits.sum() > 0 else res.move
+    move = choose_move(res, len(root.moves), policy, slot.rng)
     # Decide the next search's kind before advancing: advance() adds root noise per its cfg.
     slot.full = bool(slot.rng.random() < cfg.full_prob)
     slot.mcts.cfg = cfg.mcts(slot.full)
@@ -215,7 +257,7 @@ def play_games(evaluate: EvaluateFn, cfg: SelfPlayConfig, indices: Sequence[int]
                    for s in slots if not s.mcts.done()]
         positions = [p.position for _, leaves in pending for p in leaves]
         if positions:
-            ev = evaluate(positions)
+            ev = as_evaluation(evaluate(positions), len(positions))
             offset = 0
             for s, leaves in pending:
                 s.mcts.apply(leaves, ev, offset)
@@ -264,7 +306,3 @@ def calibrate_resign_threshold(winner_min_values: Sequence[float], configured: f
     if len(values) < min_games:
         return configured
     return float(min(configured, np.quantile(values, false_rate)))
-
-
-def replace_config(cfg: SelfPlayConfig, **changes: object) -> SelfPlayConfig:
-    return dataclasses.replace(cfg, **changes)  # type: ignore[arg-type]

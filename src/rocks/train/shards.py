@@ -149,14 +149,26 @@ def list_shards(folder: str | Path) -> list[Path]:
 
 def load_examples(paths: Iterable[str | Path]) -> Examples | None:
     """Concatenate readable shards, skipping bad ones with a :class:`ShardWarning`."""
-    parts = []
-    for p in paths:
+    return load_with_source(paths)[0]
+
+
+def load_with_source(paths: Iterable[str | Path]) -> tuple[Examples | None, np.ndarray]:
+    """:func:`load_examples`, and per example the index in ``paths`` of its shard."""
+    parts: list[Examples] = []
+    index: list[int] = []
+    for i, p in enumerate(paths):
         try:
-            parts.append(read_shard(p))
+            part = read_shard(p)
         except ShardError as exc:
-            warnings.warn(f"skipping shard: {exc}", ShardWarning, stacklevel=2)
-    parts = [p for p in parts if len(p)]
-    return Examples.concat(parts) if parts else None
+            warnings.warn(f"skipping shard: {exc}", ShardWarning, stacklevel=3)
+            continue
+        if len(part):
+            parts.append(part)
+            index.append(i)
+    if not parts:
+        return None, np.zeros(0, np.int64)
+    source = np.repeat(np.array(index, dtype=np.int64), [len(p) for p in parts])
+    return Examples.concat(parts), source
 
 
 def replay_window(folder: str | Path, window: int) -> list[Path]:
