@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rocks.play.gtp_client import find_gnugo
+from rocks.engines.commands import find_gnugo
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from rocks.engines.commands import gnugo_command
 from rocks.lab import Run, new_figure, start_run
 from rocks.nets.checkpoint import read_checkpoint
 from rocks.nets.evaluator import Evaluator
-from rocks.play.gtp_client import gnugo_command
 from rocks.train.evaluate import play_vs_gtp
 from rocks.train.records import ImportConfig, import_records
 from rocks.train.selfplay import net_evaluate

@@ -413,7 +413,7 @@ def test_gogui_maps_from_a_real_network():
 def test_rocks_gtp_streams_over_real_pipes_until_the_gui_speaks():
     import subprocess
 
-    from rocks.play.gtp_client import rocks_gtp_command
+    from rocks.engines.commands import rocks_gtp_command
 
     proc = subprocess.Popen(rocks_gtp_command("--player", "random", "--size", "9", "--seed", "2"),
                             text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from rocks.engines.commands import find_gnugo
 from rocks.play import arena
 from rocks.play.arena import ArenaConfig, EngineSpec, Pairing, parse_engine, run_arena, schedule
 from rocks.play.cli import arena_main
-from rocks.play.gtp_client import find_gnugo
 
 # A GTP engine in a few lines: answers everything with success, passes on genmove.  The
 # variants break GTP in the ways real engines do.
@@ -229,14 +229,9 @@ def test_an_arena_can_grow_and_ratings_cover_every_engine_played(tmp_path):
     assert {r.name for r in table.ratings} == {"a", "b", "c"} and table["c"].games == 4
 
 
-@pytest.mark.gnugo
-def test_gnu_go_referees_what_the_engines_disagree_on(tmp_path, gnugo):
-    # Black's wall E, White's wall F, and a lone white stone at B6 inside Black's side: dead
-    # (GNU Go: B+1.5), yet alive to a Tromp-Taylor count (W+35.5).
-    sgf = tmp_path / "dead stone.sgf"
-    sgf.write_text("(;GM[1]FF[4]SZ[9]KM[7.5]AB[ea][eb][ec][ed][ee][ef][eg][eh][ei]"
-                   "AW[fa][fb][fc][fd][fe][ff][fg][fh][fi][bd];B[];W[])")
-    assert arena.referee_score(sgf) == "B+1.5"
+def test_a_rescored_game_says_so_in_its_sgf(tmp_path):
+    sgf = tmp_path / "game.sgf"
+    sgf.write_text("(;GM[1]FF[4]SZ[9]KM[7.5]RE[W+35.5];B[];W[])")
     arena._set_sgf_result(sgf, "B+1.5", "gnugo")
     assert "RE[B+1.5]" in sgf.read_text() and "scored by gnugo" in sgf.read_text()
 

@@ -31,10 +31,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from rocks.engines.commands import gnugo_command
+from rocks.engines.gtp_client import GtpClient
 from rocks.go import coords
 from rocks.go.board import BLACK, Position, Rules
 from rocks.play.engine import fixed_handicap_points, max_fixed_handicap
-from rocks.play.gtp_client import GtpClient, gnugo_command
 
 pytestmark = pytest.mark.gnugo
 

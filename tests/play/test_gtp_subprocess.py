@@ -6,9 +6,10 @@ import subprocess
 
 import pytest
 
+from rocks.engines.commands import rocks_gtp_command
+from rocks.engines.gtp_client import GtpClient, GtpCommandError, GtpEngineDied
 from rocks.go import coords
 from rocks.go.board import Position
-from rocks.play.gtp_client import GtpClient, GtpCommandError, GtpEngineDied, rocks_gtp_command
 from tests.play.test_gtp import GAME_TRANSCRIPT
 
 

@@ -111,9 +111,10 @@ def test_precision_picks_the_evaluator_arithmetic_and_bf16_still_plays_legal_mov
 
 @pytest.mark.gnugo
 def test_rocks_gtp_with_a_random_b6c64_plays_a_whole_9x9_game_against_gnugo(gnugo, tmp_path):
+    from rocks.engines.commands import gnugo_command, rocks_gtp_command
+    from rocks.engines.gtp_client import GtpClient
+    from rocks.engines.match import MatchConfig, play_game
     from rocks.nets.checkpoint import init_checkpoint
-    from rocks.play.gtp_client import GtpClient, gnugo_command, rocks_gtp_command
-    from rocks.play.match import MatchConfig, play_game
 
     model = init_checkpoint(tmp_path / "b6c64.ckpt", "b6c64", seed=0)
     cfg = MatchConfig(size=9, komi=7.5, move_timeout_s=60, max_moves=200)

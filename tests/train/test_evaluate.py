@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from rocks.engines.commands import gnugo_command
 from rocks.go.board import BLACK, Position
 from rocks.go.sgf import load_sgf
 from rocks.nets.evaluator import uniform_evaluator
-from rocks.play.gtp_client import gnugo_command
 from rocks.train.evaluate import play_vs_gtp
 
 

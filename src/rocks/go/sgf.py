@@ -63,6 +63,15 @@ def parse_rules(name: str | None) -> Rules | None:
     return _RULES_BY_NAME.get(text)
 
 
+
+def rules_name(rules: Rules) -> str:
+    """The RU value we write for these rules (read back by :func:`parse_rules`)."""
+    if rules == Rules():
+        return "Chinese"
+    if rules == Rules(suicide=True):
+        return "Tromp-Taylor"
+    return f"rocks:suicide={'yes' if rules.suicide else 'no'},superko={rules.superko}"
+
 @dataclass(frozen=True)
 class GameRecord:
     """One game of Go as recorded.

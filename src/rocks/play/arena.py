@@ -3,7 +3,7 @@
 Follows the tournament design of gomill's ringmaster (all-play-all and "playoff"/gauntlet
 competitions between GTP engines given as command lines, results kept on disk so a run resumes)
 and rates the engines with :mod:`rocks.play.elo` (Bradley-Terry maximum likelihood, as BayesElo).
-Each game is one call of :func:`rocks.play.match.play_game`, which referees it with rocks' rules.
+Each game is one call of :func:`rocks.engines.match.play_game`, which referees it with rocks' rules.
 
 Layout of an arena folder::
 
@@ -48,7 +48,6 @@ import os
 import re
 import shlex
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -58,10 +57,12 @@ from pathlib import Path
 from typing import Literal
 
 from rocks.atomic import write_bytes, write_text
+from rocks.engines.commands import find_gnugo, rocks_gtp_command
+from rocks.engines.gtp_client import GtpClient, GtpClientError
+from rocks.engines.match import MatchConfig, play_game
+from rocks.engines.referee import agreed_result, referee_score
 from rocks.go.board import BLACK, WHITE
 from rocks.play import elo
-from rocks.play.gtp_client import GtpClient, GtpClientError, find_gnugo, rocks_gtp_command
-from rocks.play.match import MatchConfig, play_game
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 RESULT_FIELDS = ("key", "black", "white", "winner", "result", "reason", "score", "black_says",
@@ -250,16 +251,6 @@ def rating_games(rows: Iterable[dict[str, str]]) -> list[elo.GameResult]:
     return out
 
 
-def _agreed_result(black_says: str | None, white_says: str | None) -> str | None:
-    """Both engines' ``final_score``, if they agree and it reads as a result."""
-    if not black_says or not white_says:
-        return None
-    a, b = black_says.strip().upper(), white_says.strip().upper()
-    if a != b or not re.fullmatch(r"(B|W)\+\d+(\.\d+)?|0", a):
-        return None
-    return a
-
-
 # ---------------------------------------------------------------------------------- playing
 GamePlayer = Callable[[Pairing, ArenaConfig, Path], dict]
 
@@ -294,10 +285,10 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path,
     winner = {BLACK: game.black.name, WHITE: game.white.name}.get(result.winner, "")
     text, scorer = result.result, "tromp-taylor"
     if config.scoring == "referee" and result.reason in ("two passes", "move limit"):
-        scored = _agreed_result(result.black_says, result.white_says)
+        scored = agreed_result(result.black_says, result.white_says)
         scorer = "both engines"
-        if scored is None and result.sgf_path is not None:
-            scored, scorer = referee_score(Path(result.sgf_path), config.move_timeout_s), "gnugo"
+        if scored is None:
+            scored, scorer = referee_score(result.record, timeout_s=config.move_timeout_s), "gnugo"
         if scored is not None:
             text = scored
             winner = (game.black.name if scored.startswith("B") else
@@ -317,48 +308,6 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path,
         "detail": result.detail[:300] or f"scored by {scorer}; "
                                           f"{time.perf_counter() - started:.1f} s",
     }
-
-
-def referee_score(sgf_path: Path, timeout_s: float = 60.0) -> str | None:
-    """The result of the game in ``sgf_path`` after GNU Go's dead stones are taken off the
-    board (``final_status_list dead``), counted by area (Tromp-Taylor); None without GNU Go.
-
-    GNU Go judges only life and death: its own ``final_score`` would also play out a position
-    it finds unfinished (an empty board after two passes is "B+17.5" to it).
-    """
-    gnugo = find_gnugo()
-    if gnugo is None:
-        return None
-    from rocks.go import coords
-    from rocks.go.board import EMPTY, tromp_taylor_area
-    from rocks.go.sgf import SgfError, read_sgf
-
-    try:
-        record = read_sgf(sgf_path.read_bytes())
-        final = list(record.replay())[-1]
-    except (OSError, SgfError):
-        return None
-    argv = [gnugo, "--mode", "gtp", "--level", "1", "--chinese-rules", "--positional-superko",
-            "--forbid-suicide"]
-    with tempfile.TemporaryDirectory(prefix="rocks-referee-") as tmp:
-        # GTP arguments cannot hold spaces; a copy under a plain name always can be loaded.
-        plain = Path(tmp) / "game.sgf"
-        shutil.copyfile(sgf_path, plain)
-        try:
-            with GtpClient(argv, name="referee", timeout_s=timeout_s) as ref:
-                ref.send(f"loadsgf {plain}")
-                dead = ref.send("final_status_list dead").split()
-        except GtpClientError:
-            return None
-    board = final.board.copy()
-    try:
-        for vertex in dead:
-            board[coords.from_gtp(vertex, final.size)] = EMPTY
-    except coords.CoordinateError:
-        return None
-    black, white = tromp_taylor_area(board, final.size)
-    margin = black - white - final.komi
-    return f"B+{margin:g}" if margin > 0 else f"W+{-margin:g}" if margin < 0 else "0"
 
 
 def _set_sgf_result(path: Path, result: str, scorer: str) -> None:

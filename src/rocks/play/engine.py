@@ -39,6 +39,7 @@ import numpy as np
 
 from rocks.go import coords
 from rocks.go.board import BLACK, EMPTY, WHITE, IllegalMove, Position, Rules
+from rocks.go.sgf import rules_name
 from rocks.play.players import Decision, Player, RandomPlayer
 
 __all__ = [
@@ -409,12 +410,3 @@ class Engine:
         from rocks.go.sgf import read_sgf
 
         return self.load_record(read_sgf(text), move_number)
-
-
-def rules_name(rules: Rules) -> str:
-    """The SGF RU value we write for these rules (read back by :func:`rocks.go.sgf.parse_rules`)."""
-    if rules == Rules():
-        return "Chinese"
-    if rules == Rules(suicide=True):
-        return "Tromp-Taylor"
-    return f"rocks:suicide={'yes' if rules.suicide else 'no'},superko={rules.superko}"

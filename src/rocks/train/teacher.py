@@ -25,11 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rocks.engines.commands import gnugo_command
+from rocks.engines.gtp_client import GtpClient
+from rocks.engines.match import MatchConfig, play_game
 from rocks.go.board import BLACK, Position, Rules
 from rocks.go.sgf import GameRecord, save_sgf
 from rocks.metrics import MetricsLogger
-from rocks.play.gtp_client import GtpClient, gnugo_command
-from rocks.play.match import MatchConfig, play_game
 from rocks.progress import progress
 
 OPENING_TAG = "rocks:opening="

@@ -9,7 +9,8 @@ board itself by Tromp-Taylor.  Colours are the caller's choice (an arena alterna
 Departures, numbered:
   1. The referee's Tromp-Taylor score decides the result of a finished game; the engines'
      ``final_score`` answers are recorded beside it (GNU Go removes dead stones first, so the
-     two agree only on games played out, as games against our random player are).
+     two agree only on games played out, as games against our random player are).  A caller
+     that wants dead stones judged asks :mod:`rocks.engines.referee` afterwards (the arena).
   2. A move the referee finds illegal (or cannot read) loses the game for the engine that sent
      it; a timeout or a crash loses too.  When the *other* engine refuses a move the referee
      accepted, the engines disagree about the rules; the game stops with no winner.
@@ -27,17 +28,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rocks.go import coords
-from rocks.go.board import BLACK, WHITE, IllegalMove, Position, Rules
-from rocks.go.sgf import GameRecord, save_sgf
-from rocks.play.engine import rules_name
-from rocks.play.gtp_client import (
+from rocks.engines.gtp_client import (
     GtpClient,
     GtpClientError,
     GtpCommandError,
     GtpEngineDied,
     GtpTimeout,
 )
+from rocks.go import coords
+from rocks.go.board import BLACK, WHITE, IllegalMove, Position, Rules
+from rocks.go.sgf import GameRecord, rules_name, save_sgf
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """A GTP v2 client: drive another Go engine (GNU Go, ``rocks gtp``, Pachi) as a subprocess.
 
+The command lines that start those engines are in :mod:`rocks.engines.commands`.
+
 Follows the GTP draft 2 specification (Gustafsson & Farnebäck) from the controller's side:
 commands carry increasing numeric ids, responses are read up to their closing blank line and
 their ids checked, so a response can never be matched to the wrong command.  gomill (the usual
@@ -21,16 +23,12 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-GNUGO_PATHS = ("/usr/games/gnugo", "/usr/bin/gnugo", "/usr/local/bin/gnugo")
 
 
 class GtpClientError(RuntimeError):
@@ -62,46 +60,15 @@ class GtpResponse:
     text: str
 
 
-def find_gnugo() -> str | None:
-    """Path of the GNU Go binary, or None (Debian installs it in /usr/games, not on PATH)."""
-    for path in GNUGO_PATHS:
-        if os.access(path, os.X_OK):
-            return path
-    return shutil.which("gnugo")
-
-
-def gnugo_command(level: int = 1, suicide: bool = False, path: str | None = None,
-                  seed: int | None = None, capture_all_dead: bool = True,
-                  extra: Sequence[str] = ()) -> list[str]:
-    """argv for GNU Go in GTP mode under rocks' default rules (area scoring, positional superko).
-
-    ``suicide`` chooses ``--allow-all-suicide`` over ``--forbid-suicide``.
-    ``capture_all_dead`` makes GNU Go remove dead stones before it passes, so that a game
-    ends on a board that Tromp-Taylor scores as GNU Go does.
-    """
-    path = path or find_gnugo()
-    if path is None:
-        raise GtpClientError("GNU Go not found (looked in " + ", ".join(GNUGO_PATHS) +
-                             " and on PATH); install the Debian package gnugo")
-    argv = [path, "--mode", "gtp", "--chinese-rules", "--positional-superko",
-            "--allow-all-suicide" if suicide else "--forbid-suicide", "--level", str(level)]
-    if capture_all_dead:
-        argv.append("--capture-all-dead")
-    if seed is not None:
-        argv += ["--seed", str(seed)]
-    return argv + list(extra)
-
-
-def rocks_gtp_command(*args: str) -> list[str]:
-    """argv for ``rocks gtp`` run by this Python (so it works inside a virtual environment)."""
-    return [sys.executable, "-m", "rocks.cli", "gtp", *args]
-
-
 class GtpClient:
-    """A GTP engine in a subprocess.  Use as a context manager, or call :meth:`close`."""
+    """A GTP engine in a subprocess.  Use as a context manager, or call :meth:`close`.
+
+    ``env`` adds variables to the child's copy of this process's environment (Pachi reads its
+    pattern files from ``DATA_DIR``).
+    """
 
     def __init__(self, argv: Sequence[str], name: str | None = None, timeout_s: float = 30.0,
-                 cwd: str | None = None) -> None:
+                 cwd: str | None = None, env: Mapping[str, str] | None = None) -> None:
         self.argv = list(argv)
         self.name = name or os.path.basename(self.argv[0])
         self.timeout_s = timeout_s
@@ -110,7 +77,8 @@ class GtpClient:
         try:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True, bufsize=1, cwd=cwd, encoding="utf-8", errors="replace")
+                text=True, bufsize=1, cwd=cwd, encoding="utf-8", errors="replace",
+                env=None if env is None else {**os.environ, **env})
         except OSError as exc:
             raise GtpEngineDied(f"{self.name}: cannot start {self.argv}: {exc}") from None
         self._lines: queue.Queue[str | None] = queue.Queue()

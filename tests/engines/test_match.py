@@ -1,4 +1,4 @@
-"""Specification of the match driver (rocks.play.match): real engines and scripted fakes."""
+"""Specification of the match driver (rocks.engines.match): real engines and scripted fakes."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import sys
 
 import pytest
 
+from rocks.engines.commands import gnugo_command, rocks_gtp_command
+from rocks.engines.gtp_client import GtpClient
+from rocks.engines.match import MatchConfig, play_game
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position
 from rocks.go.sgf import load_sgf
-from rocks.play.gtp_client import GtpClient, gnugo_command, rocks_gtp_command
-from rocks.play.match import MatchConfig, play_game
 
 # A GTP engine that answers genmove from a script: vertices, "resign", "sleep" (hangs),
 # "slow" (0.5 s, then pass), "die" (exits), and refuses "play" of any vertex in REFUSE.

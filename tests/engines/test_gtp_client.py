@@ -1,4 +1,4 @@
-"""Specification of the subprocess GTP client (rocks.play.gtp_client), with fake engines."""
+"""Specification of the subprocess GTP client (rocks.engines.gtp_client), with fake engines."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import sys
 
 import pytest
 
-from rocks.play.gtp_client import (
+from rocks.engines.gtp_client import (
     GtpClient,
     GtpClientError,
     GtpCommandError,
     GtpEngineDied,
     GtpResponse,
     GtpTimeout,
-    gnugo_command,
 )
 
 
@@ -96,8 +95,13 @@ def test_a_missing_program_cannot_start():
         GtpClient(["/nonexistent/engine"])
 
 
-def test_gnugo_command_line():
-    argv = gnugo_command(level=3, suicide=True, path="/x/gnugo", seed=5)
-    assert argv == ["/x/gnugo", "--mode", "gtp", "--chinese-rules", "--positional-superko",
-                    "--allow-all-suicide", "--level", "3", "--capture-all-dead", "--seed", "5"]
-    assert "--forbid-suicide" in gnugo_command(path="/x/gnugo")
+
+def test_an_engine_gets_the_environment_variables_it_is_given(monkeypatch):
+    monkeypatch.setenv("ROCKS_TEST_INHERITED", "kept")
+    script = ("import os, sys\n"
+              "for line in sys.stdin:\n"
+              "    ident, _, cmd = line.strip().partition(' ')\n"
+              "    print(f'={ident} ' + os.environ.get(cmd, '-') + '\\n', flush=True)\n")
+    with GtpClient(fake_engine(script), env={"DATA_DIR": "/data/pachi"}) as c:
+        assert c.send("DATA_DIR") == "/data/pachi"
+        assert c.send("ROCKS_TEST_INHERITED") == "kept"  # added to, not replacing, ours
