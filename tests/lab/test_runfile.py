@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rocks.lab.folders import Experiment, LabError
-from rocks.lab.runfile import convert, git_commit, next_run_dir, parse_config, start_run
+from rocks.lab.runfile import git_commit, next_run_dir, parse_config, start_run
 
 
 @dataclass(frozen=True)
@@ -25,22 +25,13 @@ class Config:
 
 
 def test_options_are_parsed_by_field_type() -> None:
+    # The conversions themselves are rocks.configcli's (tests/test_configcli.py).
     cfg, args = parse_config(Config, ["--lr", "3e-4", "--steps", "1_000", "--sizes", "5,7,9",
-                                      "--bf16", "true", "--limit", "none", "--name", "b"])
+                                      "--bf16", "--limit", "none", "--name", "b"])
     assert cfg == Config(lr=3e-4, steps=1000, name="b", sizes=(5, 7, 9), bf16=True, limit=None)
     assert args.out is None
     cfg, _ = parse_config(Config, ["--limit", "4"])
     assert cfg == Config(limit=4)
-
-
-@pytest.mark.parametrize(("text", "type_", "message"), [
-    ("ten", "int", "is not a valid int"),
-    ("maybe", "bool", "true or false"),
-    ("1,x", "tuple[int, ...]", "is not a valid tuple"),
-])
-def test_bad_values_name_the_field(text: str, type_: str, message: str) -> None:
-    with pytest.raises(LabError, match=message):
-        convert(text, type_, "steps")
 
 
 def test_unsupported_field_types_are_refused() -> None:

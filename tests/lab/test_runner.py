@@ -35,7 +35,7 @@ def test_a_run_with_overrides_gets_a_ledger_row_and_its_own_folder(tiny: Experim
     # The diff names only the fields that differ from run.py's defaults.
     assert r.config_diff == "x=2.5 n=4 sizes=9,13 flag=true"
     assert (r.headline_name, r.headline_value) == ("y_last", 7.5)
-    assert r.command == "python run.py --x 2.5 --n 4 --sizes 9,13 --flag true --mode ok"
+    assert r.command == "python run.py --x 2.5 --n 4 --sizes 9,13 --flag --mode ok"
     run_dir = tiny.runs_dir / "run-001"
     config = json.loads((run_dir / "config.json").read_text())["config"]
     assert config == {"x": 2.5, "n": 4, "mode": "ok", "sizes": [9, 13], "flag": True}

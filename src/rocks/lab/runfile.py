@@ -2,17 +2,17 @@
 
 Follows cleanrl's single-file convention (a frozen ``Config``/``Args`` dataclass whose fields
 are the command-line options, saved next to the results).  ``start_run(Config, __file__)``
-parses ``--field value`` options, picks the run's folder, and writes
+parses ``--field-name value`` options, picks the run's folder, and writes
 ``data/runs/<run_id>/config.json`` with the config, the git commit and the command line before
 the experiment starts, so even a crashed run says what it was.
 
 Departures from cleanrl:
-  1. Options come from the dataclass field annotations, which must be one of ``int``, ``float``,
-     ``str``, ``bool`` (``true``/``false``), ``tuple[int | float | str, ...]`` (comma
-     separated) or any of these ``| None`` (``none``); other types are refused at start, not
-     misparsed.
-  2. The same converter (:func:`convert`) checks ``rocks lab run --set`` overrides before a run
-     starts, reading the annotations from run.py's source without executing it.
+  1. The options come from :mod:`rocks.configcli` (argparse, not tyro): the field types it
+     knows (``int``, ``float``, ``str``, ``bool`` as ``--flag``/``--no-flag``, ``Path``,
+     ``Literal``, ``tuple[X, ...]`` comma separated, ``X | None``); others are refused at start,
+     not misparsed.
+  2. The same converter checks ``rocks lab run --set`` overrides before a run starts, reading
+     the annotations from run.py's source without executing it (:mod:`rocks.lab.runner`).
 """
 
 from __future__ import annotations
@@ -31,112 +31,29 @@ from pathlib import Path
 from typing import Any
 
 from rocks import atomic
+from rocks.configcli import ConfigError, add_config_arguments, config_from_args
 from rocks.lab.figures import save_figure
-from rocks.lab.folders import Experiment, LabError
+from rocks.lab.folders import LabError
 from rocks.metrics import MetricsLogger
 
 RUN_ID_RE = re.compile(r"^run-(\d{3,})$")
-_SCALARS = {"int": int, "float": float, "str": str, "bool": bool}
 
 
-# ------------------------------------------------------------------ typed values from text
-def type_name(annotation: Any) -> str:
-    """The annotation as text (``"int"``, ``"tuple[int, ...]"``), whether a string or a type."""
-    if isinstance(annotation, str):
-        return annotation.replace("typing.", "").strip()
-    if isinstance(annotation, type):
-        return annotation.__name__
-    return str(annotation).replace("typing.", "")
-
-
-def check_type(annotation: Any) -> None:
-    """LabError unless the command line can set a field of this type."""
-    name = type_name(annotation)
-    base = _strip_optional(name)
-    item = _tuple_item(base)
-    if base not in _SCALARS and (item is None or item not in ("int", "float", "str")):
-        raise LabError(f"a Config field of type {name!r} cannot be set from the command line; "
-                       "use int, float, str, bool, tuple[int, ...] or these | None")
-
-
-def convert(text: str, annotation: Any, field: str = "value") -> Any:
-    """``text`` as a value of the annotated type; LabError with the field name if it is not."""
-    name = type_name(annotation)
-    check_type(name)
-    base = _strip_optional(name)
-    if base != name and text.strip().lower() in ("none", "null"):
-        return None
-    item = _tuple_item(base)
-    try:
-        if item is not None:
-            parts = [p.strip() for p in text.split(",") if p.strip()]
-            return tuple(_scalar(p, item) for p in parts)
-        return _scalar(text, base)
-    except ValueError as exc:
-        raise LabError(f"{field}: {text!r} is not a valid {name} ({exc})") from None
-
-
-def _scalar(text: str, name: str) -> Any:
-    if name == "bool":
-        low = text.strip().lower()
-        if low in ("true", "1", "yes", "on"):
-            return True
-        if low in ("false", "0", "no", "off"):
-            return False
-        raise ValueError("use true or false")
-    if name == "int":
-        return int(text.replace("_", ""))
-    if name == "float":
-        return float(text)
-    return text
-
-
-def _strip_optional(name: str) -> str:
-    parts = [p.strip() for p in name.split("|")]
-    rest = [p for p in parts if p != "None"]
-    return rest[0] if len(rest) == 1 else name
-
-
-def _tuple_item(name: str) -> str | None:
-    m = re.fullmatch(r"tuple\[\s*(\w+)\s*,\s*\.\.\.\s*\]", name)
-    return m.group(1) if m else None
-
-
-def to_text(value: Any) -> str:
-    """The command-line text of a config value (inverse of :func:`convert`)."""
-    if isinstance(value, tuple | list):
-        return ",".join(map(str, value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "none" if value is None else str(value)
-
-
-# ------------------------------------------------------------------ the command line
 def parse_config(config_cls: type, argv: list[str]) -> tuple[Any, argparse.Namespace]:
-    """The Config that ``--field value`` options in ``argv`` describe, and the other options."""
-    if not dataclasses.is_dataclass(config_cls):
-        raise LabError(f"{config_cls!r} is not a dataclass")
+    """The Config that the options in ``argv`` describe (see :mod:`rocks.configcli`), and the
+    parsed options (``--out``, this run's folder, is the one that is not a Config field)."""
     parser = argparse.ArgumentParser(description=(config_cls.__doc__ or "").strip() or None)
     parser.add_argument("--out", type=Path, default=None,
                         help="this run's folder (default: the next data/runs/run-NNN)")
-    fields = [f for f in dataclasses.fields(config_cls) if f.init]
-    for f in fields:
-        check_type(f.type)
-        default = f.default if f.default is not dataclasses.MISSING else None
-        parser.add_argument(f"--{f.name}", f"--{f.name.replace('_', '-')}", dest=f.name,
-                            default=None, metavar=type_name(f.type).upper().split("[")[0],
-                            help=f"default: {to_text(default)}")
-    args = parser.parse_args(argv)
-    values = {}
-    for f in fields:
-        text = getattr(args, f.name)
-        if text is not None:
-            values[f.name] = convert(text, f.type, f"--{f.name}")
     try:
-        cfg = config_cls(**values)
-    except TypeError as exc:
+        add_config_arguments(parser, config_cls)
+    except ConfigError as exc:
+        raise LabError(str(exc)) from None
+    args = parser.parse_args(argv)
+    try:
+        return config_from_args(config_cls, args), args
+    except ValueError as exc:  # the Config's own checks
         raise LabError(f"cannot build {config_cls.__name__}: {exc}") from None
-    return cfg, args
 
 
 def git_commit(path: Path) -> str:
@@ -265,8 +182,3 @@ def _earlier_starts(path: Path) -> list[dict[str, Any]]:
         return []
     keep = {k: old.get(k) for k in ("started", "commit", "command", "config")}
     return [*old.get("earlier_starts", []), keep]
-
-
-def open_experiment(script: str | Path) -> Experiment:
-    """The Experiment a run.py belongs to (for analysis code inside run.py)."""
-    return Experiment.at(Path(script).resolve().parent)

@@ -4,7 +4,8 @@ The essay asks that every run be reproducible from its record: the runner checks
 against the Config in run.py's source (without executing it), gives the run a fresh folder
 ``data/runs/<run_id>/`` (so no run overwrites another), passes ``--out`` and ``--<field>
 <value>`` to run.py in a child process, keeps its output in ``log.txt`` (and shows it), reads the
-headline metric from the ``summary.json`` the run writes, and writes the ledger row.
+headline metric from the ``summary.json`` the run writes, and writes the ledger row.  Values are
+read and written as :mod:`rocks.configcli` does (``--flag``/``--no-flag`` for a bool).
 
 Status: ``ok`` (exit 0), ``failed`` (other exit; the last line of output goes to the ledger's
 ``error`` column, the rest stays in log.txt) or ``interrupted`` (Ctrl-C, SIGINT or SIGTERM).
@@ -28,9 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from rocks.configcli import ConfigError, format_value, parse_value, to_argv
 from rocks.lab.folders import Experiment, LabError
 from rocks.lab.ledger import Ledger, RunRecord
-from rocks.lab.runfile import check_type, convert, git_commit, next_run_dir, to_text
+from rocks.lab.runfile import git_commit, next_run_dir
 
 Clock = Callable[[], datetime]
 INTERRUPT_CODES = (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM)
@@ -93,10 +95,11 @@ def parse_overrides(pairs: Iterable[str] | Mapping[str, Any],
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             known = ", ".join(fields) or "none"
             raise LabError(f"Config has no field {key!r}{hint}; fields: {known}")
-        field = fields[name]
-        check_type(field.type)
-        text = value if isinstance(value, str) else to_text(value)
-        out[name] = convert(text, field.type, name)
+        text = value if isinstance(value, str) else format_value(value)
+        try:
+            out[name] = parse_value(text, fields[name].type, name)
+        except ConfigError as exc:
+            raise LabError(str(exc)) from None
     return out
 
 
@@ -108,7 +111,7 @@ def config_diff(values: Mapping[str, Any], fields: Mapping[str, ConfigField]) ->
         if isinstance(default, list):
             default = tuple(default)
         if v != default:
-            parts.append(f"{k}={to_text(v)}")
+            parts.append(f"{k}={format_value(v)}")
     return " ".join(parts)
 
 
@@ -159,7 +162,7 @@ def run_experiment(experiment: Experiment | Path | str,
 def _command(exp: Experiment, run_dir: Path, values: Mapping[str, Any],
              python: str | None) -> tuple[list[str], str]:
     """The child's argv, and the command as the ledger shows it (without --out)."""
-    options = [a for k, v in values.items() for a in (f"--{k}", to_text(v))]
+    options = to_argv(values)
     argv = [python or sys.executable, "run.py", "--out", str(run_dir.relative_to(exp.path)),
             *options]
     return argv, shlex.join(["python", "run.py", *options])

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rocks.configcli import format_value
 from rocks.lab.figures import new_figure, save_figure
 from rocks.lab.folders import Experiment, LabError
 from rocks.lab.ledger import RunRecord
-from rocks.lab.runfile import to_text
 from rocks.lab.runner import Clock, _now, config_fields, parse_overrides, run_experiment
 from rocks.metrics import write_table
 
@@ -116,7 +116,7 @@ def run_sweep(experiment: Experiment | Path | str, params: Mapping[str, Sequence
     rows: list[dict[str, Any]] = []
     records: list[RunRecord] = []
     for i, values in enumerate(typed):
-        label = " ".join(f"{k}={to_text(v)}" for k, v in values.items())
+        label = " ".join(f"{k}={format_value(v)}" for k, v in values.items())
         if echo:
             print(f"[{sweep_id} trial {i + 1}/{len(typed)}] {label}", flush=True)
         record = run_experiment(exp, {**fixed_values, **values}, sweep_id=sweep_id,
