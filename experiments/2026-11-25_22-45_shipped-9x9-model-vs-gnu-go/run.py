@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from rocks.lab import Run, new_figure, start_run
-from rocks.play.elo import wilson_interval
+from rocks.stats import wilson_interval
 
 
 @dataclass(frozen=True)

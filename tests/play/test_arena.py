@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from rocks import stats
 from rocks.engines.commands import find_gnugo
 from rocks.play import arena
 from rocks.play.arena import ArenaConfig, EngineSpec, Pairing, parse_engine, run_arena, schedule
@@ -278,3 +279,10 @@ def _alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_ratings_plot_is_a_png(tmp_path):
+    games = [stats.Outcome("a", "b", 1.0), stats.Outcome("b", "c", 0.0),
+             stats.Outcome("a", "c", 0.5)] * 5
+    path = arena.plot_ratings(stats.fit_ratings(games), tmp_path / "elo.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

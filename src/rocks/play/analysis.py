@@ -50,7 +50,6 @@ Departures, numbered:
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -73,6 +72,7 @@ from rocks.play.gtp import (
 )
 from rocks.play.players import Candidate, Decision, Player
 from rocks.search.mcts import Evaluation, as_evaluation
+from rocks.stats import normal_lcb
 
 __all__ = [
     "AnalysisCommands", "AnalysisConfig", "AnalyzeRequest", "Analyser", "kata_info",
@@ -184,9 +184,7 @@ def winrate_of(candidate: Candidate) -> float:
 
 def lcb(winrate: float, visits: int, z: float = 1.96) -> float:
     """Lower confidence bound on a win rate from ``visits`` samples (departure 1); 0 if none."""
-    if visits <= 0:
-        return 0.0
-    return max(0.0, winrate - z * math.sqrt(winrate * (1.0 - winrate) / visits))
+    return normal_lcb(winrate, visits, z)
 
 
 def _per10k(p: float) -> int:

@@ -2,7 +2,7 @@
 
 Follows the tournament design of gomill's ringmaster (all-play-all and "playoff"/gauntlet
 competitions between GTP engines given as command lines, results kept on disk so a run resumes)
-and rates the engines with :mod:`rocks.play.elo` (Bradley-Terry maximum likelihood, as BayesElo).
+and rates the engines with :mod:`rocks.stats` (Bradley-Terry maximum likelihood, as BayesElo).
 Each game is one call of :func:`rocks.engines.match.play_game`, which referees it with rocks' rules.
 
 Layout of an arena folder::
@@ -44,6 +44,7 @@ import functools
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shlex
@@ -56,13 +57,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from rocks.atomic import write_bytes, write_text
+import numpy as np
+
+from rocks import stats
+from rocks.atomic import replace_with, write_bytes, write_text
 from rocks.engines.commands import find_gnugo, rocks_gtp_command
 from rocks.engines.gtp_client import GtpClient, GtpClientError
 from rocks.engines.match import MatchConfig, play_game
 from rocks.engines.referee import agreed_result, referee_score
 from rocks.go.board import BLACK, WHITE
-from rocks.play import elo
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 RESULT_FIELDS = ("key", "black", "white", "winner", "result", "reason", "score", "black_says",
@@ -238,16 +241,16 @@ def _write_rows_atomically(path: Path, rows: Sequence[dict]) -> None:
     write_text(path, buf.getvalue())
 
 
-def rating_games(rows: Iterable[dict[str, str]]) -> list[elo.GameResult]:
+def rating_games(rows: Iterable[dict[str, str]]) -> list[stats.Outcome]:
     """The rated games of a results CSV: wins, losses and draws (Void games left out)."""
     out = []
     for r in rows:
         if r["winner"] == r["black"]:
-            out.append(elo.GameResult(r["black"], r["white"], 1.0))
+            out.append(stats.Outcome(r["black"], r["white"], 1.0))
         elif r["winner"] == r["white"]:
-            out.append(elo.GameResult(r["black"], r["white"], 0.0))
+            out.append(stats.Outcome(r["black"], r["white"], 0.0))
         elif r["result"] == "0":
-            out.append(elo.GameResult(r["black"], r["white"], 0.5))
+            out.append(stats.Outcome(r["black"], r["white"], 0.5))
     return out
 
 
@@ -393,7 +396,7 @@ def _progress(total: int, enabled: bool, initial: int):
 
 
 def rate_arena(out_dir: str | Path, anchor: str | None = None, bootstrap: int = 0,
-               plot: bool = True, title: str | None = None) -> elo.RatingTable:
+               plot: bool = True, title: str | None = None) -> stats.RatingTable:
     """Ratings from an arena folder's results; writes ratings.txt (and ratings.png)."""
     out_dir = Path(out_dir)
     rows = read_results(out_dir / "results.csv")
@@ -405,11 +408,38 @@ def rate_arena(out_dir: str | Path, anchor: str | None = None, bootstrap: int = 
         played = {g.a for g in games} | {g.b for g in games}
         order = [n for n in order if n in played] + sorted(played - set(order))
     if bootstrap:
-        table = elo.bootstrap_ratings(games, order, anchor, samples=bootstrap)
+        table = stats.bootstrap_ratings(games, order, anchor, samples=bootstrap)
     else:
-        table = elo.fit_ratings(games, order, anchor)
+        table = stats.fit_ratings(games, order, anchor)
     write_text(out_dir / "ratings.txt", table.to_text() + "\n")
     if plot:
-        elo.plot_ratings(table, out_dir / "ratings.png",
-                         title or f"Arena {out_dir.name}: {len(games)} games")
+        plot_ratings(table, out_dir / "ratings.png",
+                     title or f"Arena {out_dir.name}: {len(games)} games")
     return table
+
+
+def plot_ratings(table: stats.RatingTable, path: str | Path,
+                 title: str = "Arena ratings") -> Path:
+    """Horizontal bar chart of ratings with 95% intervals, written atomically as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = sorted(table.ratings, key=lambda r: r.elo)
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(rows) + 1.5))
+    ys = np.arange(len(rows))
+    elos = np.array([r.elo for r in rows])
+    lo = np.array([r.elo - r.low if math.isfinite(r.low) else 0.0 for r in rows])
+    hi = np.array([r.high - r.elo if math.isfinite(r.high) else 0.0 for r in rows])
+    ax.errorbar(elos, ys, xerr=[lo, hi], fmt="o", color="#7a4a12", ecolor="#333", capsize=4)
+    ax.set_yticks(ys, [f"{r.name} ({r.score:g}/{r.games})" for r in rows])
+    ax.axvline(0.0, color="#bbb", lw=0.8, zorder=0)
+    ax.set_xlabel(f"Elo (anchor {table.anchor}); bars: 95% interval, {table.method}")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    try:
+        return replace_with(path, lambda tmp: fig.savefig(tmp, dpi=120), suffix=".png")
+    finally:
+        plt.close(fig)

@@ -1,20 +1,21 @@
-"""Specification of the Elo/Bradley-Terry fit in rocks.play.elo."""
+"""Specification of rocks.stats: the Elo/Bradley-Terry fit and the intervals on a win rate."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rocks.play.elo import (
-    GameResult,
+from rocks.stats import (
+    Outcome,
     bootstrap_ratings,
     expected_score,
     fit_ratings,
-    plot_ratings,
+    normal_lcb,
+    wilson_interval,
 )
 
 
-def synthetic_games(true: dict[str, float], games_per_pair: int, seed: int) -> list[GameResult]:
+def synthetic_games(true: dict[str, float], games_per_pair: int, seed: int) -> list[Outcome]:
     rng = np.random.default_rng(seed)
     names = list(true)
     out = []
@@ -22,7 +23,7 @@ def synthetic_games(true: dict[str, float], games_per_pair: int, seed: int) -> l
         for b in names[i + 1:]:
             p = expected_score(true[a], true[b])
             for _ in range(games_per_pair):
-                out.append(GameResult(a, b, float(rng.random() < p)))
+                out.append(Outcome(a, b, float(rng.random() < p)))
     return out
 
 
@@ -46,7 +47,7 @@ def test_mle_recovers_a_known_difference_within_its_interval():
 
 
 def test_even_results_give_equal_ratings():
-    games = [GameResult("a", "b", 1.0), GameResult("a", "b", 0.0)] * 10
+    games = [Outcome("a", "b", 1.0), Outcome("a", "b", 0.0)] * 10
     table = fit_ratings(games, prior_draws=0.0)
     assert table["b"].elo == pytest.approx(0.0, abs=1e-6)
     assert table["a"].score == 10 and table["a"].games == 20
@@ -54,14 +55,14 @@ def test_even_results_give_equal_ratings():
 
 def test_draws_count_half():
     # 3 wins and 2 draws out of 5 is a 4/5 score: 400*log10(4) Elo.
-    games = [GameResult("a", "b", 1.0)] * 3 + [GameResult("a", "b", 0.5)] * 2
+    games = [Outcome("a", "b", 1.0)] * 3 + [Outcome("a", "b", 0.5)] * 2
     table = fit_ratings(games, anchor="b", prior_draws=0.0)
     assert table["a"].elo == pytest.approx(400 * np.log10(4), abs=0.01)
     assert table["a"].score == 4.0
 
 
 def test_a_clean_sweep_stays_finite_with_the_draw_prior():
-    games = [GameResult("strong", "weak", 1.0)] * 20
+    games = [Outcome("strong", "weak", 1.0)] * 20
     table = fit_ratings(games, anchor="weak", prior_draws=1.0)
     # 20.5 of 21 points: 400*log10(41).
     assert table["strong"].elo == pytest.approx(400 * np.log10(41), abs=0.5)
@@ -82,26 +83,36 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="no games"):
         fit_ratings([])
     with pytest.raises(ValueError, match="itself"):
-        GameResult("a", "a", 1.0)
+        Outcome("a", "a", 1.0)
     with pytest.raises(ValueError, match="score"):
-        GameResult("a", "b", 2.0)
+        Outcome("a", "b", 2.0)
     with pytest.raises(ValueError, match="never met"):
-        fit_ratings([GameResult("a", "b", 1.0), GameResult("c", "d", 1.0)])
+        fit_ratings([Outcome("a", "b", 1.0), Outcome("c", "d", 1.0)])
     with pytest.raises(ValueError, match="anchor"):
-        fit_ratings([GameResult("a", "b", 1.0)], anchor="zz")
+        fit_ratings([Outcome("a", "b", 1.0)], anchor="zz")
 
 
-def test_plot_writes_a_png(tmp_path):
+def test_the_table_names_its_anchor():
     games = synthetic_games({"a": 0.0, "b": 100.0, "c": -50.0}, 30, seed=0)
-    path = plot_ratings(fit_ratings(games), tmp_path / "elo.png")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "anchor: a" in fit_ratings(games).to_text()
 
 
 def test_wilson_interval_of_a_win_rate():
-    from rocks.play.elo import wilson_interval
-
     lo, hi = wilson_interval(0.8, 100)  # 80 wins of 100: the Learning bar's measurement
     assert round(lo, 3) == 0.711 and round(hi, 3) == 0.867
     assert wilson_interval(0.5, 0) == (0.0, 1.0)
     assert wilson_interval(1.0, 10)[1] == 1.0 and wilson_interval(0.0, 10)[0] == 0.0
+
+
+def test_the_lower_bound_of_a_rate_narrows_with_samples_and_stays_in_range():
+    assert normal_lcb(0.5, 100) == pytest.approx(0.5 - 1.96 * 0.05)
+    assert normal_lcb(0.5, 400) > normal_lcb(0.5, 100)
+    assert normal_lcb(0.1, 1) == 0.0 and normal_lcb(0.7, 0) == 0.0
+    assert normal_lcb(1.0, 5) == 1.0  # no spread in the samples
+
+
+def test_a_match_result_reports_its_wilson_interval():
+    from rocks.train.evaluate import MatchResult
+
+    result = MatchResult(wins=80, losses=20, draws=0, games=())
+    assert result.wilson() == wilson_interval(0.8, 100)

@@ -1,14 +1,18 @@
-"""Elo ratings from game results by maximum likelihood, with confidence intervals.
+"""Statistics of game results: Elo ratings with confidence intervals, and intervals on a win rate.
 
-Follows the Bradley-Terry model (Bradley & Terry, 1952) on the Elo scale (Elo, 1978): player i
-with rating r_i beats player j with probability
+Elo follows the Bradley-Terry model (Bradley & Terry, 1952) on the Elo scale (Elo, 1978): player
+i with rating r_i beats player j with probability
 
     P(i beats j) = 1 / (1 + 10 ** ((r_j - r_i) / 400)),
 
 and the ratings are the values that maximise the likelihood of the observed games. This is the
 model behind Rémi Coulom's BayesElo and the ratings of computer-Go servers such as CGOS.
 
-Departures from the plain model, numbered:
+A win rate p over n games gets the Wilson score interval (Wilson, 1927), which stays inside
+[0, 1] and behaves at 0 and n wins where the normal approximation does not; a search's
+candidate moves get the normal-approximation lower bound that Go GUIs show as ``lcb``.
+
+Departures from the plain Elo model, numbered:
 
 1. Draws count as half a win for each side (the score s in {0, 1/2, 1} enters the likelihood as
    s log P + (1 - s) log (1 - P)), rather than BayesElo's separate draw-elo parameter; Go with
@@ -20,6 +24,8 @@ Departures from the plain model, numbered:
    player at 0) and every interval is an interval on the difference from the anchor.
 4. Intervals come either from the observed Fisher information (the Hessian of the log
    likelihood at the optimum, inverted with the anchor removed) or from a bootstrap over games.
+
+Plots of a rating table are the arena's (:func:`rocks.play.arena.plot_ratings`).
 """
 
 from __future__ import annotations
@@ -27,18 +33,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-
-from rocks.atomic import replace_with
 
 ELO_SCALE = 400.0 / math.log(10.0)  # Elo points per natural-log unit of odds
 Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
-class GameResult:
+class Outcome:
     """One finished game between two players.
 
     Attributes:
@@ -101,12 +104,20 @@ def wilson_interval(score: float, n: int, z: float = 1.96) -> tuple[float, float
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def normal_lcb(p: float, n: int, z: float = 1.96) -> float:
+    """Lower bound p - z sqrt(p (1 - p) / n) of a rate ``p`` from ``n`` samples, at least 0 (the
+    normal approximation; 0 with no samples).  Go GUIs show it as a candidate move's ``lcb``."""
+    if n <= 0:
+        return 0.0
+    return max(0.0, p - z * math.sqrt(p * (1.0 - p) / n))
+
+
 def expected_score(elo_a: float, elo_b: float) -> float:
     """P(a beats b) under the Elo/Bradley-Terry model."""
     return 1.0 / (1.0 + 10.0 ** ((elo_b - elo_a) / 400.0))
 
 
-def _tally(games: Sequence[GameResult], players: Sequence[str], prior_draws: float
+def _tally(games: Sequence[Outcome], players: Sequence[str], prior_draws: float
            ) -> tuple[np.ndarray, np.ndarray]:
     """(W, G): W[i, j] points i scored against j, G[i, j] games between them (with priors)."""
     index = {p: k for k, p in enumerate(players)}
@@ -153,7 +164,7 @@ def _fit(wins: np.ndarray, count: np.ndarray, anchor: int, iters: int = 100
     return theta, hess
 
 
-def _players(games: Sequence[GameResult], players: Iterable[str] | None) -> list[str]:
+def _players(games: Sequence[Outcome], players: Iterable[str] | None) -> list[str]:
     if players is not None:
         return list(dict.fromkeys(players))
     seen: dict[str, None] = {}
@@ -178,7 +189,7 @@ def _check_connected(players: Sequence[str], count: np.ndarray) -> None:
                          ": their ratings are not defined")
 
 
-def fit_ratings(games: Sequence[GameResult], players: Iterable[str] | None = None,
+def fit_ratings(games: Sequence[Outcome], players: Iterable[str] | None = None,
                 anchor: str | None = None, anchor_rating: float = 0.0,
                 prior_draws: float = 1.0) -> RatingTable:
     """Maximum-likelihood Elo ratings with Hessian-based 95% intervals.
@@ -219,7 +230,7 @@ def fit_ratings(games: Sequence[GameResult], players: Iterable[str] | None = Non
     return RatingTable(tuple(out), anchor, "hessian")
 
 
-def bootstrap_ratings(games: Sequence[GameResult], players: Iterable[str] | None = None,
+def bootstrap_ratings(games: Sequence[Outcome], players: Iterable[str] | None = None,
                       anchor: str | None = None, anchor_rating: float = 0.0,
                       prior_draws: float = 1.0, samples: int = 1000, seed: int = 0
                       ) -> RatingTable:
@@ -255,28 +266,3 @@ def bootstrap_ratings(games: Sequence[GameResult], players: Iterable[str] | None
                           r.score))
     return RatingTable(tuple(out), base.anchor, f"bootstrap ({samples} resamples)")
 
-
-def plot_ratings(table: RatingTable, path: str | Path, title: str = "Arena ratings") -> Path:
-    """Horizontal bar chart of ratings with 95% intervals, written atomically as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = sorted(table.ratings, key=lambda r: r.elo)
-    fig, ax = plt.subplots(figsize=(7, 0.6 * len(rows) + 1.5))
-    ys = np.arange(len(rows))
-    elos = np.array([r.elo for r in rows])
-    lo = np.array([r.elo - r.low if math.isfinite(r.low) else 0.0 for r in rows])
-    hi = np.array([r.high - r.elo if math.isfinite(r.high) else 0.0 for r in rows])
-    ax.errorbar(elos, ys, xerr=[lo, hi], fmt="o", color="#7a4a12", ecolor="#333", capsize=4)
-    ax.set_yticks(ys, [f"{r.name} ({r.score:g}/{r.games})" for r in rows])
-    ax.axvline(0.0, color="#bbb", lw=0.8, zorder=0)
-    ax.set_xlabel(f"Elo (anchor {table.anchor}); bars: 95% interval, {table.method}")
-    ax.set_title(title)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    try:
-        return replace_with(path, lambda tmp: fig.savefig(tmp, dpi=120), suffix=".png")
-    finally:
-        plt.close(fig)
