@@ -19,7 +19,7 @@ def test_import_then_supervised_from_the_command_line(tmp_path, make_game, capsy
     assert "kept 3 games" in out and "unreadable SGF" in out
     assert main(["train", "supervised", "--data", str(tmp_path / "shards"), "--out",
                  str(tmp_path / "run"), "--net", "b1c16", "--epochs", "1", "--batch-size", "4",
-                 "--fp32"]) == 0
+                 "--no-bf16"]) == 0
     assert (tmp_path / "run" / "checkpoints" / "latest.safetensors").exists()
     assert (tmp_path / "run" / "train.csv").exists()
 

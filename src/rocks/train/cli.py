@@ -1,136 +1,130 @@
 """``rocks data`` (teacher games, SGF import into shards) and ``rocks train`` (supervised, loop).
 
-Each subcommand builds its stage's config dataclass from the options, saves it as JSON next to
-its output, and runs the stage; every stage resumes from what it finds on disk.
+Each subcommand's options are its stage's config dataclass (:mod:`rocks.configcli`: one flag per
+field, help from the field's docstring): ``rocks data teacher`` is :class:`TeacherConfig`,
+``rocks data import`` :class:`ImportConfig`, ``rocks train supervised``
+:class:`SupervisedConfig` and ``rocks train loop`` :class:`LoopConfig` (nested configs as
+``--selfplay.full-visits``, ``--weights.value``).  The one option that is not a config field is
+``--threads`` of the training commands: how many torch threads this machine should use, which
+does not change what is computed.  Each subcommand saves its config as JSON next to its output
+and runs the stage; every stage resumes from what it finds on disk.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from rocks.atomic import write_text
+from rocks.atomic import write_json
+from rocks.configcli import add_config_arguments, config_from_args
+
+THREADS_HELP = "torch threads (1: on a shared machine two can be far slower) (default: 1)"
 
 
-def _save_config(folder: str | Path, name: str, cfg: object) -> None:
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    write_text(Path(folder) / name, json.dumps(dataclasses.asdict(cfg), indent=2) + "\n")  # type: ignore[call-overload]
+def _stage(sub: argparse._SubParsersAction, name: str, config: type, help_: str,
+           run: Callable[[Any, argparse.Namespace], int], threads: bool = False) -> None:
+    """A subcommand whose options are the fields of ``config``."""
+    p = sub.add_parser(name, help=help_, description=f"{help_}.  Options: the fields of "
+                       f"{config.__module__}.{config.__name__}.")
+    add_config_arguments(p, config)
+    if threads:
+        p.add_argument("--threads", type=int, default=1, metavar="INT", help=THREADS_HELP)
+    p.set_defaults(_config=config, _run=run)
 
 
-def _levels(text: str) -> tuple[int, ...]:
+def _main(parser: argparse.ArgumentParser, argv: list[str] | None,
+          errors: tuple[type[Exception], ...]) -> int:
+    args = parser.parse_args(argv)
     try:
-        return tuple(int(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"levels must look like 1,5,10, got {text!r}") from None
+        cfg = config_from_args(args._config, args)
+        return int(args._run(cfg, args))
+    except errors as exc:
+        print(f"{parser.prog} {args.cmd}: {exc}", file=sys.stderr)
+        return 2
 
 
-def _teacher(args: argparse.Namespace) -> int:
-    from rocks.train.teacher import TeacherConfig, generate
+# ------------------------------------------------------------------ rocks data
+def _teacher(cfg: Any, args: argparse.Namespace) -> int:
+    from rocks.train.teacher import generate
 
-    cfg = TeacherConfig(out_dir=args.out, games=args.games, size=args.size, komi=args.komi,
-                        levels=args.levels, max_opening=args.max_opening,
-                        min_opening=args.min_opening, seed=args.seed,
-                        worker=args.worker, workers=args.workers)
-    _save_config(cfg.out_dir, "teacher_config.json" if cfg.workers == 1
-                 else f"teacher_config_w{cfg.worker}.json", cfg)
+    name = "teacher_config.json" if cfg.workers == 1 else f"teacher_config_w{cfg.worker}.json"
+    write_json(Path(cfg.out_dir) / name, dataclasses.asdict(cfg))
     played = generate(cfg)
     print(f"played {played} games into {cfg.out_dir}")
     return 0
 
 
-def _import(args: argparse.Namespace) -> int:
-    from rocks.train.records import ImportConfig, import_records
+def _import(cfg: Any, args: argparse.Namespace) -> int:
+    from rocks.train.records import import_records
 
-    cfg = ImportConfig(sources=tuple(args.sources), out_dir=args.out, size=args.size,
-                       symmetries=args.symmetries, shard_size=args.shard_size,
-                       val_fraction=args.val_fraction, seed=args.seed)
-    _save_config(cfg.out_dir, "import_config.json", cfg)
+    write_json(Path(cfg.out_dir) / "import_config.json", dataclasses.asdict(cfg))
     report = import_records(cfg)
     print(report.summary())
     return 0 if report.files_read else 1
 
 
-def data_main(argv: list[str] | None = None) -> int:
+def data_parser() -> argparse.ArgumentParser:
+    """The parser of ``rocks data`` (without running anything)."""
+    from rocks.train.records import ImportConfig
+    from rocks.train.teacher import TeacherConfig
+
     parser = argparse.ArgumentParser(prog="rocks data", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    t = sub.add_parser("teacher", help="generate teacher games between GNU Go levels (SGF)")
-    t.add_argument("--out", required=True, help="folder for game_<i>.sgf")
-    t.add_argument("--games", type=int, default=100)
-    t.add_argument("--size", type=int, default=9)
-    t.add_argument("--komi", type=float, default=7.5)
-    t.add_argument("--levels", type=_levels, default=(1, 4, 7, 10))
-    t.add_argument("--max-opening", type=int, default=4)
-    t.add_argument("--min-opening", type=int, default=0,
-                   help="shortest random opening (2 or more avoids repeated games)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--worker", type=int, default=0)
-    t.add_argument("--workers", type=int, default=1)
-    t.set_defaults(func=_teacher)
-    i = sub.add_parser("import", help="SGF files/folders -> npz training shards")
-    i.add_argument("sources", nargs="+", help="SGF files, folders (searched recursively)")
-    i.add_argument("--out", required=True, help="folder for shards")
-    i.add_argument("--size", type=int, default=9, help="keep only games of this size")
-    i.add_argument("--symmetries", type=int, default=1,
-                   help="stored symmetries per position (1..8); training also augments")
-    i.add_argument("--shard-size", type=int, default=16384)
-    i.add_argument("--val-fraction", type=float, default=0.05)
-    i.add_argument("--seed", type=int, default=0)
-    i.set_defaults(func=_import)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"rocks data {args.cmd}: {exc}", file=sys.stderr)
-        return 2
+    _stage(sub, "teacher", TeacherConfig,
+           "generate teacher games between GNU Go levels (SGF)", _teacher)
+    _stage(sub, "import", ImportConfig, "SGF files/folders -> npz training shards", _import)
+    return parser
 
 
-def _supervised(args: argparse.Namespace) -> int:
+def data_main(argv: list[str] | None = None) -> int:
+    return _main(data_parser(), argv, (ValueError, FileNotFoundError))
+
+
+# ------------------------------------------------------------------ rocks train
+def _supervised(cfg: Any, args: argparse.Namespace) -> int:
     import torch
 
-    from rocks.train.supervised import SupervisedConfig, run_supervised
+    from rocks.train.supervised import run_supervised
 
     torch.set_num_threads(args.threads)
-    cfg = SupervisedConfig(data_dir=args.data, out_dir=args.out, net=args.net, init=args.init,
-                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                           bf16=not args.fp32, seed=args.seed, max_examples=args.max_examples)
     last = run_supervised(cfg)
     print("validation: " + ", ".join(f"{k} {v:.4f}" for k, v in last.items()))
     return 0
 
 
-def train_main(argv: list[str] | None = None) -> int:
+def _loop(cfg: Any, args: argparse.Namespace) -> int:
+    import torch
+
+    from rocks.train.loop import Loop
+
+    torch.set_num_threads(args.threads)
+    state = Loop(cfg).run()
+    print(f"generation {state['generation']}, best {state['best']}, "
+          f"{float(state['cpu_s']) / 3600:.2f} CPU-hours")  # type: ignore[arg-type]
+    return 0
+
+
+def train_parser() -> argparse.ArgumentParser:
+    """The parser of ``rocks train`` (without running anything)."""
+    from rocks.train.loop import LoopConfig
+    from rocks.train.supervised import SupervisedConfig
+
     parser = argparse.ArgumentParser(prog="rocks train", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("supervised", help="policy + value from shards (AlphaGo's SL stage)")
-    s.add_argument("--data", required=True, help="shard folder (with train/ and val/)")
-    s.add_argument("--out", required=True, help="run folder (resumed if it exists)")
-    s.add_argument("--net", default="b6c64")
-    s.add_argument("--init", default=None, help="start from this checkpoint")
-    s.add_argument("--epochs", type=int, default=10)
-    s.add_argument("--batch-size", type=int, default=256)
-    s.add_argument("--lr", type=float, default=2e-3)
-    s.add_argument("--fp32", action="store_true", help="no bf16 autocast")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--max-examples", type=int, default=0)
-    s.add_argument("--threads", type=int, default=1,
-                   help="torch threads (1: on a shared machine two can be far slower)")
-    s.set_defaults(func=_supervised)
-    _add_loop_parser(sub)
-    args = parser.parse_args(argv)
+    _stage(sub, "supervised", SupervisedConfig,
+           "policy + value from shards (AlphaGo's SL stage)", _supervised, threads=True)
+    _stage(sub, "loop", LoopConfig, "self-play RL loop (AlphaGo Zero / AlphaZero)", _loop,
+           threads=True)
+    return parser
+
+
+def train_main(argv: list[str] | None = None) -> int:
     from rocks.nets.checkpoint import CheckpointError
     from rocks.train.supervised import TrainConfigError
 
-    try:
-        return int(args.func(args))
-    except (TrainConfigError, CheckpointError, FileNotFoundError, ValueError) as exc:
-        print(f"rocks train {args.cmd}: {exc}", file=sys.stderr)
-        return 2
-
-
-def _add_loop_parser(sub: argparse._SubParsersAction) -> None:
-    from rocks.train.loop import add_loop_arguments
-
-    add_loop_arguments(sub)
+    return _main(train_parser(), argv,
+                 (TrainConfigError, CheckpointError, FileNotFoundError, ValueError))

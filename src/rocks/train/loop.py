@@ -34,7 +34,6 @@ Departures, numbered:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import resource
@@ -96,11 +95,11 @@ class LoopConfig:
         seed: everything random derives from it.
     """
 
-    out_dir: str = "runs/loop"
+    out_dir: str = field(default="runs/loop", metadata={"flag": "--out"})
     net: str = "b6c64"
     init: str | None = None
     generations: int = 10
-    games_per_generation: int = 64
+    games_per_generation: int = field(default=64, metadata={"flag": "--games"})
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
     window: int = 100_000
     train_steps: int = 200
@@ -345,56 +344,3 @@ def _cpu_seconds() -> float:
 EVAL_COLUMNS = ("generation", "cpu_s", "gate_wins", "gate_losses", "gate_draws", "gate_score",
                 "gate_lo", "gate_hi", "promoted", "best", "gnugo_level", "gnugo_wins",
                 "gnugo_games", "gnugo_lo", "gnugo_hi")
-
-
-def add_loop_arguments(sub: argparse._SubParsersAction) -> None:
-    """``rocks train loop`` options (wired by :mod:`rocks.train.cli`)."""
-    p = sub.add_parser("loop", help="self-play RL loop (AlphaGo Zero / AlphaZero)")
-    d = LoopConfig()
-    s = d.selfplay
-    p.add_argument("--out", required=True, help="run folder (resumed if it exists)")
-    p.add_argument("--net", default=d.net)
-    p.add_argument("--init", default=None, help="start from this checkpoint (e.g. supervised)")
-    p.add_argument("--generations", type=int, default=d.generations)
-    p.add_argument("--games", type=int, default=d.games_per_generation,
-                   help="self-play games per generation")
-    p.add_argument("--parallel", type=int, default=s.parallel)
-    p.add_argument("--full-visits", type=int, default=s.full_visits)
-    p.add_argument("--fast-visits", type=int, default=s.fast_visits)
-    p.add_argument("--full-prob", type=float, default=s.full_prob)
-    p.add_argument("--size", type=int, default=s.size)
-    p.add_argument("--komi", type=float, default=s.komi)
-    p.add_argument("--window", type=int, default=d.window)
-    p.add_argument("--train-steps", type=int, default=d.train_steps)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--gating-games", type=int, default=d.gating_games)
-    p.add_argument("--gating-visits", type=int, default=d.gating_visits)
-    p.add_argument("--gnugo-every", type=int, default=d.gnugo_every)
-    p.add_argument("--gnugo-games", type=int, default=d.gnugo_games)
-    p.add_argument("--gnugo-level", type=int, default=d.gnugo_level)
-    p.add_argument("--gnugo-visits", type=int, default=d.gnugo_visits)
-    p.add_argument("--fp32", action="store_true")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch threads (1: on a shared machine two can be far slower)")
-    p.set_defaults(func=_loop_main)
-
-
-def _loop_main(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads)
-    sp = dataclasses.replace(SelfPlayConfig(), size=args.size, komi=args.komi,
-                             parallel=args.parallel, full_visits=args.full_visits,
-                             fast_visits=args.fast_visits, full_prob=args.full_prob)
-    cfg = LoopConfig(out_dir=args.out, net=args.net, init=args.init,
-                     generations=args.generations, games_per_generation=args.games,
-                     selfplay=sp, window=args.window, train_steps=args.train_steps,
-                     batch_size=args.batch_size, lr=args.lr, bf16=not args.fp32,
-                     gating_games=args.gating_games, gating_visits=args.gating_visits,
-                     gnugo_every=args.gnugo_every, gnugo_games=args.gnugo_games,
-                     gnugo_level=args.gnugo_level, gnugo_visits=args.gnugo_visits,
-                     seed=args.seed)
-    state = Loop(cfg).run()
-    print(f"generation {state['generation']}, best {state['best']}, "
-          f"{float(state['cpu_s']) / 3600:.2f} CPU-hours")  # type: ignore[arg-type]
-    return 0

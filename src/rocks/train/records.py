@@ -53,8 +53,8 @@ class ImportConfig:
         seed: for the stored symmetries.
     """
 
-    sources: tuple[str, ...] = ()
-    out_dir: str = "shards"
+    sources: tuple[str, ...] = field(default=(), metadata={"positional": True})
+    out_dir: str = field(default="shards", metadata={"flag": "--out"})
     size: int = 9
     symmetries: int = 1
     shard_size: int = 16384

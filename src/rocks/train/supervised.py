@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +44,14 @@ class TrainConfigError(ValueError):
 
 @dataclass(frozen=True)
 class LossWeights:
-    """Weights of the loss terms (c_value, c_own, c_score as in KataGo's notation)."""
+    """Weights of the loss terms (c_value, c_own, c_score as in KataGo's notation).
+
+    Attributes:
+        policy: the policy head's cross-entropy against the move (or visit) target.
+        value: the value head's squared error against the outcome (c_value).
+        ownership: the ownership head's squared error (c_own).
+        score: the score head's Huber loss on score / 10 (c_score).
+    """
 
     policy: float = 1.0
     value: float = 1.0
@@ -67,8 +74,8 @@ class SupervisedConfig:
         max_examples: use at most this many training examples (0: all).
     """
 
-    data_dir: str = "shards"
-    out_dir: str = "runs/supervised"
+    data_dir: str = field(default="shards", metadata={"flag": "--data"})
+    out_dir: str = field(default="runs/supervised", metadata={"flag": "--out"})
     net: str = "b6c64"
     init: str | None = None
     epochs: int = 10

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +53,7 @@ class TeacherConfig:
         move_timeout_s: per-move limit before an engine forfeits.
     """
 
-    out_dir: str = "teacher"
+    out_dir: str = field(default="teacher", metadata={"flag": "--out"})
     games: int = 100
     size: int = 9
     komi: float = 7.5
