@@ -13,7 +13,8 @@ Conversion table on a board of ``size`` (``N = size * size``)::
     GTP vertex  "C4": column letter A..T skipping I, row number counted from the BOTTOM;
                 "pass" (any case) for pass.  Accepts lower case.
     SGF point   "cf": column letter then row letter, both from 'a' at the top-left;
-                "" is pass, and "tt" is pass too on boards up to 19x19.
+                "" is pass, and "tt" is pass too on boards up to 19x19 (``to_sgf`` writes
+                "tt" there, as sgfmill and older readers do, and "" on larger boards).
 
 Every function raises :class:`CoordinateError` (a ``ValueError``) on input it cannot read, with
 a message that names the input and the board size.
@@ -84,9 +85,10 @@ def from_gtp(vertex: str, size: int) -> int:
 
 
 def to_sgf(move: int, size: int) -> str:
+    """SGF point of a flat index, such as ``"dd"``; pass is ``"tt"`` up to 19x19, else ``""``."""
     rc = from_flat(move, size)
     if rc is None:
-        return ""
+        return "tt" if size <= 19 else ""
     row, col = rc
     return chr(ord("a") + col) + chr(ord("a") + row)
 

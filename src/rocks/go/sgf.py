@@ -12,8 +12,10 @@ serialising are sgfmill's, the record type and every check are ours.  Departures
   4. Comments are kept per node as (move number, text), 0 for the root; other properties
      (markup, timing, variations' contents) are not kept.
 
-Coordinates: sgfmill names points (row, col) with row 0 at the BOTTOM; they are converted to
-rocks' flat indices (row 0 at the top, :mod:`rocks.go.coords`) at this boundary only.
+Coordinates: points are read and written as raw SGF values ("cf") through
+:func:`rocks.go.coords.from_sgf` / :func:`~rocks.go.coords.to_sgf`, the one converter; sgfmill's
+own (row from the bottom, col) tuples are never used.  Compressed point lists (``AB[aa:cc]``)
+are expanded here.
 """
 
 from __future__ import annotations
@@ -141,18 +143,29 @@ class GameRecord:
         return self.positions(rules)[-1]
 
 
-def _flat(point: tuple[int, int] | None, size: int) -> int:
-    if point is None:
-        return coords.pass_move(size)
-    row_from_bottom, col = point
-    return coords.to_flat(size - 1 - row_from_bottom, col, size)
+def _point(raw: bytes, size: int) -> int:
+    """Flat index of a raw SGF move value (pass included); CoordinateError if malformed."""
+    try:
+        return coords.from_sgf(raw.decode("ascii"), size)
+    except UnicodeDecodeError:
+        raise coords.CoordinateError(f"{raw!r} is not an SGF point") from None
 
 
-def _sgfmill_point(move: int, size: int) -> tuple[int, int] | None:
-    rc = coords.from_flat(move, size)
-    if rc is None:
-        return None
-    return size - 1 - rc[0], rc[1]
+def _points(node, prop: str, size: int) -> set[int]:
+    """Flat indices of a setup property's point list, compressed rectangles expanded."""
+    out: set[int] = set()
+    raws = node.get_raw_list(prop) if node.has_property(prop) else []
+    for raw in raws if raws != [b""] else []:  # AB[] is an empty list (an SGF "elist")
+        first, colon, last = raw.partition(b":")
+        a = _point(first, size)
+        b = _point(last, size) if colon else a
+        if coords.is_pass(a, size) or coords.is_pass(b, size):
+            raise coords.CoordinateError(f"{raw!r} is not a point of the board")
+        (r0, c0), (r1, c1) = divmod(a, size), divmod(b, size)
+        if r0 > r1 or c0 > c1:
+            raise coords.CoordinateError(f"{raw!r} is not a top-left:bottom-right rectangle")
+        out.update(r * size + c for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
+    return out
 
 
 def _text(node, prop: str) -> str:
@@ -203,44 +216,30 @@ def read_sgf(data: str | bytes, check: bool = True) -> GameRecord:
     except ValueError as exc:
         raise SgfError(f"bad game tree: {exc}") from None
     for node in nodes:
-        try:
-            colour, point = node.get_move()
-        except ValueError:
-            raw = [node.get_raw(p) for p in ("B", "W") if node.has_property(p)]
-            raise SgfError(f"move {len(moves) + 1} is off the board or malformed: "
-                           f"{b''.join(raw)!r}") from None
-        try:
-            has_setup = node.has_setup_stones()
-            if has_setup:
-                ab, aw, ae = node.get_setup_stones()
-        except ValueError:
-            where = f"after move {len(moves)}" if moves else "before the first move"
-            raise SgfError(f"setup stone off the board or malformed {where}") from None
+        colour, raw = node.get_raw_move()
+        if colour is not None:
+            try:
+                move = _point(raw, size)
+            except coords.CoordinateError:
+                raise SgfError(f"move {len(moves) + 1} is off the board or malformed: "
+                               f"{raw!r}") from None
+        has_setup = node.has_setup_stones()
         if has_setup:
+            try:
+                ab, aw, ae = (_points(node, prop, size) for prop in ("AB", "AW", "AE"))
+            except coords.CoordinateError:
+                where = f"after move {len(moves)}" if moves else "before the first move"
+                raise SgfError(f"setup stone off the board or malformed {where}") from None
             if moves:
                 raise SgfError(f"setup stones after move {len(moves)} are not supported")
-            try:
-                for pts, own, other in ((ab, black, white), (aw, white, black)):
-                    for p in pts:
-                        f = _flat(p, size)
-                        own.add(f)
-                        other.discard(f)
-                for p in ae:
-                    f = _flat(p, size)
-                    black.discard(f)
-                    white.discard(f)
-            except coords.CoordinateError as exc:
-                raise SgfError(f"setup stone off the board: {exc}") from None
+            # In the order AB, AW, AE, as a point in two of them ends in the later one.
+            black, white = (black | ab) - aw - ae, ((white - ab) | aw) - ae
         if not moves and node.has_property("PL"):
             try:
                 first_player = BLACK if node.get("PL") == "b" else WHITE
             except ValueError:
                 raise SgfError(f"PL is not a colour: {node.get_raw('PL')!r}") from None
         if colour is not None:
-            try:
-                move = _flat(point, size)
-            except coords.CoordinateError as exc:
-                raise SgfError(f"move {len(moves) + 1} is off the board: {exc}") from None
             moves.append((BLACK if colour == "b" else WHITE, move))
         comment = _text(node, "C")
         if comment:
@@ -276,9 +275,9 @@ def write_sgf(record: GameRecord) -> str:
                         ("DT", record.date), ("RE", record.result)):
         if value:
             root.set(prop, value)
-    if record.black_setup or record.white_setup:
-        root.set_setup_stones([_sgfmill_point(p, record.size) for p in record.black_setup],
-                              [_sgfmill_point(p, record.size) for p in record.white_setup])
+    for prop, points in (("AB", record.black_setup), ("AW", record.white_setup)):
+        if points:
+            root.set_raw_list(prop, sorted(coords.to_sgf(p, record.size).encode() for p in points))
     # read_sgf infers the first player from the first move, or from a lone handicap.
     if record.moves:
         implied = record.moves[0][0]
@@ -292,7 +291,7 @@ def write_sgf(record: GameRecord) -> str:
         root.set("C", notes[0])
     for i, (colour, move) in enumerate(record.moves, start=1):
         node = game.extend_main_sequence()
-        node.set_move("b" if colour == BLACK else "w", _sgfmill_point(move, record.size))
+        node.set_raw("B" if colour == BLACK else "W", coords.to_sgf(move, record.size).encode())
         if notes.get(i):
             node.set("C", notes[i])
     return game.serialise().decode("utf-8")
