@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
+import os
 
 import pytest
 import torch
 
+from rocks.metrics import read_rows
+from rocks.reason import grpo
 from rocks.reason.evaluate import held_out_tasks
 from rocks.reason.grpo import (
     OBJECTIVES,
@@ -153,6 +157,66 @@ def test_smoke_a_few_steps_log_checkpoint_and_resume(tmp_path, objective):
     assert [h.step for h in more] == [3]
     evals = list(csv.DictReader((tmp_path / "run" / "eval.csv").open()))
     assert [e["step"] for e in evals] == ["0", "1", "2"]
+
+
+def tiny_run(tmp_path, **changes) -> GRPOConfig:
+    cfg = GRPOConfig(steps=2, prompts_per_step=1, group_size=2, max_new_tokens=4, mu=1,
+                     eval_every=1, checkpoint_every=1, out=str(tmp_path / "run"))
+    return dataclasses.replace(cfg, **changes)
+
+
+def probe(policy, step: int) -> dict:
+    return {"probe": float(step)}
+
+
+def crash_during(step: int, cfg: GRPOConfig, monkeypatch) -> None:
+    """Run ``cfg`` until it is killed in the middle of ``step``."""
+    real_step = grpo.grpo_step
+
+    def dies(*args, **kwargs):
+        if args[5] == step:
+            raise KeyboardInterrupt(f"killed during step {step}")
+        return real_step(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(grpo, "grpo_step", dies)
+        with pytest.raises(KeyboardInterrupt):
+            train(tiny_policy(), cfg, evaluate_fn=probe)
+
+
+def test_a_crash_between_checkpoints_does_not_duplicate_log_rows(tmp_path, monkeypatch):
+    # Checkpoints at steps 3 and 6; the run dies during step 5, after step 4's rows were
+    # logged.  Resuming from the step-3 checkpoint redoes steps 4-6: each step's row once.
+    cfg = tiny_run(tmp_path, steps=6, checkpoint_every=3)
+    crash_during(5, cfg, monkeypatch)
+    assert [r["step"] for r in read_rows(tmp_path / "run" / "log.csv")] == ["1", "2", "3", "4"]
+    train(tiny_policy(), cfg, evaluate_fn=probe)
+    assert [r["step"] for r in read_rows(tmp_path / "run" / "log.csv")] == [
+        "1", "2", "3", "4", "5", "6"]
+    assert [r["step"] for r in read_rows(tmp_path / "run" / "eval.csv")] == [
+        "0", "1", "2", "3", "4", "5", "6"]
+
+
+def test_a_crash_before_the_first_checkpoint_starts_the_logs_afresh(tmp_path, monkeypatch):
+    cfg = tiny_run(tmp_path, steps=3, checkpoint_every=3)
+    crash_during(2, cfg, monkeypatch)
+    train(tiny_policy(), cfg, evaluate_fn=probe)
+    assert [r["step"] for r in read_rows(tmp_path / "run" / "log.csv")] == ["1", "2", "3"]
+    assert [r["step"] for r in read_rows(tmp_path / "run" / "eval.csv")] == ["0", "1", "2", "3"]
+
+
+def test_config_json_is_replaced_whole_never_rewritten_in_place(tmp_path):
+    # A reader holding the old file (here: a second hard link to it) still sees the old config
+    # whole: the new one was written elsewhere and moved over it (rocks.atomic), so a crash
+    # mid-write can never leave a truncated config.json.
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text('{"old": true}')
+    os.link(run / "config.json", tmp_path / "reader.json")
+    cfg = tiny_run(tmp_path, steps=1, eval_every=0)
+    train(tiny_policy(), cfg)
+    assert (tmp_path / "reader.json").read_text() == '{"old": true}'
+    assert json.loads((run / "config.json").read_text())["steps"] == 1
 
 
 def test_grpo_step_reports_group_statistics():

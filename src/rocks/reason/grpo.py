@@ -35,9 +35,6 @@ Departures:
 from __future__ import annotations
 
 import copy
-import csv
-import json
-import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -48,7 +45,8 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
-from rocks.atomic import replace_with
+from rocks.atomic import replace_with, write_json
+from rocks.metrics import MetricsLogger
 from rocks.reason.lm import Samples, TinyLM, completion_logprobs, sample, save_checkpoint
 from rocks.reason.rewards import RewardWeights, score
 from rocks.reason.tasks import get_family, prompt_text
@@ -324,15 +322,6 @@ def grpo_step(
     )
 
 
-def _append_csv(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with path.open("a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-
-
 def _atomic_torch_save(obj: object, path: Path) -> None:
     replace_with(path, lambda tmp: torch.save(obj, tmp))
 
@@ -347,12 +336,13 @@ def train(
 
     Writes ``log.csv`` (one ``StepStats`` per step), ``eval.csv`` (``evaluate_fn`` rows every
     ``eval_every`` steps and at the end), ``config.json``, and for a ``TinyLMPolicy`` the final
-    weights under ``checkpoint/``.
+    weights under ``checkpoint/``.  Rows are logged every step but the state only every
+    ``checkpoint_every`` steps, so a resumed run first forgets the rows logged after its
+    checkpoint (it is about to log those steps again).
     """
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+    write_json(out / "config.json", asdict(cfg))
     opt = torch.optim.AdamW(policy.model.parameters(), lr=cfg.lr, betas=(0.9, 0.99),
                             weight_decay=0.0)
     ref_model = None
@@ -371,39 +361,37 @@ def train(
         start = state["step"]
     torch.manual_seed(cfg.seed * 7919 + start)
     generator = torch.Generator().manual_seed(cfg.seed * 104729 + start)
-    if evaluate_fn is not None and start == 0:
-        _append_csv(out / "eval.csv", {"step": 0, **evaluate_fn(policy, 0)})
     history = []
-    steps = range(start, cfg.steps)
-    if progress:
-        from tqdm import tqdm
+    with MetricsLogger(out / "log.csv") as log, MetricsLogger(out / "eval.csv") as evals:
+        # A fresh start (-1) forgets every row, the step-0 evaluation included.
+        for logger in (log, evals):
+            logger.drop_after("step", start if start else -1)
+        if evaluate_fn is not None and start == 0:
+            evals.log({"step": 0, **evaluate_fn(policy, 0)})
+        steps = range(start, cfg.steps)
+        if progress:
+            from tqdm import tqdm
 
-        steps = tqdm(steps, desc=f"{cfg.objective} seed {cfg.seed}", initial=start,
-                     total=cfg.steps)
-    for step in steps:
-        stats = grpo_step(policy, ref_model, opt, training_tasks(cfg, step), cfg, step + 1,
-                          generator)
-        history.append(stats)
-        _append_csv(out / "log.csv", asdict(stats))
-        done = step + 1
-        if evaluate_fn is not None and cfg.eval_every and (
-            done % cfg.eval_every == 0 or done == cfg.steps
-        ):
-            _append_csv(out / "eval.csv", {"step": done, **evaluate_fn(policy, done)})
-        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
-            state = {"model": policy.model.state_dict(), "opt": opt.state_dict(), "step": done}
-            if ref_model is not None:
-                state["ref"] = ref_model.state_dict()
-            _atomic_torch_save(state, state_path)
+            steps = tqdm(steps, desc=f"{cfg.objective} seed {cfg.seed}", initial=start,
+                         total=cfg.steps)
+        for step in steps:
+            stats = grpo_step(policy, ref_model, opt, training_tasks(cfg, step), cfg, step + 1,
+                              generator)
+            history.append(stats)
+            log.log(asdict(stats))
+            done = step + 1
+            if evaluate_fn is not None and cfg.eval_every and (
+                done % cfg.eval_every == 0 or done == cfg.steps
+            ):
+                evals.log({"step": done, **evaluate_fn(policy, done)})
+            if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+                state = {"model": policy.model.state_dict(), "opt": opt.state_dict(),
+                         "step": done}
+                if ref_model is not None:
+                    state["ref"] = ref_model.state_dict()
+                _atomic_torch_save(state, state_path)
     if isinstance(policy, TinyLMPolicy):
         save_checkpoint(out / "checkpoint", policy.model, policy.tokenizer,
                         {"grpo": asdict(cfg), "steps": cfg.steps})
     return history
 
-
-def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for one value)."""
-    m = sum(values) / len(values)
-    if len(values) < 2:
-        return m, 0.0
-    return m, math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
