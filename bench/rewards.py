@@ -58,7 +58,7 @@ def median_ms(fn: Callable[[], object], repeats: int) -> float:
 
 def measure(cfg: BenchConfig) -> list[tuple[str, float, str]]:
     rows: list[tuple[str, float, str]] = []
-    setups = {"fallback (netns + uid)": SandboxConfig(use_bwrap=False)}
+    setups = {"fallback (netns + uid)": SandboxConfig(use_bwrap=False, allow_weak_sandbox=True)}
     if bwrap_path() is not None:
         setups = {"bubblewrap + uid": SandboxConfig(), **setups}
     for label, config in setups.items():

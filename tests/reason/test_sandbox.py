@@ -1,8 +1,9 @@
 """The sandbox stops hostile programs and reports each as a failed sample; the host is untouched.
 
 Every hostile program runs under each isolation set-up this machine offers: bubblewrap (when
-installed), and the fallback without it (netns + fresh uid when root).  The audit hook is
-switched off in most tests so that the OS-level layers are what stops the program.
+installed), and the fallback without it (netns + fresh uid when root), which a caller must opt
+into.  The audit hook is switched off in most tests so that the OS-level layers are what stops
+the program.  Without bubblewrap and without that opt-in, nothing runs (fail closed).
 """
 
 from __future__ import annotations
@@ -12,22 +13,29 @@ import socket
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from rocks.reason.sandbox import SandboxConfig, bwrap_path, run_python
+from rocks.reason import sandbox
+from rocks.reason.sandbox import (
+    UNSAFE_ENV,
+    SandboxConfig,
+    SandboxUnavailable,
+    bwrap_path,
+    run_python,
+)
 
 FAST = {"cpu_seconds": 1.0, "wall_seconds": 4.0, "memory_bytes": 256 * 2**20}
+# Tests of behaviour every set-up shares run here with or without bubblewrap.
+ANY = SandboxConfig(allow_weak_sandbox=True)
+needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap not available")
 
 SETUPS = [
-    pytest.param(
-        {"use_bwrap": True},
-        id="bwrap",
-        marks=pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap not available"),
-    ),
-    pytest.param({"use_bwrap": False}, id="no-bwrap"),
+    pytest.param({"use_bwrap": True}, id="bwrap", marks=needs_bwrap),
+    pytest.param({"use_bwrap": False, "allow_weak_sandbox": True}, id="no-bwrap"),
 ]
 
 
@@ -35,6 +43,13 @@ SETUPS = [
 def os_only(request) -> SandboxConfig:
     """OS layers only: the audit hook is off."""
     return SandboxConfig(audit_hook=False, **FAST, **request.param)
+
+
+@pytest.fixture
+def no_bwrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine as if bubblewrap were not installed, and nobody opted into the fallback."""
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    monkeypatch.delenv(UNSAFE_ENV, raising=False)
 
 
 def require_any(config: SandboxConfig, *layers: str) -> None:
@@ -49,6 +64,7 @@ def test_a_plain_program_runs_with_stdin_and_files() -> None:
         "import helper\nprint(helper.twice(input()))",
         stdin="ab\n",
         files={"helper.py": "def twice(s):\n    return s * 2\n"},
+        config=ANY,
     )
     assert result.ok and result.failure is None
     assert result.stdout == "abab\n"
@@ -56,17 +72,17 @@ def test_a_plain_program_runs_with_stdin_and_files() -> None:
 
 
 def test_layers_report_what_was_active() -> None:
-    layers = run_python("pass").layers
+    layers = run_python("pass", config=ANY).layers
     if bwrap_path() is not None:
         assert layers[0] == "bwrap"
     if os.geteuid() == 0:
         assert "uid" in layers
-    assert "audit" not in run_python("pass", config=SandboxConfig(audit_hook=False)).layers
+    assert "audit" not in run_python("pass", config=replace(ANY, audit_hook=False)).layers
 
 
 def test_exit_status_and_exceptions_are_failures() -> None:
-    assert run_python("raise SystemExit(3)").failure == "exit"
-    result = run_python("1/0")
+    assert run_python("raise SystemExit(3)", config=ANY).failure == "exit"
+    result = run_python("1/0", config=ANY)
     assert not result.ok and "ZeroDivisionError" in result.stderr
 
 
@@ -118,7 +134,7 @@ def test_fork_bomb_is_contained_and_cleaned_up(os_only: SandboxConfig) -> None:
         left = sorted(set(left) & set(_processes_of_uid_running_python(before)))
     assert left == []
     # the host can still start processes
-    assert run_python("print(1)").stdout == "1\n"
+    assert run_python("print(1)", config=ANY).stdout == "1\n"
 
 
 def test_a_daemon_that_left_the_process_group_is_killed_too(os_only: SandboxConfig) -> None:
@@ -176,7 +192,7 @@ def test_writing_outside_the_working_directory_leaves_the_host_untouched(
 def test_the_working_directory_is_thrown_away() -> None:
     tmp_path = Path(tempfile.mkdtemp(prefix="rocks-test-"))
     tmp_path.chmod(0o755)  # the sandbox uid must be able to reach its directory
-    config = SandboxConfig(tmp_root=str(tmp_path))
+    config = replace(ANY, tmp_root=str(tmp_path))
     result = run_python(
         "open('left.txt', 'w').write('x')\nimport os\nprint(os.getcwd())", config=config
     )
@@ -241,14 +257,16 @@ def test_huge_output_is_capped(os_only: SandboxConfig) -> None:
     ],
 )
 def test_audit_hook_refuses_dangerous_calls(code: str) -> None:
-    result = run_python(code, config=SandboxConfig(**FAST))
+    result = run_python(code, config=replace(ANY, **FAST))
     assert not result.ok and "PermissionError: sandbox" in result.stderr
 
 
 def test_threads_can_use_the_sandbox() -> None:
     results: list[str] = []
     threads = [
-        threading.Thread(target=lambda i=i: results.append(run_python(f"print({i})").stdout))
+        threading.Thread(
+            target=lambda i=i: results.append(run_python(f"print({i})", config=ANY).stdout)
+        )
         for i in range(3)
     ]
     for t in threads:
@@ -260,6 +278,66 @@ def test_threads_can_use_the_sandbox() -> None:
 
 def test_bad_arguments_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="plain names"):
-        run_python("pass", files={"../evil.py": "x"})
+        run_python("pass", files={"../evil.py": "x"}, config=ANY)
     with pytest.raises(ValueError, match="cpu_seconds"):
         SandboxConfig(cpu_seconds=0)
+
+
+# The probes that escaped the fallback layers (issue 12): a process started through
+# _posixsubprocess.fork_exec raises no audit event and wrote to the host's /tmp, and a
+# world-readable host file (this project's own source) could be read.
+FORK_EXEC_ESCAPE = """
+import _posixsubprocess, os
+r, w = os.pipe()
+args = ([b"/bin/sh", b"-c", b"echo pwned > {target}"], [b"/bin/sh"], True, (w,), None,
+        [b"PATH=/usr/bin:/bin"], -1, -1, -1, -1, -1, -1, r, w, True, False, -1, None, None,
+        None, -1, None)
+try:
+    pid = _posixsubprocess.fork_exec(*args)
+except TypeError:  # Python 3.12+ added allow_vfork
+    pid = _posixsubprocess.fork_exec(*args, False)
+os.waitpid(pid, 0)
+print("ran")
+"""
+READ_HOST_SOURCE = "print(open({path!r}).read())"
+
+
+@needs_bwrap
+def test_bubblewrap_contains_the_probes_that_escaped_the_fallback() -> None:
+    target = Path(tempfile.gettempdir()) / f"rocks-sandbox-escape-{uuid.uuid4().hex}"
+    try:
+        result = run_python(FORK_EXEC_ESCAPE.format(target=target), config=SandboxConfig(**FAST))
+        assert result.layers[0] == "bwrap" and "ran" in result.stdout  # the probe did run
+        assert not target.exists()
+    finally:
+        target.unlink(missing_ok=True)
+    source = Path(sandbox.__file__).resolve()
+    result = run_python(READ_HOST_SOURCE.format(path=str(source)), config=SandboxConfig(**FAST))
+    assert not result.ok and "FileNotFoundError" in result.stderr
+    assert "bubblewrap" not in result.stdout
+
+
+@pytest.mark.usefixtures("no_bwrap")
+@pytest.mark.parametrize("config", [SandboxConfig(), SandboxConfig(use_bwrap=False)],
+                         ids=["missing", "switched-off"])
+def test_without_bubblewrap_untrusted_code_is_refused(config: SandboxConfig,
+                                                       tmp_path: Path) -> None:
+    tmp_path.chmod(0o777)  # so only the refusal, not a permission, can keep the marker away
+    marker = tmp_path / "ran.txt"
+    with pytest.raises(SandboxUnavailable) as refused:
+        run_python(f"open({str(marker)!r}, 'w').write('ran')", config=config)
+    message = str(refused.value)
+    assert "apt-get install bubblewrap" in message
+    assert "allow_weak_sandbox=True" in message and "--unsafe-no-bubblewrap" in message
+    assert "read the host's files" in message  # says what the fallback loses
+    assert not marker.exists()
+
+
+@pytest.mark.usefixtures("no_bwrap")
+def test_opting_into_the_weak_fallback_runs_without_bubblewrap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result = run_python("print(6 * 7)", config=SandboxConfig(allow_weak_sandbox=True, **FAST))
+    assert result.ok and result.stdout == "42\n" and "bwrap" not in result.layers
+    monkeypatch.setenv(UNSAFE_ENV, "1")  # the process-wide opt-in (--unsafe-no-bubblewrap)
+    assert run_python("print(1)", config=SandboxConfig(**FAST)).stdout == "1\n"

@@ -1,19 +1,25 @@
-"""Code: the reward is the share of hidden unit tests a sandboxed solution passes."""
+"""Code: the reward is the share of hidden unit tests a sandboxed solution passes; on a machine
+without bubblewrap the reward refuses to run model code rather than scoring it 0."""
 
 from __future__ import annotations
 
 import pytest
 
-from rocks.reason.sandbox import SandboxConfig
+from rocks.reason import rewards, sandbox
+from rocks.reason.sandbox import UNSAFE_ENV, SandboxConfig, SandboxUnavailable, bwrap_path
 from rocks.reason.tasks import code, get_family
 
 FENCE = "```"
+# The code sandbox runs model code only inside bubblewrap (./dev test installs it).
+needs_bwrap = pytest.mark.skipif(bwrap_path() is None,
+                                 reason="bubblewrap not available (apt-get install bubblewrap)")
 
 
 def wrap(source: str) -> str:
     return f"<think>easy</think><answer>{source}</answer>"
 
 
+@needs_bwrap
 @pytest.mark.parametrize("difficulty", [1, 2, 3])
 def test_reference_solutions_pass_every_test(difficulty: int) -> None:
     family = get_family("code")
@@ -32,17 +38,20 @@ def test_every_problem_in_the_bank_is_reachable_and_deterministic() -> None:
     assert family.generate(4, 2) == family.generate(4, 2)
 
 
+@needs_bwrap
 def test_partial_credit_is_the_fraction_of_tests_passed() -> None:
     tests = [[[1], 2], [[2], 3], [[3], 5], [[4], 5]]
     passed, note = code.run_tests("def f(x):\n    return x + 1\n", tests)
     assert passed == 3 and note == "ran"
 
 
+@needs_bwrap
 def test_fenced_code_is_accepted() -> None:
     t = get_family("code").generate(1, 2)
     assert get_family("code").verify(wrap(f"{FENCE}python\n{t.answer}{FENCE}"), t).accuracy == 1.0
 
 
+@needs_bwrap
 @pytest.mark.parametrize(
     ("source", "note"),
     [
@@ -60,6 +69,7 @@ def test_broken_or_hostile_solutions_score_zero(source: str, note: str) -> None:
     assert note in why
 
 
+@needs_bwrap
 def test_printing_fake_results_does_not_score() -> None:
     t = get_family("code").generate(5, 1)
     forged = "\n".join(f'print(\'{{"i": {i}, "out": 12345}}\')' for i in range(code.N_TESTS))
@@ -67,6 +77,18 @@ def test_printing_fake_results_does_not_score() -> None:
     assert verdict.accuracy == 0.0
 
 
+@needs_bwrap
 def test_true_does_not_pass_for_one() -> None:
     assert code.run_tests("def f(x):\n    return True\n", [[[0], 1]])[0] == 0
     assert code.run_tests("def f(x):\n    return 1\n", [[[0], 1]])[0] == 1
+
+
+def test_without_bubblewrap_the_reward_stops_the_run_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    monkeypatch.delenv(UNSAFE_ENV, raising=False)
+    t = get_family("code").generate(0, 1)
+    # Not a silent 0 for every sample (what a verifier bug would get): the run stops.
+    with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+        rewards.score(wrap(t.answer), t)

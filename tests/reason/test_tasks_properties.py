@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from rocks.reason import rewards
 from rocks.reason.rewards import RewardWeights
+from rocks.reason.sandbox import bwrap_path
 from rocks.reason.tasks import FAMILIES, get_family
 from rocks.reason.tasks.base import RewardBreakdown
 
@@ -94,6 +95,7 @@ def test_verifiers_never_raise(name: str, data: st.DataObject, seed: int, diffic
     check_breakdown(family.verify(completion, family.generate(seed, difficulty)))
 
 
+@pytest.mark.skipif(bwrap_path() is None, reason="the code sandbox needs bubblewrap")
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(completion=TAGGED_FAST, seed=st.integers(0, 10**6), difficulty=st.integers(1, 3))
 def test_code_verifier_never_raises(completion: str, seed: int, difficulty: int) -> None:
@@ -115,6 +117,8 @@ def test_gym_verifiers_never_raise(name: str, completion: str, seed: int, diffic
 def test_adversarial_answers_score_zero(name: str, text: str) -> None:
     if text in RUNS_INTO_A_LIMIT.get(name, ()):
         pytest.skip("runs into a time limit by design; tested in the family's own tests")
+    if name == "code" and bwrap_path() is None:
+        pytest.skip("the code sandbox needs bubblewrap")
     t = get_family(name).generate(1, 2)
     for completion in (text, f"<answer>{text}</answer>"):
         b = get_family(name).verify(completion, t)

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from rocks.reason.sandbox import SandboxUnavailable
 from rocks.reason.tasks import get_family
 from rocks.reason.tasks.base import (
     ANSWER_CLOSE,
@@ -161,9 +162,15 @@ def length_reward(length: int, weights: RewardWeights) -> float:
 
 
 def accuracy_reward(completion: str, task: Task) -> RewardBreakdown:
-    """The family verifier's verdict; a verifier that raises (a bug) scores 0 with the reason."""
+    """The family verifier's verdict; a verifier that raises (a bug) scores 0 with the reason.
+
+    ``SandboxUnavailable`` is not one bad sample but a machine that cannot run code safely: it
+    propagates, so a run stops with the install command instead of scoring every sample 0.
+    """
     try:
         return get_family(task.family).verify(completion, task)
+    except SandboxUnavailable:
+        raise
     except Exception as e:  # noqa: BLE001 - one bad sample must not end a training run
         return RewardBreakdown(accuracy=0.0, note=f"verifier error: {type(e).__name__}: {e}")
 

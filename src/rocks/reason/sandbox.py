@@ -22,13 +22,18 @@ what the program does.  Layers, outermost first (``SandboxResult.layers`` says w
 * always: a wall-clock timeout that kills the process group, a scrubbed environment (no
   variable of the host is inherited), and ``python -I -S`` (no site-packages, no PYTHON* vars).
 
+Fail closed: untrusted code runs only inside bubblewrap.  Without it the file system is shared,
+and probing with hostile programs showed what the other layers miss: a program read
+world-readable host files (the project's own source), and wrote to the host's ``/tmp`` by
+starting a process through ``_posixsubprocess.fork_exec``, which raises no audit event (a
+Python-level hook is not a security boundary).  So when bubblewrap is missing ``run_python``
+raises ``SandboxUnavailable`` (with the install command, ``apt-get install bubblewrap``) unless
+the caller accepts that loss: ``SandboxConfig(allow_weak_sandbox=True)``, or for the whole
+process ``ROCKS_UNSAFE_NO_BUBBLEWRAP=1`` (what ``rocks reason ... --unsafe-no-bubblewrap`` sets).
+
 Departures (from the hosted sandboxes those papers used):
 1. Local processes instead of a remote service; isolation is as strong as the layers that were
    available, and each result says which.
-2. Without bubblewrap the file system is shared: the fresh uid cannot touch root's files but
-   can write world-writable places such as ``/tmp`` (only the audit hook refuses that).  With
-   neither bubblewrap nor root, only rlimits + audit hook + timeout remain, and a Python-level
-   hook is not a security boundary.
 """
 
 from __future__ import annotations
@@ -51,6 +56,12 @@ from pathlib import Path
 
 SANDBOX_DIR = "/sandbox"  # where the working directory appears inside bubblewrap
 _UID_RANGE = (1_000_000, 2_000_000_000)  # fresh uids, far from any real account
+UNSAFE_ENV = "ROCKS_UNSAFE_NO_BUBBLEWRAP"  # "1": every run may fall back to the weak layers
+INSTALL_BWRAP = "apt-get install bubblewrap"
+
+
+class SandboxUnavailable(RuntimeError):
+    """Bubblewrap is not available and the caller did not accept the weaker fallback layers."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,13 @@ class SandboxConfig:
         max_open_files: RLIMIT_NOFILE.
         python: interpreter for the program; None = /usr/bin/python3 when present (readable by
             an unprivileged uid, unlike a venv under /root), else this interpreter.
-        use_bwrap, switch_user, audit_hook: turn a layer off (tests of the other layers).
+        use_bwrap, switch_user, audit_hook: turn a layer off (tests of the other layers);
+            ``use_bwrap=False`` needs ``allow_weak_sandbox``.
+        allow_weak_sandbox: run without bubblewrap (when it is missing or ``use_bwrap`` is
+            off) on the fallback layers only, which share the host's file system: the program
+            can then read world-readable host files and write world-writable places such as
+            ``/tmp``.  False (the default) raises ``SandboxUnavailable`` instead;
+            ``ROCKS_UNSAFE_NO_BUBBLEWRAP=1`` in the environment allows it for every run.
         tmp_root: where working directories are made (None = the system temp directory); with
             the uid layer it must be traversable by other users (like /tmp).
     """
@@ -81,6 +98,7 @@ class SandboxConfig:
     use_bwrap: bool = True
     switch_user: bool = True
     audit_hook: bool = True
+    allow_weak_sandbox: bool = False
     tmp_root: str | None = None
 
     def __post_init__(self) -> None:
@@ -175,6 +193,23 @@ def bwrap_path() -> str | None:
         check=False,
     )
     return path if probe.returncode == 0 else None
+
+
+def _outer_layer(config: SandboxConfig) -> str | None:
+    """The bubblewrap binary to run inside, None for the weak fallback (only when allowed)."""
+    bwrap = bwrap_path() if config.use_bwrap else None
+    if bwrap is not None:
+        return bwrap
+    if config.allow_weak_sandbox or os.environ.get(UNSAFE_ENV) == "1":
+        return None
+    why = ("use_bwrap is off" if not config.use_bwrap else
+           "bubblewrap (bwrap) is not installed, or cannot create namespaces here")
+    raise SandboxUnavailable(
+        f"refusing to run untrusted code: {why}.  Without bubblewrap a sandboxed program can read "
+        f"the host's files and write to its /tmp.  Install it ({INSTALL_BWRAP}), or accept that "
+        f"loss with SandboxConfig(allow_weak_sandbox=True), {UNSAFE_ENV}=1, or "
+        "--unsafe-no-bubblewrap on a `rocks reason` command."
+    )
 
 
 def _python(config: SandboxConfig) -> str:
@@ -282,12 +317,15 @@ def run_python(
     """Run ``code`` as ``main.py`` in a fresh working directory holding ``files``.
 
     ``stdin`` is the program's standard input.  Returns what happened; raises only on a bad
-    argument (e.g. a file name with a slash), never because of what the program did.
+    argument (e.g. a file name with a slash) or with ``SandboxUnavailable`` when bubblewrap is
+    missing and the weak fallback was not allowed (see module docstring), never because of what
+    the program did.
     """
     config = config or SandboxConfig()
     for name in files or {}:
         if not name or "/" in name or name in (".", "..", "main.py"):
             raise ValueError(f"sandbox file names must be plain names, got {name!r}")
+    bwrap = _outer_layer(config)
     started = time.monotonic()
     root = config.tmp_root or tempfile.gettempdir()
     host = tempfile.mkdtemp(prefix="rocks-sbx-host-", dir=root)  # our side: 0700, root only
@@ -310,7 +348,6 @@ def run_python(
         python = _python(config)
         runner_cfg = json.dumps({"rlimits": _rlimits(config), "audit": config.audit_hook})
         argv = [python, "-I", "-S", "-B", "-c", _RUNNER, runner_cfg]
-        bwrap = bwrap_path() if config.use_bwrap else None
         popen_user: dict = {}
         if uid is not None:
             popen_user = {"user": uid, "group": gid, "extra_groups": []}
