@@ -18,7 +18,6 @@ Departures from LLaMA:
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -341,6 +340,3 @@ def load_checkpoint(path: str | Path) -> tuple[TinyLM, CharTokenizer, dict]:
     model.load_state_dict(load_file(str(path / "model.safetensors")))
     return model, CharTokenizer.from_dict(config["tokenizer"]), config.get("meta", {})
 
-
-def perplexity(loss: float) -> float:
-    return math.exp(min(loss, 50.0))
