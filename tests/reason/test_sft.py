@@ -19,9 +19,11 @@ from rocks.reason.sft import (
     encode_pairs,
     finetune,
     mean_nll,
+    read_examples,
     rejection_sample,
     run_sft,
     sft_tasks,
+    write_examples,
 )
 from rocks.reason.tasks import EVAL_SEED_BASE, get_family, prompt_text
 from rocks.reason.tokenizer import CharTokenizer
@@ -125,6 +127,18 @@ def test_run_sft_writes_its_data_log_and_checkpoint(tmp_path):
     model, _, meta = load_checkpoint(tmp_path / "sft" / "checkpoint")
     assert meta["summary"]["examples"] == summary["examples"]
     torch.testing.assert_close(model.state_dict(), policy.model.state_dict())
+
+
+def test_the_accepted_set_round_trips_through_its_csv_table(tmp_path):
+    # Completions hold newlines, commas and quotes; an empty set still has its header, so a
+    # rerun reads "no examples" rather than failing on an empty file.
+    completion = '<think>1+2=3:3\n"ok", yes</think><answer>3</answer>'
+    examples = [Example(7, "What is 1 + 2?\n", completion)]
+    write_examples(tmp_path / "a.csv", examples)
+    assert read_examples(tmp_path / "a.csv") == examples
+    write_examples(tmp_path / "empty.csv", [])
+    assert (tmp_path / "empty.csv").read_text() == "seed,prompt,completion\n"
+    assert read_examples(tmp_path / "empty.csv") == []
 
 
 def test_bad_config_is_refused():

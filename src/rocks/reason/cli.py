@@ -260,7 +260,8 @@ def _star(argv: list[str]) -> int:
 def _tot(argv: list[str]) -> int:
     import torch
 
-    from rocks.reason.evaluate import held_out_tasks, write_rows
+    from rocks.metrics import write_table
+    from rocks.reason.evaluate import held_out_tasks
     from rocks.reason.tot import CompareConfig, ToTConfig, compare_at_budget, summarise_methods
 
     d, s = CompareConfig(), ToTConfig()
@@ -301,7 +302,7 @@ def _tot(argv: list[str]) -> int:
         from rocks.atomic import write_json
 
         write_json(Path(cfg.out) / "config.json", asdict(cfg))
-        write_rows(Path(cfg.out) / "per_task.csv", rows)
+        write_table(Path(cfg.out) / "per_task.csv", rows)
         write_json(Path(cfg.out) / "summary.json", summary)
     for method, m in summary.items():
         print(f"{method:>12}: solved {m['solved']:.3f}  no-oracle {m['chosen_correct']:.3f}  "

@@ -16,7 +16,6 @@ Departures:
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 import torch
 
 from rocks.atomic import write_json
+from rocks.metrics import write_table
 from rocks.reason.rewards import RewardWeights, score
 from rocks.reason.tasks import get_family, prompt_text
 from rocks.reason.tasks.base import Task, held_out_seeds
@@ -152,19 +152,6 @@ def accuracy_by_think_length(
     return out
 
 
-def write_rows(path: str | Path, rows: Sequence[dict]) -> None:
-    """Write dict rows as CSV (atomically: temp file + replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", newline="") as fh:
-        if rows:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    tmp.replace(path)
-
-
 def sample_rows(rows: Sequence[SampleRow]) -> list[dict]:
     return [asdict(r) for r in rows]
 
@@ -223,10 +210,10 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
 
         out = Path(cfg.out)
         out.mkdir(parents=True, exist_ok=True)
-        write_rows(out / "samples.csv", sample_rows(rows))
-        write_rows(out / "by_think_length.csv", result["by_think_length"])
+        write_table(out / "samples.csv", sample_rows(rows))
+        write_table(out / "by_think_length.csv", result["by_think_length"])
         if cfg.forced_short:
-            write_rows(out / "samples_forced_short.csv", sample_rows(forced_rows))
+            write_table(out / "samples_forced_short.csv", sample_rows(forced_rows))
         write_json(out / "summary.json", result)
     return result
 

@@ -35,6 +35,7 @@ from pathlib import Path
 import torch
 
 from rocks.atomic import write_json
+from rocks.metrics import write_table
 from rocks.reason.evaluate import evaluate, held_out_tasks
 from rocks.reason.grpo import GRPOConfig, train
 from rocks.reason.sft import (
@@ -42,7 +43,6 @@ from rocks.reason.sft import (
     load_policy_weights,
     run_sft,
     save_policy,
-    write_csv,
 )
 
 STAGES = ("stage1_grpo", "stage2_rs_sft", "stage3_grpo")
@@ -162,13 +162,6 @@ def run_pipeline(policy, cfg: PipelineConfig, progress: bool = False) -> list[di
         row = {"stage": name, **info, **_evaluate(policy, cfg)}
         write_json(done, row)
         rows.append(row)
-        write_csv(out / "stages.csv", _rectangular(rows))
-    write_csv(out / "stages.csv", _rectangular(rows))
+        write_table(out / "stages.csv", rows)  # columns: every key, in order of first use
+    write_table(out / "stages.csv", rows)
     return rows
-
-
-def _rectangular(rows: list[dict]) -> list[dict]:
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    return [{k: r.get(k, "") for k in keys} for r in rows]

@@ -25,17 +25,16 @@ Departures:
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
-from rocks.atomic import replace_with, write_json, write_text
+from rocks.atomic import replace_with, write_json
+from rocks.metrics import read_rows, write_table
 from rocks.reason.lm import Samples, left_pad, save_checkpoint
 from rocks.reason.rewards import RewardWeights, score
 from rocks.reason.tasks import get_family, prompt_text
@@ -240,19 +239,16 @@ def finetune(
     return losses
 
 
-def write_csv(path: Path, rows: Sequence[dict]) -> None:
-    """Dict rows as CSV, written atomically (temp file + replace)."""
-    buf = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    write_text(path, buf.getvalue())
+EXAMPLE_COLUMNS = tuple(f.name for f in fields(Example))
+
+
+def write_examples(path: Path, examples: Sequence[Example]) -> None:
+    """The accepted set as a CSV table (``read_examples`` reads it back)."""
+    write_table(path, [asdict(e) for e in examples], EXAMPLE_COLUMNS)
 
 
 def read_examples(path: Path) -> list[Example]:
-    with path.open(newline="") as fh:
-        return [Example(int(r["seed"]), r["prompt"], r["completion"]) for r in csv.DictReader(fh)]
+    return [Example(int(r["seed"]), r["prompt"], r["completion"]) for r in read_rows(path)]
 
 
 def save_policy(policy, path: Path, meta: dict) -> None:
@@ -296,7 +292,7 @@ def run_sft(policy, cfg: SFTConfig, progress: bool = False) -> dict:
             policy, tasks, cfg.k, cfg.temperature, cfg.max_new_tokens, generator, cfg.reward,
             cfg.min_language, cfg.max_per_task,
         )
-        write_csv(data_path, [asdict(e) for e in examples])
+        write_examples(data_path, examples)
     rows: list[dict] = []
     nll_before = mean_nll(policy, examples) if examples else float("nan")
     bar = None
@@ -315,7 +311,7 @@ def run_sft(policy, cfg: SFTConfig, progress: bool = False) -> dict:
              log)
     if bar is not None:
         bar.close()
-    write_csv(out / "log.csv", rows)
+    write_table(out / "log.csv", rows)
     summary = {**stats, "examples": len(examples), "nll_before": nll_before,
                "nll_after": mean_nll(policy, examples) if examples else float("nan"),
                "steps": len(rows)}

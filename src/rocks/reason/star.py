@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from rocks.atomic import write_json
+from rocks.metrics import write_table
 from rocks.reason.evaluate import evaluate, held_out_tasks, think_chars
 from rocks.reason.rewards import RewardWeights
 from rocks.reason.sft import (
@@ -44,7 +45,7 @@ from rocks.reason.sft import (
     rejection_sample,
     save_policy,
     sft_tasks,
-    write_csv,
+    write_examples,
 )
 from rocks.reason.tasks.base import Task
 
@@ -183,12 +184,12 @@ def run_star(policy, cfg: STaRConfig, progress: bool = False) -> list[IterationS
             counts = {"solved": -1, "rationalized": -1, "tokens": -1}
         else:
             examples, counts = collect(policy, tasks, cfg, generator)
-            write_csv(it_dir / "data.csv", [asdict(e) for e in examples])
+            write_examples(it_dir / "data.csv", examples)
         policy.model.load_state_dict(base_state)  # STaR: fine-tune M_0, not M_{n-1}
         log: list[dict] = []
         losses = finetune(policy, examples, cfg.epochs, cfg.batch_size, cfg.lr,
                           seed=cfg.seed * 1000 + n, log=log.append)
-        write_csv(it_dir / "log.csv", log)
+        write_table(it_dir / "log.csv", log)
         pass1 = float("nan")
         if eval_set:
             summary, _ = evaluate(policy, eval_set, cfg.eval_samples, cfg.temperature,
@@ -200,7 +201,7 @@ def run_star(policy, cfg: STaRConfig, progress: bool = False) -> list[IterationS
         write_json(it_dir / "stats.json", asdict(stats))
         history.append(stats)
         rows.append(asdict(stats))
-        write_csv(out / "iterations.csv", rows)
-    write_csv(out / "iterations.csv", rows)
+        write_table(out / "iterations.csv", rows)
+    write_table(out / "iterations.csv", rows)
     return history
 
