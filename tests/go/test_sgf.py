@@ -78,6 +78,26 @@ def test_setup_stones_remove_with_ae_before_the_first_move():
     assert rec.black_setup == (gtp("A9"),) and rec.white_setup == (gtp("C7"),)
 
 
+def test_compressed_point_lists_are_expanded_in_order_ab_aw_ae():
+    rec = read_sgf("(;GM[1]SZ[9]AB[aa:cb][ee]AW[bb][ee]AE[ca];B[gg])")
+    # aa:cb is the rectangle A9..C8; E5 is in AB and AW, so the later AW wins; AE clears C9.
+    assert rec.black_setup == tuple(sorted(gtp(v) for v in ("A9", "B9", "A8", "C8")))
+    assert rec.white_setup == tuple(sorted(gtp(v) for v in ("B8", "E5")))
+    assert read_sgf("(;GM[1]SZ[9]AB[])").black_setup == ()  # an empty list
+    for bad in ("AB[cb:aa]", "AB[aa:jj]", "AB[tt]", "AW[aa][]"):
+        with pytest.raises(SgfError, match="setup stone off the board or malformed"):
+            read_sgf(f"(;GM[1]SZ[9]{bad})")
+
+
+def test_written_points_and_passes_are_raw_sgf_points():
+    rec = read_sgf("(;GM[1]SZ[9]AB[ia][aa];B[cf];W[tt])")
+    text = write_sgf(rec)
+    assert "AB[aa][ia]" in text and ";B[cf]" in text and ";W[tt]" in text
+    big = read_sgf("(;GM[1]SZ[21];B[tt];W[])")
+    assert big.moves == ((BLACK, 19 * 21 + 19), (WHITE, 21 * 21))  # tt is a point beyond 19x19
+    assert ";B[tt];W[]" in write_sgf(big)
+
+
 def test_non_square_or_unknown_rules_are_handled():
     assert parse_rules("Japanese") == Rules(superko="none")
     assert parse_rules("NZ") == Rules(suicide=True)
