@@ -94,16 +94,25 @@ def test_nested_configs_are_dotted_options_over_the_parents_default() -> None:
     assert parse(Job, ["a"]).search == Search(visits=8)
 
 
+def test_the_fields_own_spelling_is_accepted_but_not_listed() -> None:
+    assert parse(Job, ["a", "--batch_size", "8", "--search.c_puct", "2"]) == \
+        Job(sources=("a",), batch_size=8, search=Search(visits=8, c_puct=2.0))
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, Job)
+    assert "--batch-size" in parser.format_help() and "--batch_size" not in parser.format_help()
+
+
 def test_the_parser_has_exactly_the_flags_of_the_fields() -> None:
     parser = argparse.ArgumentParser()
     add_config_arguments(parser, Job)
     expected = {"sources", "--out-dir", "--out", "--batch-size", "--lr", "--bf16", "--no-bf16",
                 "--init", "--mode", "--levels", "--model", "--search.visits",
-                "--search.c-puct", "--search.fpu"}
+                "--search.c-puct", "--search.fpu",
+                "--out_dir", "--batch_size", "--search.c_puct"}  # the fields' own spelling
     assert config_flags(Job) == expected == option_strings(parser)
     assert "--lr" not in config_flags(Job, exclude=["lr"])
     assert config_flags(Search, prefix="mcts.") == {"--mcts.visits", "--mcts.c-puct",
-                                                    "--mcts.fpu"}
+                                                    "--mcts.c_puct", "--mcts.fpu"}
 
 
 def test_help_comes_from_the_docstring_or_the_comment_and_shows_the_default() -> None:

@@ -9,7 +9,8 @@ live in one place (the dataclass).
     add_config_arguments(parser, LoopConfig)
     cfg = config_from_args(LoopConfig, parser.parse_args(argv))
 
-Field -> option (``field.name`` with ``_`` as ``-``):
+Field -> option (``field.name`` with ``_`` as ``-``; the name as written, ``--batch_size``, is
+accepted too, unlisted, so commands recorded in older ledgers still run):
 
 ==========================  ==============================  ==============================
 annotation                  command line                    value
@@ -204,6 +205,7 @@ class _Option:
 
     dest: str  # dotted field path: ``selfplay.full_visits``
     flags: tuple[str, ...]  # empty for a positional
+    hidden: tuple[str, ...]  # the field's own spelling, ``--full_visits``: accepted, not shown
     type: Any
     default: Any  # dataclasses.MISSING when the field has none
     help: str
@@ -229,13 +231,18 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, *,
             parser.add_argument(opt.dest, metavar=opt.dest.rsplit(".", 1)[-1].upper(),
                                 nargs=nargs, type=_argtype(item if item is not None else opt.type),
                                 help=help_, **({} if required else {"default": argparse.SUPPRESS}))
-        elif base is bool:
-            parser.add_argument(*opt.flags, dest=opt.dest, action=argparse.BooleanOptionalAction,
-                                default=argparse.SUPPRESS, help=help_)
         else:
-            parser.add_argument(*opt.flags, dest=opt.dest, default=argparse.SUPPRESS,
-                                type=_argtype(opt.type), metavar=_metavar(opt.type),
-                                help=help_, required=opt.default is dataclasses.MISSING)
+            for flags, shown in ((opt.flags, help_), (opt.hidden, argparse.SUPPRESS)):
+                if not flags:
+                    continue
+                if base is bool:
+                    parser.add_argument(*flags, dest=opt.dest, default=argparse.SUPPRESS,
+                                        action=argparse.BooleanOptionalAction, help=shown)
+                else:
+                    parser.add_argument(*flags, dest=opt.dest, default=argparse.SUPPRESS,
+                                        type=_argtype(opt.type), metavar=_metavar(opt.type),
+                                        help=shown, required=opt.default is dataclasses.MISSING
+                                        and flags == opt.flags)
 
 
 def config_from_args(cls: type, namespace: argparse.Namespace, *, prefix: str = "") -> Any:
@@ -255,9 +262,9 @@ def config_flags(cls: type, *, exclude: Iterable[str] = (), prefix: str = "") ->
         if not opt.flags:
             names.add(opt.dest)
             continue
-        names.update(opt.flags)
+        names.update(opt.flags + opt.hidden)
         if _strip_optional(opt.type)[0] is bool:
-            names.update("--no-" + f[2:] for f in opt.flags)
+            names.update("--no-" + f[2:] for f in opt.flags + opt.hidden)
     return names
 
 
@@ -293,12 +300,13 @@ def _options(cls: type, prefix: str, default_obj: Any, exclude: set[str]) -> lis
             out += _options(tp, dest + ".", nested_default, exclude)
             continue
         check_type(tp, f"{cls.__name__}.{f.name}")
-        if f.metadata.get("positional"):
-            flags: tuple[str, ...] = ()
-        else:
+        flags: tuple[str, ...] = ()
+        hidden: tuple[str, ...] = ()
+        if not f.metadata.get("positional"):
             alias = f.metadata.get("flag")
             flags = (_flag(dest),) + ((alias,) if alias else ())
-        out.append(_Option(dest, flags, tp, default, helps.get(f.name, "")))
+            hidden = (f"--{dest}",) if "_" in dest else ()
+        out.append(_Option(dest, flags, hidden, tp, default, helps.get(f.name, "")))
     return out
 
 
