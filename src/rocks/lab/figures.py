@@ -15,7 +15,6 @@ from rocks import atomic
 from rocks.lab.folders import LabError
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 DPI = 120
@@ -41,10 +40,3 @@ def save_figure(fig: Figure, name: str, folder: Path | str) -> Path:
         raise LabError(f"figure name {name!r}: use letters, digits, '-', '_' or '.'")
     path = Path(folder) / f"{stem}.png"
     return atomic.write_with(path, lambda f: fig.savefig(f, format="png", dpi=DPI))
-
-
-def label_axes(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
-    """Title and axis labels in one call (figures without labels are not read)."""
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
