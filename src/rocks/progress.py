@@ -1,8 +1,8 @@
-"""Progress bars for long loops in experiments (tqdm, quiet when output is a log file).
+"""Progress bars for long loops (tqdm, quiet when output is a log file).
 
-Under ``rocks lab run`` an experiment's output goes to ``log.txt`` as well as the terminal;
-a bar redrawn ten times a second would fill the log, so off a terminal it redraws at most every
-``log_interval`` seconds.
+Training stages and experiments use it alike.  Under ``rocks lab run`` an experiment's output
+goes to ``log.txt`` as well as the terminal; a bar redrawn ten times a second would fill the
+log, so off a terminal it redraws at most every ``log_interval`` seconds.
 """
 
 from __future__ import annotations
