@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -25,6 +26,7 @@ from rocks.search.gumbel import GumbelConfig
 from rocks.train.evaluate import play_nets
 from rocks.train.loop import Loop, LoopConfig
 from rocks.train.selfplay import SelfPlayConfig, net_evaluate
+from rocks.train.shards import load_examples
 
 SUPERVISED = "../../models/rocks-9x9-b6c64.safetensors"
 
@@ -101,12 +103,24 @@ def run_loop(cfg: Config, run: Run) -> None:
                selfplay_games=len(games))
 
 
+def held_out_value(evaluator: Evaluator, arm: Path, gen: int) -> tuple[float, int]:
+    """Value MSE on the positions of generation ``gen + 1``'s self-play games: played by the
+    generation-``gen`` net, not yet trained on by it (its own held-out games)."""
+    data = load_examples(sorted((arm / "selfplay").glob(f"g{gen + 1:04d}_*.npz")))
+    if data is None:
+        return float("nan"), 0
+    v = evaluator.evaluate_planes(data.planes.astype(np.float32)).values
+    return float(np.mean((v - data.value.astype(np.float32)) ** 2)), len(data)
+
+
 def run_ladder(cfg: Config, run: Run) -> None:
-    """Each measured generation's net against the supervised net at fixed visits."""
+    """Each measured generation's net against the supervised net at fixed visits, and both
+    nets' value MSE on that generation's held-out self-play positions."""
     here = Path(__file__).resolve().parent
     arm = here / "data" / "runs" / cfg.arm_run / "loop"
-    sup = net_evaluate(Evaluator(read_checkpoint(here / SUPERVISED).net, batch_size=64,
-                                 use_bf16=True, symmetries="random", seed=7))
+    sup_eval = Evaluator(read_checkpoint(here / SUPERVISED).net, batch_size=64, use_bf16=True,
+                         symmetries="random", seed=7)
+    sup = net_evaluate(sup_eval)
     out = arm.parent / "ladder.csv"
     done = set(pd.read_csv(out).generation) if out.exists() else set()
     train = pd.read_csv(arm / "train.csv").set_index("generation")
@@ -115,15 +129,18 @@ def run_ladder(cfg: Config, run: Run) -> None:
         gen = int(ckpt.stem.split("_")[1])
         if (gen + 1) % cfg.ladder_every or gen in done:
             continue
-        ev = net_evaluate(Evaluator(read_checkpoint(ckpt).net, batch_size=64, use_bf16=True,
-                                    symmetries="random", seed=gen))
-        res = play_nets(ev, sup, cfg.ladder_games, cfg.ladder_visits, 9, 7.5,
-                        seed=10_000 + gen)
+        gen_eval = Evaluator(read_checkpoint(ckpt).net, batch_size=64, use_bf16=True,
+                             symmetries="random", seed=gen)
+        mse, n_held = held_out_value(gen_eval, arm, gen)
+        sup_mse, _ = held_out_value(sup_eval, arm, gen)
+        res = play_nets(net_evaluate(gen_eval), sup, cfg.ladder_games, cfg.ladder_visits, 9,
+                        7.5, seed=10_000 + gen)
         lo, hi = res.wilson()
         row = dict(generation=gen, cpu_s=float(train.cpu_s.get(gen, float("nan"))),
                    wins=res.wins, losses=res.losses, draws=res.draws,
                    score=round(res.score, 3), lo=round(lo, 3), hi=round(hi, 3),
-                   visits=cfg.ladder_visits)
+                   visits=cfg.ladder_visits, held_out_positions=n_held,
+                   value_mse=round(mse, 4), supervised_value_mse=round(sup_mse, 4))
         rows.append(row)
         frame = pd.concat([pd.read_csv(out), pd.DataFrame([row])]) if out.exists() \
             else pd.DataFrame([row])
