@@ -128,14 +128,14 @@ def test_cli_runs_the_pipeline_and_sft_and_star_for_a_few_steps(tmp_path):
 
     save_checkpoint(tmp_path / "m", tiny_policy().model, TOK, {})
     m = str(tmp_path / "m")
-    assert main(["pipeline", "--base", m, "--difficulty", "1", "--rl1-steps", "1",
-                 "--rl2-steps", "1", "--sft-tasks", "2", "--sft-k", "2", "--sft-epochs", "1",
-                 "--eval-tasks", "1", "--out", str(tmp_path / "r1")]) == 0
+    assert main(["pipeline", "--base", m, "--difficulty", "1", "--stage1.steps", "1",
+                 "--stage3.steps", "1", "--stage2.tasks", "2", "--stage2.k", "2",
+                 "--stage2.epochs", "1", "--eval-tasks", "1", "--out", str(tmp_path / "r1")]) == 0
     assert (tmp_path / "r1" / STAGES[2] / "done.json").exists()
-    assert main(["sft", "--base", m, "--difficulty", "1", "--tasks", "2", "-k", "2",
+    assert main(["sft", "--base", m, "--difficulty", "1", "--tasks", "2", "--k", "2",
                  "--max-new-tokens", "12", "--out", str(tmp_path / "sft")]) == 0
     assert (tmp_path / "sft" / "checkpoint" / "model.safetensors").exists()
-    assert main(["star", "--base", m, "--difficulty", "1", "--tasks", "2", "-k", "1",
+    assert main(["star", "--base", m, "--difficulty", "1", "--tasks", "2", "--k", "1",
                  "--iterations", "1", "--max-new-tokens", "12", "--out", str(tmp_path / "star")
                  ]) == 0
     assert (tmp_path / "star" / "iterations.csv").exists()

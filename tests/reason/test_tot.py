@@ -155,7 +155,8 @@ def test_cli_compares_methods_and_writes_per_task_rows(tmp_path, capsys):
     save_checkpoint(tmp_path / "m", policy.model, TOK, {})
     out = tmp_path / "tot"
     assert main(["tot", "--model", str(tmp_path / "m"), "--difficulty", "1", "--tasks", "1",
-                 "--budget", "40", "--branch", "2", "--batch", "2", "--max-new-tokens", "10",
+                 "--search.token-budget", "40", "--search.branch", "2", "--batch", "2",
+                 "--search.max-new-tokens", "10",
                  "--out", str(out)]) == 0
     assert "tot: solved" in capsys.readouterr().out
     assert (out / "per_task.csv").read_text().count("\n") == 4  # header + 3 methods

@@ -4,122 +4,149 @@
     rocks reason pretrain --out models/reason/base --steps 1600
     rocks reason train    --base models/reason/base --out runs/grpo --objective grpo --steps 60
     rocks reason eval     --model runs/grpo/checkpoint --tasks 200 --samples 4 --out runs/eval
-    rocks reason sft      --base runs/grpo/checkpoint --tasks 256 -k 8 --out runs/sft
+    rocks reason sft      --base runs/grpo/checkpoint --tasks 256 --k 8 --out runs/sft
     rocks reason star     --base models/reason/base --iterations 3 --out runs/star
-    rocks reason tot      --model models/reason/base --tasks 50 --budget 400 --out runs/tot
-    rocks reason pipeline --base models/reason/base --rl1-steps 40 --rl2-steps 20 --out runs/r1
+    rocks reason tot      --model models/reason/base --tasks 50 --search.token-budget 400
+    rocks reason pipeline --base models/reason/base --stage1.steps 40 --stage3.steps 20
 
-Each command fills its config dataclass (``PretrainConfig``, ``GRPOConfig``, ``EvalConfig``) and
-saves it as JSON next to its results.
+Each subcommand's options are generated from its config dataclasses (``rocks.configcli``): the
+stage's own config (``PretrainConfig``, ``GRPOConfig``, ``EvalConfig``, ``SFTConfig``,
+``STaRConfig``, ``CompareConfig``, ``PipelineConfig``), which the stage saves as JSON next to
+its results, and the small configs below for what the command itself needs (the model to start
+from, the sandbox opt-in).  A nested config's fields are dotted: ``--reward.format 0.1``,
+``--stage2.k 4``.  Fields a stage sets itself (``EXCLUDED``) have no flag.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from dataclasses import asdict, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from rocks.reason.evaluate import EvalConfig, run_eval
-from rocks.reason.grpo import OBJECTIVES, GRPOConfig
+from rocks.configcli import add_config_arguments, config_from_args
+from rocks.reason.evaluate import EvalConfig
+from rocks.reason.grpo import GRPOConfig
+from rocks.reason.pipeline import PipelineConfig
 from rocks.reason.pretrain import PretrainConfig
-from rocks.reason.rewards import RewardWeights
+from rocks.reason.sandbox import UNSAFE_ENV
+from rocks.reason.sft import SFTConfig
+from rocks.reason.star import STaRConfig
+from rocks.reason.tot import CompareConfig
 
 
-def _tasks(argv: list[str]) -> int:
-    from rocks.reason.tasks import FAMILIES, get_family
+@dataclass(frozen=True)
+class TasksConfig:
+    """``rocks reason tasks``: print sample tasks and their answers.
 
-    ap = argparse.ArgumentParser(prog="rocks reason tasks", description="print sample tasks")
-    ap.add_argument("--family", default="arithmetic", choices=sorted(FAMILIES))
-    ap.add_argument("--difficulty", type=int, default=2)
-    ap.add_argument("-n", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    for i in range(args.n):
-        task = get_family(args.family).generate(args.seed + i, args.difficulty)
+    Attributes:
+        family: the task family (or ``gym:<dataset>``).
+        difficulty: the family's difficulty knob.
+        count: how many tasks.
+        seed: the first task's seed (the others follow it).
+    """
+
+    family: str = "arithmetic"
+    difficulty: int = 2
+    count: int = field(default=3, metadata={"flag": "-n"})
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """The model a training command starts from.
+
+    Attributes:
+        base: TinyLM checkpoint directory, or with ``hf`` a transformers model directory.
+        hf: load ``base`` with transformers (any ``AutoModelForCausalLM``).
+        gguf_file: a GGUF file inside ``base`` (with ``hf``).
+    """
+
+    base: str = "models/reason/base"
+    hf: bool = False
+    gguf_file: str = ""
+
+
+@dataclass(frozen=True)
+class SandboxChoice:
+    """How model-written code may run (the ``code`` family's verifier).
+
+    Attributes:
+        unsafe_no_bubblewrap: run it without bubblewrap, on weaker layers that let a program
+            read the host's files and write to its /tmp (sets ROCKS_UNSAFE_NO_BUBBLEWRAP=1;
+            see rocks.reason.sandbox).  Without this flag a machine lacking bubblewrap refuses.
+    """
+
+    unsafe_no_bubblewrap: bool = False
+
+
+# Fields a stage sets itself, so a flag for them would be ignored: pretraining takes the
+# vocabulary size from the tokenizer; the pipeline gives every stage its own task, seed,
+# threads and directory, and runs no evaluation inside a GRPO stage.
+_PIPELINE_SETS = ("family", "difficulty", "seed", "threads", "out")
+EXCLUDED: dict[str, frozenset[str]] = {
+    "pretrain": frozenset({"lm.vocab_size"}),
+    "pipeline": frozenset(
+        [f"{stage}.{name}" for stage in ("stage1", "stage2", "stage3") for name in _PIPELINE_SETS]
+        + [f"{stage}.{name}" for stage in ("stage1", "stage3")
+           for name in ("eval_every", "eval_tasks", "eval_samples")]
+    ),
+}
+
+
+def _load(source: ModelSource | EvalConfig | CompareConfig | PipelineConfig, prog: str):
+    from rocks.reason.evaluate import load_policy
+
+    path = source.base if isinstance(source, ModelSource | PipelineConfig) else source.model
+    try:
+        return load_policy(path, source.hf, source.gguf_file)
+    except FileNotFoundError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None
+
+
+def run_tasks(cfg: TasksConfig) -> int:
+    from rocks.reason.tasks import get_family
+
+    try:
+        family = get_family(cfg.family)
+    except KeyError as exc:
+        print(f"rocks reason tasks: {exc.args[0]}", file=sys.stderr)
+        return 2
+    for i in range(cfg.count):
+        task = family.generate(cfg.seed + i, cfg.difficulty)
         print(f"{task.prompt}\n  answer: {task.answer}")
     return 0
 
 
-def _pretrain(argv: list[str]) -> int:
+def run_pretrain(cfg: PretrainConfig) -> int:
     from rocks.reason.pretrain import pretrain
 
-    d = PretrainConfig()
-    ap = argparse.ArgumentParser(prog="rocks reason pretrain",
-                                 description="pretrain the base LM on synthetic task data")
-    ap.add_argument("--family", action="append", help="task family (repeatable)")
-    ap.add_argument("--difficulty", type=int, default=d.difficulty)
-    ap.add_argument("--trace-fraction", type=float, default=d.trace_fraction,
-                    help="share of examples with a worked <think> trace")
-    ap.add_argument("--steps", type=int, default=d.steps)
-    ap.add_argument("--batch-size", type=int, default=d.batch_size)
-    ap.add_argument("--lr", type=float, default=d.lr)
-    ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--threads", type=int, default=d.threads)
-    ap.add_argument("--out", default=d.out)
-    ap.add_argument("--init", default="", help="checkpoint to continue pretraining from")
-    args = ap.parse_args(argv)
-    cfg = replace(d, families=tuple(args.family or d.families), difficulty=args.difficulty,
-                  trace_fraction=args.trace_fraction, steps=args.steps,
-                  batch_size=args.batch_size, lr=args.lr, seed=args.seed, threads=args.threads,
-                  out=args.out, init=args.init)
     pretrain(cfg, log=lambda row: print(json.dumps(row), flush=True))
     print(f"base model written to {cfg.out}")
     return 0
 
 
-def _train(argv: list[str]) -> int:
-    from rocks.reason.evaluate import evaluate, held_out_tasks, load_policy
+def run_train(cfg: GRPOConfig, source: ModelSource) -> int:
+    from rocks.reason.evaluate import evaluate, held_out_tasks
     from rocks.reason.grpo import train
 
-    d = GRPOConfig()
-    ap = argparse.ArgumentParser(prog="rocks reason train", description="GRPO from a base model")
-    ap.add_argument("--base", default="models/reason/base",
-                    help="TinyLM checkpoint directory (or transformers directory with --hf)")
-    ap.add_argument("--hf", action="store_true", help="load --base with transformers")
-    ap.add_argument("--gguf-file", default="", help="GGUF file inside --base (with --hf)")
-    ap.add_argument("--objective", default=d.objective, choices=sorted(OBJECTIVES))
-    ap.add_argument("--family", default=d.family)
-    ap.add_argument("--difficulty", type=int, default=d.difficulty)
-    ap.add_argument("--steps", type=int, default=d.steps)
-    ap.add_argument("--prompts", type=int, default=d.prompts_per_step, help="prompts per step")
-    ap.add_argument("-G", "--group-size", type=int, default=d.group_size)
-    ap.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens)
-    ap.add_argument("--temperature", type=float, default=d.temperature)
-    ap.add_argument("--lr", type=float, default=d.lr)
-    ap.add_argument("--epsilon", type=float, default=d.epsilon)
-    ap.add_argument("--beta", type=float, default=d.beta)
-    ap.add_argument("--mu", type=int, default=d.mu)
-    ap.add_argument("--format-weight", type=float, default=d.reward.format)
-    ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--eval-every", type=int, default=d.eval_every)
-    ap.add_argument("--eval-tasks", type=int, default=d.eval_tasks)
-    ap.add_argument("--eval-samples", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=d.threads)
-    ap.add_argument("--out", default=d.out)
-    args = ap.parse_args(argv)
-    cfg = GRPOConfig(
-        family=args.family, difficulty=args.difficulty, objective=args.objective,
-        steps=args.steps, prompts_per_step=args.prompts, group_size=args.group_size,
-        max_new_tokens=args.max_new_tokens, temperature=args.temperature, lr=args.lr,
-        epsilon=args.epsilon, beta=args.beta, mu=args.mu,
-        reward=RewardWeights(format=args.format_weight), seed=args.seed,
-        eval_every=args.eval_every, eval_tasks=args.eval_tasks, threads=args.threads,
-        out=args.out,
-    )
-    try:
-        policy = load_policy(args.base, args.hf, args.gguf_file)
-    except FileNotFoundError as exc:
-        print(f"rocks reason train: {exc}", file=sys.stderr)
+    policy = _load(source, "rocks reason train")
+    if policy is None:
         return 2
-    eval_set = held_out_tasks(cfg.family, cfg.difficulty, cfg.eval_tasks)
+    evaluate_fn = None
+    if cfg.eval_every:
+        eval_set = held_out_tasks(cfg.family, cfg.difficulty, cfg.eval_tasks)
 
-    def evaluate_fn(pol, step: int) -> dict:
-        summary, _ = evaluate(pol, eval_set, args.eval_samples, 1.0, cfg.max_new_tokens,
-                              seed=step)
-        return asdict(summary)
+        def evaluate_fn(pol, step: int) -> dict:
+            summary, _ = evaluate(pol, eval_set, cfg.eval_samples, 1.0, cfg.max_new_tokens,
+                                  seed=step)
+            return asdict(summary)
 
-    history = train(policy, cfg, evaluate_fn if cfg.eval_every else None, progress=True)
+    history = train(policy, cfg, evaluate_fn, progress=True)
     if history:
         last = history[-1]
         print(f"step {last.step}: reward {last.reward:.3f} accuracy {last.accuracy:.3f} "
@@ -127,30 +154,9 @@ def _train(argv: list[str]) -> int:
     return 0
 
 
-def _eval(argv: list[str]) -> int:
-    d = EvalConfig()
-    ap = argparse.ArgumentParser(prog="rocks reason eval",
-                                 description="held-out pass@1/pass@k, thinking-length analysis")
-    ap.add_argument("--model", default=d.model)
-    ap.add_argument("--hf", action="store_true")
-    ap.add_argument("--gguf-file", default="")
-    ap.add_argument("--family", default=d.family)
-    ap.add_argument("--difficulty", type=int, default=d.difficulty)
-    ap.add_argument("--tasks", type=int, default=d.tasks)
-    ap.add_argument("--samples", type=int, default=d.samples)
-    ap.add_argument("--temperature", type=float, default=d.temperature)
-    ap.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens)
-    ap.add_argument("--no-forced-short", action="store_true",
-                    help="skip the forced <think></think><answer> ablation")
-    ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--threads", type=int, default=d.threads)
-    ap.add_argument("--out", default="")
-    args = ap.parse_args(argv)
-    cfg = EvalConfig(model=args.model, family=args.family, difficulty=args.difficulty,
-                     tasks=args.tasks, samples=args.samples, temperature=args.temperature,
-                     max_new_tokens=args.max_new_tokens, forced_short=not args.no_forced_short,
-                     seed=args.seed, out=args.out, hf=args.hf, gguf_file=args.gguf_file,
-                     threads=args.threads)
+def run_evaluation(cfg: EvalConfig) -> int:
+    from rocks.reason.evaluate import run_eval
+
     try:
         result = run_eval(cfg)
     except FileNotFoundError as exc:
@@ -168,88 +174,20 @@ def _eval(argv: list[str]) -> int:
     return 0
 
 
-def _load(model: str, hf: bool, gguf_file: str, prog: str):
-    from rocks.reason.evaluate import load_policy
+def run_rs_sft(cfg: SFTConfig, source: ModelSource) -> int:
+    from rocks.reason.sft import run_sft
 
-    try:
-        return load_policy(model, hf, gguf_file)
-    except FileNotFoundError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return None
-
-
-def _model_args(ap: argparse.ArgumentParser, name: str = "--model") -> None:
-    ap.add_argument(name, default="models/reason/base",
-                    help="TinyLM checkpoint directory (or transformers directory with --hf)")
-    ap.add_argument("--hf", action="store_true", help="load the model with transformers")
-    ap.add_argument("--gguf-file", default="", help="GGUF file inside the model dir (with --hf)")
-
-
-def _sft(argv: list[str]) -> int:
-    from rocks.reason.sft import SFTConfig, run_sft
-
-    d = SFTConfig()
-    ap = argparse.ArgumentParser(prog="rocks reason sft",
-                                 description="rejection-sampling SFT: sample k, keep verified, "
-                                             "fine-tune")
-    _model_args(ap, "--base")
-    ap.add_argument("--family", default=d.family)
-    ap.add_argument("--difficulty", type=int, default=d.difficulty)
-    ap.add_argument("--tasks", type=int, default=d.tasks)
-    ap.add_argument("-k", type=int, default=d.k, help="samples per prompt")
-    ap.add_argument("--temperature", type=float, default=d.temperature)
-    ap.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens)
-    ap.add_argument("--min-language", type=float, default=d.min_language)
-    ap.add_argument("--max-per-task", type=int, default=d.max_per_task)
-    ap.add_argument("--epochs", type=int, default=d.epochs)
-    ap.add_argument("--batch-size", type=int, default=d.batch_size)
-    ap.add_argument("--lr", type=float, default=d.lr)
-    ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--threads", type=int, default=d.threads)
-    ap.add_argument("--out", default=d.out)
-    args = ap.parse_args(argv)
-    cfg = SFTConfig(family=args.family, difficulty=args.difficulty, tasks=args.tasks, k=args.k,
-                    temperature=args.temperature, max_new_tokens=args.max_new_tokens,
-                    min_language=args.min_language, max_per_task=args.max_per_task,
-                    epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                    threads=args.threads, out=args.out)
-    policy = _load(args.base, args.hf, args.gguf_file, "rocks reason sft")
+    policy = _load(source, "rocks reason sft")
     if policy is None:
         return 2
-    summary = run_sft(policy, cfg, progress=True)
-    print(json.dumps(summary))
+    print(json.dumps(run_sft(policy, cfg, progress=True)))
     return 0
 
 
-def _star(argv: list[str]) -> int:
-    from rocks.reason.star import STaRConfig, run_star
+def run_self_taught(cfg: STaRConfig, source: ModelSource) -> int:
+    from rocks.reason.star import run_star
 
-    d = STaRConfig()
-    ap = argparse.ArgumentParser(prog="rocks reason star",
-                                 description="STaR: sample, keep correct, rationalise, "
-                                             "fine-tune from the base")
-    _model_args(ap, "--base")
-    ap.add_argument("--family", default=d.family)
-    ap.add_argument("--difficulty", type=int, default=d.difficulty)
-    ap.add_argument("--tasks", type=int, default=d.tasks)
-    ap.add_argument("--iterations", type=int, default=d.iterations)
-    ap.add_argument("-k", type=int, default=d.k, help="samples per task per iteration")
-    ap.add_argument("--no-rationalize", action="store_true")
-    ap.add_argument("--hint-k", type=int, default=d.hint_k)
-    ap.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens)
-    ap.add_argument("--epochs", type=int, default=d.epochs)
-    ap.add_argument("--lr", type=float, default=d.lr)
-    ap.add_argument("--eval-tasks", type=int, default=d.eval_tasks)
-    ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--threads", type=int, default=d.threads)
-    ap.add_argument("--out", default=d.out)
-    args = ap.parse_args(argv)
-    cfg = STaRConfig(family=args.family, difficulty=args.difficulty, tasks=args.tasks,
-                     iterations=args.iterations, k=args.k, rationalize=not args.no_rationalize,
-                     hint_k=args.hint_k, max_new_tokens=args.max_new_tokens, epochs=args.epochs,
-                     lr=args.lr, eval_tasks=args.eval_tasks, seed=args.seed,
-                     threads=args.threads, out=args.out)
-    policy = _load(args.base, args.hf, args.gguf_file, "rocks reason star")
+    policy = _load(source, "rocks reason star")
     if policy is None:
         return 2
     for it in run_star(policy, cfg, progress=True):
@@ -257,50 +195,22 @@ def _star(argv: list[str]) -> int:
     return 0
 
 
-def _tot(argv: list[str]) -> int:
+def run_tree_search(cfg: CompareConfig) -> int:
     import torch
 
+    from rocks.atomic import write_json
     from rocks.metrics import write_table
     from rocks.reason.evaluate import held_out_tasks
-    from rocks.reason.tot import CompareConfig, ToTConfig, compare_at_budget, summarise_methods
+    from rocks.reason.tot import compare_at_budget, summarise_methods
 
-    d, s = CompareConfig(), ToTConfig()
-    ap = argparse.ArgumentParser(prog="rocks reason tot",
-                                 description="tree search over reasoning steps vs sampling at "
-                                             "equal token budget, on held-out tasks")
-    _model_args(ap)
-    ap.add_argument("--family", default=d.family)
-    ap.add_argument("--difficulty", type=int, default=d.difficulty)
-    ap.add_argument("--tasks", type=int, default=d.tasks)
-    ap.add_argument("--budget", type=int, default=s.token_budget, help="sampled tokens per task")
-    ap.add_argument("--branch", type=int, default=s.branch)
-    ap.add_argument("--batch", type=int, default=d.batch, help="samples per baseline call")
-    ap.add_argument("--max-new-tokens", type=int, default=s.max_new_tokens)
-    ap.add_argument("--heuristic-weight", type=float, default=s.heuristic_weight)
-    ap.add_argument("--spend-all", action="store_true",
-                    help="spend the whole budget (measures the no-oracle choice too)")
-    ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default="")
-    args = ap.parse_args(argv)
-    search = ToTConfig(token_budget=args.budget, branch=args.branch,
-                       max_new_tokens=args.max_new_tokens,
-                       heuristic_weight=args.heuristic_weight, stop_on_verified=not args.spend_all)
-    cfg = CompareConfig(model=args.model, family=args.family, difficulty=args.difficulty,
-                        tasks=args.tasks, batch=args.batch, search=search, seed=args.seed,
-                        out=args.out, hf=args.hf)
-    torch.set_num_threads(args.threads)
-    policy = _load(args.model, args.hf, args.gguf_file, "rocks reason tot")
+    torch.set_num_threads(cfg.threads)
+    policy = _load(cfg, "rocks reason tot")
     if policy is None:
         return 2
     rows = compare_at_budget(policy, held_out_tasks(cfg.family, cfg.difficulty, cfg.tasks), cfg,
                              progress=True)
     summary = summarise_methods(rows)
     if cfg.out:
-        from pathlib import Path
-
-        from rocks.atomic import write_json
-
         write_json(Path(cfg.out) / "config.json", asdict(cfg))
         write_table(Path(cfg.out) / "per_task.csv", rows)
         write_json(Path(cfg.out) / "summary.json", summary)
@@ -310,35 +220,10 @@ def _tot(argv: list[str]) -> int:
     return 0
 
 
-def _pipeline(argv: list[str]) -> int:
-    from rocks.reason.pipeline import PipelineConfig, run_pipeline
+def run_r1_pipeline(cfg: PipelineConfig) -> int:
+    from rocks.reason.pipeline import run_pipeline
 
-    d = PipelineConfig()
-    ap = argparse.ArgumentParser(prog="rocks reason pipeline",
-                                 description="DeepSeek-R1 stages: GRPO -> rejection-sampling SFT "
-                                             "-> GRPO (resumable per stage)")
-    _model_args(ap, "--base")
-    ap.add_argument("--family", default=d.family)
-    ap.add_argument("--difficulty", type=int, default=d.difficulty)
-    ap.add_argument("--rl1-steps", type=int, default=d.stage1.steps)
-    ap.add_argument("--rl2-steps", type=int, default=d.stage3.steps)
-    ap.add_argument("--sft-tasks", type=int, default=d.stage2.tasks)
-    ap.add_argument("--sft-k", type=int, default=d.stage2.k)
-    ap.add_argument("--sft-epochs", type=int, default=d.stage2.epochs)
-    ap.add_argument("--sft-from-base", action="store_true")
-    ap.add_argument("--eval-tasks", type=int, default=d.eval_tasks)
-    ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--threads", type=int, default=d.threads)
-    ap.add_argument("--out", default=d.out)
-    args = ap.parse_args(argv)
-    cfg = replace(d, base=args.base, family=args.family, difficulty=args.difficulty,
-                  stage1=replace(d.stage1, steps=args.rl1_steps),
-                  stage2=replace(d.stage2, tasks=args.sft_tasks, k=args.sft_k,
-                                 epochs=args.sft_epochs),
-                  stage3=replace(d.stage3, steps=args.rl2_steps),
-                  sft_from_base=args.sft_from_base, eval_tasks=args.eval_tasks, seed=args.seed,
-                  threads=args.threads, out=args.out)
-    policy = _load(args.base, args.hf, args.gguf_file, "rocks reason pipeline")
+    policy = _load(cfg, "rocks reason pipeline")
     if policy is None:
         return 2
     for row in run_pipeline(policy, cfg, progress=True):
@@ -346,8 +231,44 @@ def _pipeline(argv: list[str]) -> int:
     return 0
 
 
-SUBCOMMANDS = {"tasks": _tasks, "pretrain": _pretrain, "train": _train, "eval": _eval,
-               "sft": _sft, "star": _star, "tot": _tot, "pipeline": _pipeline}
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``rocks reason <name>``: its configs (the stage's first) and what runs them."""
+
+    configs: tuple[type, ...]
+    run: Callable[..., int]
+    help: str
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "tasks": Subcommand((TasksConfig,), run_tasks, "print sample tasks"),
+    "pretrain": Subcommand((PretrainConfig,), run_pretrain,
+                           "pretrain the base LM on synthetic task data"),
+    "train": Subcommand((GRPOConfig, ModelSource, SandboxChoice), run_train,
+                        "GRPO (or Dr. GRPO) from a base model"),
+    "eval": Subcommand((EvalConfig, SandboxChoice), run_evaluation,
+                       "held-out pass@1/pass@k, thinking-length analysis"),
+    "sft": Subcommand((SFTConfig, ModelSource, SandboxChoice), run_rs_sft,
+                      "rejection-sampling SFT: sample k, keep verified, fine-tune"),
+    "star": Subcommand((STaRConfig, ModelSource, SandboxChoice), run_self_taught,
+                       "STaR: sample, keep correct, rationalise, fine-tune from the base"),
+    "tot": Subcommand((CompareConfig, SandboxChoice), run_tree_search,
+                      "tree search over reasoning steps vs sampling at equal token budget"),
+    "pipeline": Subcommand((PipelineConfig, SandboxChoice), run_r1_pipeline,
+                           "DeepSeek-R1 stages: GRPO -> rejection-sampling SFT -> GRPO"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``rocks reason`` (without running anything), generated from the configs."""
+    parser = argparse.ArgumentParser(prog="rocks reason", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, command in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=command.help, description=command.help)
+        for config in command.configs:
+            add_config_arguments(p, config, exclude=EXCLUDED.get(name, ()))
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -359,4 +280,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rocks reason: unknown subcommand {argv[0]!r}; known: {', '.join(SUBCOMMANDS)}",
               file=sys.stderr)
         return 2
-    return SUBCOMMANDS[argv[0]](argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = SUBCOMMANDS[args.command]
+    try:
+        configs = [config_from_args(cls, args) for cls in command.configs]
+    except ValueError as exc:  # a config's own check (__post_init__)
+        parser.error(f"{args.command}: {exc}")
+    choice = next((c for c in configs if isinstance(c, SandboxChoice)), None)
+    if choice is not None and choice.unsafe_no_bubblewrap:
+        os.environ[UNSAFE_ENV] = "1"
+    return command.run(*[c for c in configs if not isinstance(c, SandboxChoice)])

@@ -195,7 +195,9 @@ class GRPOConfig:
         reward: reward weights (accuracy, format, ...).
         seed: run seed (sampling and task order); training task seeds are drawn from
             ``TRAIN_SEEDS`` so evaluation tasks are never trained on.
-        eval_every: steps between held-out evaluations (0 = never); eval_tasks of them.
+        eval_every, eval_tasks, eval_samples: a held-out evaluation every ``eval_every``
+            steps (0 = never) on ``eval_tasks`` tasks, ``eval_samples`` samples each (run by
+            the ``evaluate_fn`` the caller passes to ``train``).
         checkpoint_every: steps between checkpoints (for resuming).
         threads: torch CPU threads.
         out: run directory (log.csv, eval.csv, checkpoint/).
@@ -218,6 +220,7 @@ class GRPOConfig:
     seed: int = 0
     eval_every: int = 10
     eval_tasks: int = 200
+    eval_samples: int = 2
     checkpoint_every: int = 10
     threads: int = 1
     out: str = "runs/grpo"

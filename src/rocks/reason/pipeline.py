@@ -53,7 +53,9 @@ class PipelineConfig:
     """One pipeline run (saved as ``config.json`` in ``out``).
 
     Attributes:
-        base: the starting checkpoint (recorded; the caller loads the policy).
+        base, hf, gguf_file: the starting model (recorded; the caller loads the policy):
+            a TinyLM checkpoint directory, or with ``hf`` a transformers model directory
+            (``gguf_file`` a GGUF file in it).
         family, difficulty, seed: applied to every stage (they override the stage configs).
         stage1, stage3: the two GRPO runs (their ``out`` is set to ``out/<stage>``).
         stage2: the rejection-sampling SFT (R1 filters on language too: ``min_language``).
@@ -64,6 +66,8 @@ class PipelineConfig:
     """
 
     base: str = "models/reason/base"
+    hf: bool = False
+    gguf_file: str = ""
     family: str = "arithmetic"
     difficulty: int = 2
     seed: int = 0

@@ -28,7 +28,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -45,7 +45,8 @@ class PretrainConfig:
     """One pretraining run.
 
     Attributes:
-        families: task family names; examples are drawn from them in turn.
+        families: task family names (``--family addition,parity``); examples are drawn from
+            them in turn.
         difficulty: the families' difficulty knob.
         trace_fraction: share of examples with a worked ``<think>`` trace (the rest answer
             directly with an empty think block).
@@ -59,7 +60,7 @@ class PretrainConfig:
         log_every: steps between log lines / CSV rows.
     """
 
-    families: tuple[str, ...] = ("arithmetic",)
+    families: tuple[str, ...] = field(default=("arithmetic",), metadata={"flag": "--family"})
     difficulty: int = 1
     trace_fraction: float = 0.15
     steps: int = 1500

@@ -310,6 +310,8 @@ class CompareConfig:
         seed: sampling seed.
         out: directory for config.json and per_task.csv ('' = print only).
         hf: load ``model`` with transformers.
+        gguf_file: a GGUF file inside ``model`` (with ``hf``).
+        threads: torch CPU threads.
     """
 
     model: str = "models/reason/base"
@@ -321,6 +323,8 @@ class CompareConfig:
     seed: int = 0
     out: str = ""
     hf: bool = False
+    gguf_file: str = ""
+    threads: int = 1
 
 
 METHODS = ("sample", "sample_think", "tot")
