@@ -127,6 +127,8 @@ def test_below_the_root_selection_is_deterministic_and_prefers_the_improved_poli
     assert s.tree.child(b, A) >= 0 and s.tree.node_n[s.tree.child(b, A)] >= 1
 
 
-def test_dirichlet_noise_is_refused():
+def test_bad_settings_are_refused():
     with pytest.raises(ValueError):
-        GumbelMCTS(Position.empty(3), GumbelConfig(dirichlet_epsilon=0.25))
+        GumbelConfig(max_considered=0)
+    with pytest.raises(ValueError):
+        GumbelConfig(c_scale=-1.0)

@@ -37,12 +37,12 @@ import numpy as np
 
 from rocks.go.board import Position
 from rocks.search import tree as T
-from rocks.search.mcts import MCTS, MCTSConfig, Play
+from rocks.search.mcts import MCTS, Play, SearchConfig
 
 
 @dataclass(frozen=True)
-class GumbelConfig(MCTSConfig):
-    """Gumbel AlphaZero's settings (the PUCT-only fields of MCTSConfig are unused).
+class GumbelConfig(SearchConfig):
+    """Gumbel AlphaZero's settings, beside those of :class:`~rocks.search.mcts.SearchConfig`.
 
     Attributes:
         max_considered: m, the moves sampled at the root (16 in the paper's Go experiments).
@@ -60,6 +60,8 @@ class GumbelConfig(MCTSConfig):
         super().__post_init__()
         if self.max_considered < 1:
             raise ValueError("max_considered must be at least 1")
+        if self.c_visit < 0 or self.c_scale < 0 or self.gumbel_scale < 0:
+            raise ValueError("c_visit, c_scale and gumbel_scale must be >= 0")
 
 
 def considered_visits(m: int, n: int) -> list[int]:
@@ -93,11 +95,6 @@ class GumbelMCTS(MCTS):
 
     def __init__(self, root: Position, cfg: GumbelConfig = GumbelConfig(),
                  rng: np.random.Generator | None = None, play: Play | None = None) -> None:
-        if cfg.dirichlet_epsilon:
-            raise ValueError("Gumbel search explores by its Gumbel noise; dirichlet_epsilon "
-                             "must be 0")
-        self.c_visit = cfg.c_visit
-        self.c_scale = cfg.c_scale
         super().__init__(root, cfg, rng, play)
 
     @property
@@ -120,8 +117,11 @@ class GumbelMCTS(MCTS):
             self._plan()
 
     def _prepare_root(self) -> None:
-        super()._prepare_root()
+        self._exact_root_priors()  # no Dirichlet noise: the Gumbel noise explores
         self._plan()
+
+    def _rule_params(self) -> tuple[float, float, float, float, float]:
+        return 0.0, 0.0, 0.0, self.gcfg.c_visit, self.gcfg.c_scale
 
     def _plan(self) -> None:
         """Sample the root's Gumbel noise and the halving schedule for this search."""
@@ -140,8 +140,8 @@ class GumbelMCTS(MCTS):
         sl = tree.edges(0)
         k = sl.stop - sl.start
         T.completed_q_logits(0, tree.info, tree.node_n, tree.node_w, tree.node_value,
-                             tree.edge_child, tree.edge_prior, self.c_visit, self.c_scale,
-                             self._scratch)
+                             tree.edge_child, tree.edge_prior, self.gcfg.c_visit,
+                             self.gcfg.c_scale, self._scratch)
         children = tree.edge_child[sl]
         n = np.where(children >= 0, tree.node_n[np.maximum(children, 0)], 0)
         assert self._gumbel is not None

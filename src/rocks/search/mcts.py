@@ -49,8 +49,8 @@ from rocks.search.contracts import (
     visit_policy,
 )
 
-__all__ = ["MCTS", "MCTSConfig", "run_mcts", "terminal_value", "Candidate", "Evaluation",
-           "EvaluateFn", "SearchResult", "as_evaluation", "visit_policy"]
+__all__ = ["MCTS", "MCTSConfig", "SearchConfig", "run_mcts", "terminal_value", "Candidate",
+           "Evaluation", "EvaluateFn", "SearchResult", "as_evaluation", "visit_policy"]
 
 
 Evaluate = EvaluateFn  # the name this module used before the contracts had a home
@@ -58,27 +58,18 @@ Play = Callable[[Position, int], Position]
 
 
 @dataclass(frozen=True)
-class MCTSConfig:
-    """Search settings (AlphaGo Zero notation).
+class SearchConfig:
+    """What every search over the tree shares (PUCT's :class:`MCTSConfig` and Gumbel's
+    :class:`rocks.search.gumbel.GumbelConfig` add their own fields).
 
     Attributes:
         num_simulations: new simulations per search (a leaf evaluation or a terminal visit).
-        c_puct: exploration constant in U(s, a).
-        fpu_reduction: first-play-urgency reduction below the root (departure 1).
-        fpu_reduction_root: the same at the root (smaller: noise already explores there).
-        dirichlet_epsilon: weight ε of Dirichlet noise in the root priors; 0 disables noise.
-        dirichlet_alpha_scale: α times the number of legal moves (departure 5).
         virtual_loss: losses added to a path while its leaf awaits evaluation.
         leaves_per_batch: leaves one tree hands to ``evaluate`` per call.
         reuse_tree: keep the subtree of the moves played between searches.
     """
 
     num_simulations: int = 800
-    c_puct: float = 1.5
-    fpu_reduction: float = 0.25
-    fpu_reduction_root: float = 0.1
-    dirichlet_epsilon: float = 0.0
-    dirichlet_alpha_scale: float = 0.03 * 361
     virtual_loss: int = 1
     leaves_per_batch: int = 16
     reuse_tree: bool = True
@@ -88,6 +79,28 @@ class MCTSConfig:
             raise ValueError("num_simulations must be at least 1")
         if self.leaves_per_batch < 1 or self.virtual_loss < 0:
             raise ValueError("leaves_per_batch must be >= 1 and virtual_loss >= 0")
+
+
+@dataclass(frozen=True)
+class MCTSConfig(SearchConfig):
+    """PUCT search settings (AlphaGo Zero notation), beside those of :class:`SearchConfig`.
+
+    Attributes:
+        c_puct: exploration constant in U(s, a).
+        fpu_reduction: first-play-urgency reduction below the root (departure 1).
+        fpu_reduction_root: the same at the root (smaller: noise already explores there).
+        dirichlet_epsilon: weight ε of Dirichlet noise in the root priors; 0 disables noise.
+        dirichlet_alpha_scale: α times the number of legal moves (departure 5).
+    """
+
+    c_puct: float = 1.5
+    fpu_reduction: float = 0.25
+    fpu_reduction_root: float = 0.1
+    dirichlet_epsilon: float = 0.0
+    dirichlet_alpha_scale: float = 0.03 * 361
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if not 0.0 <= self.dirichlet_epsilon <= 1.0:
             raise ValueError("dirichlet_epsilon must lie in [0, 1]")
 
@@ -112,7 +125,7 @@ class MCTS:
     leaves of many games into one ``evaluate`` call.
     """
 
-    def __init__(self, root: Position, cfg: MCTSConfig = MCTSConfig(),
+    def __init__(self, root: Position, cfg: SearchConfig = MCTSConfig(),
                  rng: np.random.Generator | None = None, play: Play | None = None) -> None:
         """``play(position, move)`` makes child positions (default: the fast
         :class:`~rocks.go.fast.child.Stepper`; ``Position.play`` gives the same results)."""
@@ -184,8 +197,9 @@ class MCTS:
             b = b.previous
         return a.hash == b.hash and a.to_play == b.to_play
 
-    def _prepare_root(self) -> None:
-        """Exact legality at the root, a clean copy of its priors, and Dirichlet noise."""
+    def _exact_root_priors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Exact legality at the root and a clean copy of its priors (``root_prior``); returns
+        the root edges' priors (-1 where illegal) and their legal mask."""
         tree, root = self.tree, self.root
         sl = tree.edges(0)
         moves = tree.edge_move[sl]
@@ -197,13 +211,20 @@ class MCTS:
         p[ok] = p[ok] / total if total > 0 else 1.0 / ok.sum()
         self.root_prior = np.zeros(root.size * root.size + 1, np.float32)
         self.root_prior[moves[ok]] = p[ok]
+        tree.edge_prior[sl] = p
+        return p, ok
+
+    def _prepare_root(self) -> None:
+        """Exact root priors, then Dirichlet noise (once per search root)."""
+        p, ok = self._exact_root_priors()
+        assert isinstance(self.cfg, MCTSConfig)
         eps = self.cfg.dirichlet_epsilon
         if eps > 0 and not self._noised:
             alpha = self.cfg.dirichlet_alpha_scale / ok.sum()
             noise = self.rng.dirichlet(np.full(int(ok.sum()), alpha))
             p[ok] = (1 - eps) * p[ok] + eps * noise
             self._noised = True
-        tree.edge_prior[sl] = p
+            self.tree.edge_prior[self.tree.edges(0)] = p
 
     # ---------------------------------------------------------------- one batch
     def gather(self, max_leaves: int) -> list[_Pending]:
@@ -225,8 +246,7 @@ class MCTS:
             length, status = T.select_path(
                 0, tree.info, tree.node_n, tree.node_w, tree.node_value, tree.edge_move,
                 tree.edge_child, tree.edge_prior, tree.n_nodes, self.rule,
-                self._root_edge(len(out)), cfg.c_puct, cfg.fpu_reduction,
-                cfg.fpu_reduction_root, self.c_visit, self.c_scale, vl, path, self._scratch)
+                self._root_edge(len(out)), *self._rule_params(), vl, path, self._scratch)
             node = int(path[length - 1])
             if status == T.SELECT_LEAF:
                 parent = int(path[length - 2])
@@ -366,8 +386,12 @@ class MCTS:
 
     # ---------------------------------------------------------------- hooks (Gumbel overrides)
     rule = T.RULE_PUCT
-    c_visit = 0.0
-    c_scale = 0.0
+
+    def _rule_params(self) -> tuple[float, float, float, float, float]:
+        """(c_puct, fpu_reduction, fpu_reduction_root, c_visit, c_scale) for the kernel."""
+        cfg = self.cfg
+        assert isinstance(cfg, MCTSConfig), "the PUCT search needs an MCTSConfig"
+        return cfg.c_puct, cfg.fpu_reduction, cfg.fpu_reduction_root, 0.0, 0.0
 
     def _root_edge(self, in_flight: int) -> int:
         """The root edge the next simulation must take (-1: the selection rule decides)."""

@@ -105,7 +105,7 @@ class SelfPlayConfig:
     def move_limit(self) -> int:
         return self.max_moves or 3 * self.size * self.size
 
-    def mcts(self, full: bool) -> MCTSConfig:
+    def mcts(self, full: bool) -> MCTSConfig | GumbelConfig:
         """The search settings of a full or a fast search."""
         visits = self.full_visits if full else self.fast_visits
         if self.search == "gumbel":
