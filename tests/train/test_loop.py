@@ -62,9 +62,10 @@ def test_a_different_network_or_board_is_refused(tmp_path):
 
 def _loop_argv(out: Path, games: int) -> list[str]:
     return [sys.executable, "-m", "rocks.cli", "train", "loop", "--out", str(out),
-            "--net", "b1c16", "--generations", "1", "--games", str(games), "--parallel", "2",
-            "--full-visits", "8", "--fast-visits", "2", "--train-steps", "2",
-            "--batch-size", "8", "--gating-games", "0", "--fp32"]
+            "--net", "b1c16", "--generations", "1", "--games", str(games),
+            "--selfplay.parallel", "2", "--selfplay.full-visits", "8",
+            "--selfplay.fast-visits", "2", "--train-steps", "2", "--batch-size", "8",
+            "--gating-games", "0", "--no-bf16"]
 
 
 def test_kill_9_during_self_play_then_resume_loses_only_games_in_flight(tmp_path):
