@@ -101,7 +101,9 @@ def test_an_engine_gets_the_environment_variables_it_is_given(monkeypatch):
     script = ("import os, sys\n"
               "for line in sys.stdin:\n"
               "    ident, _, cmd = line.strip().partition(' ')\n"
-              "    print(f'={ident} ' + os.environ.get(cmd, '-') + '\\n', flush=True)\n")
+              "    print(f'={ident} ' + os.environ.get(cmd, '-') + '\\n', flush=True)\n"
+              "    if cmd == 'quit':\n"
+              "        break\n")
     with GtpClient(fake_engine(script), env={"DATA_DIR": "/data/pachi"}) as c:
         assert c.send("DATA_DIR") == "/data/pachi"
         assert c.send("ROCKS_TEST_INHERITED") == "kept"  # added to, not replacing, ours

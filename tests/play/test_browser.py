@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 from rocks.go.board import Position
+from rocks.play.decision import Decision
 from rocks.play.engine import Engine, EngineConfig
-from rocks.play.players import Candidate, Decision
 from rocks.play.web.server import BackgroundServer, Strength, WebConfig
+from rocks.search.contracts import Candidate
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -113,7 +114,12 @@ def test_play_a_short_game_by_clicking(server, browser):
     wait_for_moves(browser, 2)  # our stone and the bot's answer
     assert stone_at(browser, "C3") == "black"
     assert stone_at(browser, "H2") == "white"  # ShowingPlayer's choice
-    assert browser.find_element(By.ID, "last-move") is not None
+    # The last-move marker sits on the bot's reply (H2), dark on its white stone.
+    marker = browser.find_element(By.ID, "last-move")
+    reply = browser.find_element(By.CSS_SELECTOR, "circle.stone[data-vertex='H2']")
+    assert [marker.get_attribute(a) for a in ("cx", "cy")] == \
+        [reply.get_attribute(a) for a in ("cx", "cy")] == ["7", "7"]
+    assert marker.get_attribute("stroke") == "#000"
     assert "57.0%" in browser.find_element(By.ID, "winrate").text
     assert browser.find_element(By.ID, "pv").text.startswith("H2")
     rows = browser.find_elements(By.CSS_SELECTOR, "#candidates tbody tr")

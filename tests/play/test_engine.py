@@ -8,6 +8,7 @@ import pytest
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, IllegalMove, Position, Rules
 from rocks.go.sgf import SgfError
+from rocks.play.decision import Decision, Player
 from rocks.play.engine import (
     Engine,
     EngineConfig,
@@ -16,7 +17,7 @@ from rocks.play.engine import (
     free_handicap_points,
     max_fixed_handicap,
 )
-from rocks.play.players import Decision, PassPlayer, Player, RandomPlayer
+from rocks.play.players import PassPlayer, RandomPlayer
 
 
 def v(name: str, size: int = 9) -> int:
@@ -44,10 +45,23 @@ class ScriptedPlayer:
         return Decision(move=self.moves.pop(0), winrate=0.5)
 
 
-def test_players_satisfy_the_protocol():
-    assert isinstance(RandomPlayer(), Player)
-    assert isinstance(PassPlayer(), Player)
-    assert isinstance(ScriptedPlayer([]), Player)
+@pytest.mark.parametrize("make", [lambda: RandomPlayer(seed=1), PassPlayer,
+                                  lambda: ScriptedPlayer([v("C3", 5), v("D4", 5)])])
+def test_players_keep_the_protocol_with_the_engine(make):
+    # The Player contract, as the engine relies on it: a name, and for each position with
+    # either colour to move a Decision holding a legal move of that position, which the
+    # engine plays; players keep no game state of their own.
+    player: Player = make()
+    assert isinstance(player.name, str) and player.name
+    engine = Engine(EngineConfig(size=5), player)
+    for colour in (BLACK, WHITE):
+        before = engine.position_for(colour)
+        decision = player.select_move(before, 0.5)
+        assert isinstance(decision, Decision) and not decision.resign
+        assert before.is_legal(decision.move)
+    engine = Engine(EngineConfig(size=5), make())
+    played = [engine.genmove(colour).move for colour in (BLACK, WHITE)]
+    assert [m for _, m in engine.position.moves] == played
 
 
 def test_new_game_and_play():

@@ -10,9 +10,11 @@ import pytest
 from rocks.go import coords
 from rocks.go.board import BLACK, Position
 from rocks.go.sgf import read_sgf
+from rocks.play.decision import Decision
 from rocks.play.engine import Engine, EngineConfig
-from rocks.play.gtp import GtpEngine, GtpError, clean_line, gtp_name
-from rocks.play.players import Decision, RandomPlayer
+from rocks.play.gtp.command import build_gtp
+from rocks.play.gtp.protocol import GtpEngine, GtpError, clean_line, gtp_name
+from rocks.play.players import RandomPlayer
 
 # A whole 5x5 game with errors mid-game: (input line, exact response or None for no response).
 # Black walls off columns A-C, White D-E; White's invader at B3 is captured.
@@ -87,7 +89,7 @@ def run(gtp: GtpEngine, line: str) -> str | None:
 
 
 def new_gtp(size: int = 9, seed: int = 0) -> GtpEngine:
-    return GtpEngine(Engine(EngineConfig(size=size), RandomPlayer(seed=seed)), out=io.StringIO())
+    return build_gtp(Engine(EngineConfig(size=size), RandomPlayer(seed=seed)), out=io.StringIO())
 
 
 def test_a_whole_game_with_errors_mid_game():
@@ -99,14 +101,14 @@ def test_a_whole_game_with_errors_mid_game():
 
 def test_serve_writes_each_response_and_stops_at_quit():
     out = io.StringIO()
-    gtp = GtpEngine(Engine(EngineConfig(size=9)), out=out)
+    gtp = build_gtp(Engine(EngineConfig(size=9)), out=out)
     gtp.serve(["name\n", "1 quit\n", "name\n"])
     assert out.getvalue() == "= rocks\n\n=1 \n\n"
 
 
 def test_a_streaming_handler_runs_until_the_next_command_arrives():
     out = io.StringIO()
-    gtp = GtpEngine(Engine(EngineConfig(size=9)), out=out)
+    gtp = build_gtp(Engine(EngineConfig(size=9)), out=out)
     seen = []
 
     def cmd_stream(args: list[str]) -> str:
@@ -190,7 +192,7 @@ def test_genmove_answers_resign():
         def select_move(self, position, time_budget_s):
             return Decision(move=position.pass_move, resign=True)
 
-    gtp = GtpEngine(Engine(EngineConfig(size=9), Resigner()), out=io.StringIO())
+    gtp = build_gtp(Engine(EngineConfig(size=9), Resigner()), out=io.StringIO())
     assert run(gtp, "genmove b") == "= resign"
     assert gtp.engine.position.moves == ()
 

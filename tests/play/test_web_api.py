@@ -12,9 +12,11 @@ from sgfmill import sgf as sgfmill_sgf
 
 from rocks.go import coords
 from rocks.go.board import Position
+from rocks.play.decision import Decision
 from rocks.play.engine import Engine, EngineConfig
-from rocks.play.players import Candidate, Decision, PassPlayer, RandomPlayer
+from rocks.play.players import PassPlayer, RandomPlayer
 from rocks.play.web.server import BackgroundServer, Strength, WebConfig, create_app
+from rocks.search.contracts import Candidate
 
 
 class AnalysingPlayer:

@@ -3,12 +3,14 @@
 Follows the tournament design of gomill's ringmaster (all-play-all and "playoff"/gauntlet
 competitions between GTP engines given as command lines, results kept on disk so a run resumes)
 and rates the engines with :mod:`rocks.stats` (Bradley-Terry maximum likelihood, as BayesElo).
-Each game is one call of :func:`rocks.engines.match.play_game`, which referees it with rocks' rules.
+Each game is one call of :func:`rocks.engines.match.play_game`, which referees its moves by
+rocks' rules.
 
 Layout of an arena folder::
 
     config.json     the ArenaConfig (engines, games, board, budgets)
-    results.csv     one row per finished game (columns: RESULT_FIELDS), rewritten atomically
+    results.csv     one row per finished game (columns: RESULT_FIELDS), appended as each
+                    game ends (rocks.metrics.MetricsLogger: a torn last row is cut on resume)
     sgf/<key>.sgf   every game
     ratings.txt, ratings.png   the Elo table and its plot
 
@@ -19,38 +21,35 @@ Departures from ringmaster, numbered:
 2. An engine command may contain ``{seed}``; each game substitutes its own seed (derived from the
    game's key, so a rerun is reproducible).  GNU Go without ``--seed`` plays the same game
    every time, which would make 40 games two games repeated.
-3. Scoring (``scoring="referee"``, the default): the match driver counts the final board by
-   Tromp-Taylor, where every stone on the board is alive, but engines such as GNU Go pass with
-   dead stones still on the board (in 9x9 GNU Go games here the count and the engines differed
-   by 10-30 points, often in who won).  So when a game ended by two passes or the move limit,
-   and both engines' own ``final_score`` answers agree, that answer is the result; when they
-   disagree (a random player never agrees), GNU Go, when installed, is the referee: the stones
-   it lists as dead (``final_status_list dead``) come off and the board is counted by area;
-   without GNU Go the Tromp-Taylor count stands.  The SGF's
-   RE is rewritten to match.  ``scoring="tromp-taylor"`` always keeps the count: the
-   rules-exact choice when every engine captures its opponent's dead stones before passing, as
-   rocks does and as ``gnugo:LEVEL`` (GNU Go with ``--capture-all-dead``) does.  GNU Go's dead
-   list is not a perfect referee: it called a white group in seki dead (a 26-point swing) in
-   game 5 of ``experiments/2026-11-25_22-45_shipped-9x9-model-vs-gnu-go`` run-002.
+3. Scoring.  The match driver counts the final board by Tromp-Taylor, where every stone on
+   the board is alive, but engines such as GNU Go and Pachi pass with dead stones still on the
+   board (in 9x9 GNU Go games here the count and the engines differed by 10-30 points, often
+   in who won).  ``scoring="referee"`` (the default): when a game ended by two passes or the
+   move limit and both engines' own ``final_score`` answers agree, that answer is the result;
+   when they disagree (a random player never agrees), or when an engine is known to leave
+   dead stones (``EngineSpec.leaves_dead_stones``: Pachi), GNU Go judges the dead stones and
+   the board is counted by area (:mod:`rocks.engines.referee`).  ``scoring="gnugo"``: GNU Go
+   judges every such game.  Both refuse to start without GNU Go when a game needs it; a
+   judgement that fails leaves the count.  The SGF's RE is rewritten to match.
+   ``scoring="tromp-taylor"`` always keeps the count: the rules-exact choice when every engine
+   captures its opponent's dead stones before passing, as rocks does and as ``gnugo:LEVEL``
+   (GNU Go with ``--capture-all-dead``) does; it is refused for Pachi.
 4. A game that ends with no result ("Void": the engines disagreed about a rule) is recorded and
    not replayed, and the ratings leave it out.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
 import hashlib
-import io
 import json
 import math
 import os
 import re
 import shlex
-import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,11 +60,14 @@ import numpy as np
 
 from rocks import stats
 from rocks.atomic import replace_with, write_bytes, write_text
-from rocks.engines.commands import find_gnugo, rocks_gtp_command
+from rocks.engines.commands import find_gnugo, gnugo_command, pachi_command
 from rocks.engines.gtp_client import GtpClient, GtpClientError
 from rocks.engines.match import MatchConfig, play_game
-from rocks.engines.referee import agreed_result, referee_score
+from rocks.engines.referee import agreed_result, referee_command, referee_score
 from rocks.go.board import BLACK, WHITE
+from rocks.metrics import MetricsLogger, read_rows
+from rocks.play.gtp.command import gtp_argv
+from rocks.play.players import PlayerSpec
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 RESULT_FIELDS = ("key", "black", "white", "winner", "result", "reason", "score", "black_says",
@@ -75,10 +77,20 @@ RESULT_FIELDS = ("key", "black", "white", "winner", "result", "reason", "score",
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """A named GTP engine: the argv that starts it (``{seed}`` is replaced per game)."""
+    """A named GTP engine: the argv that starts it (``{seed}`` is replaced per game).
+
+    Attributes:
+        name: the engine's name in results and ratings (letters, digits and ``_ . + -``).
+        argv: its command line.
+        env: variables added to its environment (Pachi's ``DATA_DIR``).
+        leaves_dead_stones: it passes with dead stones on the board (Pachi), so its games
+            need a referee to judge them (departure 3).
+    """
 
     name: str
     argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+    leaves_dead_stones: bool = False
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):
@@ -90,14 +102,20 @@ class EngineSpec:
     def command(self, seed: int) -> list[str]:
         return [a.replace("{seed}", str(seed)) for a in self.argv]
 
+    @classmethod
+    def from_dict(cls, raw: dict) -> EngineSpec:
+        """From its JSON form (``config.json``; arenas written before ``env`` had none)."""
+        return cls(raw["name"], tuple(raw["argv"]), tuple(tuple(kv) for kv in raw.get("env", ())),
+                   bool(raw.get("leaves_dead_stones", False)))
 
-def parse_engine(text: str) -> EngineSpec:
+
+def parse_engine(text: str, pachi: str | None = None) -> EngineSpec:
     """An engine from the command line: ``NAME=COMMAND LINE`` or a shortcut.
 
     Shortcuts: ``gnugo:LEVEL`` (GNU Go at that level, area scoring, positional superko, a seed
-    per game), ``pachi[:PLAYOUTS]`` (a ``pachi`` binary on PATH), ``rocks:random`` (``rocks gtp``
-    with the random player) and ``rocks:MODEL[:VISITS]`` (``rocks gtp --model MODEL
-    --visits VISITS``).
+    per game), ``pachi:PLAYOUTS[:THREADS]`` (the Pachi binary at ``pachi``, a seed per game),
+    ``rocks:random`` (``rocks gtp`` with the random player) and ``rocks:MODEL[:VISITS]``
+    (``rocks gtp --model MODEL --visits VISITS``).
     """
     text = text.strip()
     name, sep, command = text.partition("=")
@@ -105,7 +123,7 @@ def parse_engine(text: str) -> EngineSpec:
         return EngineSpec(name.strip(), tuple(shlex.split(command)))
     kind, _, rest = text.partition(":")
     if kind == "gnugo":
-        level = int(rest or 10)
+        level = _number(rest or "10", "GNU Go level")
         if not 1 <= level <= 10:
             raise ValueError(f"GNU Go levels are 1..10, got {level}")
         path = find_gnugo()
@@ -114,27 +132,36 @@ def parse_engine(text: str) -> EngineSpec:
         # --capture-all-dead: GNU Go removes dead stones before it passes, so a Tromp-Taylor
         # count of the final board is the game's result (its dead-stone list, the referee's
         # fallback, calls seki groups dead: game 5 of shipped-9x9 run-002).
-        return EngineSpec(f"gnugo-{level}", (path, "--mode", "gtp", "--level", str(level),
-                                             "--chinese-rules", "--positional-superko",
-                                             "--forbid-suicide", "--capture-all-dead",
-                                             "--seed", "{seed}"))
+        return EngineSpec(f"gnugo-{level}", tuple(gnugo_command(level, path=path,
+                                                                seed="{seed}")))
     if kind == "pachi":
-        path = shutil.which("pachi")
-        if path is None:
-            raise ValueError("pachi: no pachi binary on PATH (build it from its source)")
-        playouts = int(rest) if rest else 10_000
-        return EngineSpec(f"pachi-{playouts}", (path, "-t", f"={playouts}", "threads=1"))
+        if pachi is None:
+            raise ValueError("pachi: give its binary with --pachi PATH (built from source: "
+                             "docs/guide.md, \"Pachi\")")
+        playouts_text, _, threads_text = rest.partition(":")
+        playouts = _number(playouts_text or "10000", "Pachi playouts")
+        threads = _number(threads_text or "1", "Pachi threads")
+        cmd = pachi_command(pachi, playouts=playouts, threads=threads, seed="{seed}")
+        return EngineSpec(f"pachi-{playouts}" + (f"-t{threads}" if threads > 1 else ""),
+                          cmd.argv, cmd.env, leaves_dead_stones=True)
     if kind == "rocks":
         if rest in ("", "random"):
-            return EngineSpec("rocks-random", tuple(rocks_gtp_command(
-                "--player", "random", "--seed", "{seed}")))
-        model, _, visits = rest.partition(":")
-        args = ["--model", model, "--seed", "{seed}"] + (["--visits", visits] if visits else [])
-        stem = Path(model).stem
-        return EngineSpec(f"rocks-{stem}" + (f"-v{visits}" if visits else ""),
-                          tuple(rocks_gtp_command(*args)))
+            spec = PlayerSpec(kind="random")
+            name = "rocks-random"
+        else:
+            model, _, visits = rest.partition(":")
+            spec = PlayerSpec(model=model, visits=_number(visits, "visits") if visits else None)
+            name = f"rocks-{Path(model).stem}" + (f"-v{visits}" if visits else "")
+        return EngineSpec(name, tuple(gtp_argv(spec) + ["--seed", "{seed}"]))
     raise ValueError(f"cannot read engine {text!r}: give NAME=COMMAND or one of gnugo:LEVEL, "
-                     "pachi[:PLAYOUTS], rocks:random, rocks:MODEL[:VISITS]")
+                     "pachi:PLAYOUTS[:THREADS], rocks:random, rocks:MODEL[:VISITS]")
+
+
+def _number(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{what} must be a whole number, got {text!r}") from None
 
 
 @dataclass(frozen=True)
@@ -154,7 +181,8 @@ class ArenaConfig:
             the engines' own options set them).
         max_moves: the move limit (None: the match driver's 4 * size^2).
         jobs: games played at once.
-        scoring: "referee" (departure 3) or "tromp-taylor" (the match driver's count always).
+        scoring: "referee" (departure 3: the engines' agreed score, else GNU Go's judgement),
+            "gnugo" (GNU Go judges every game) or "tromp-taylor" (the match driver's count).
         seed: mixed into every game's seed.
     """
 
@@ -168,7 +196,7 @@ class ArenaConfig:
     time_settings: tuple[float, float, int] | None = None
     max_moves: int | None = None
     jobs: int = 1
-    scoring: Literal["referee", "tromp-taylor"] = "referee"
+    scoring: Literal["referee", "gnugo", "tromp-taylor"] = "referee"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -179,18 +207,28 @@ class ArenaConfig:
             raise ValueError(f"engine names must differ: {names}")
         if self.mode not in ("round-robin", "gauntlet"):
             raise ValueError(f"mode must be round-robin or gauntlet, got {self.mode!r}")
-        if self.scoring not in ("referee", "tromp-taylor"):
-            raise ValueError(f"scoring must be referee or tromp-taylor, got {self.scoring!r}")
+        if self.scoring not in ("referee", "gnugo", "tromp-taylor"):
+            raise ValueError(f"scoring must be referee, gnugo or tromp-taylor, got "
+                             f"{self.scoring!r}")
+        blind = [e.name for e in self.engines if e.leaves_dead_stones]
+        if blind and self.scoring == "tromp-taylor":
+            raise ValueError(f"{', '.join(blind)} pass with dead stones on the board, which a "
+                             "Tromp-Taylor count scores as alive: use --scoring referee or gnugo")
         if self.games_per_pair < 1 or self.jobs < 1:
             raise ValueError("games_per_pair and jobs must be at least 1")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
 
+    def needs_referee(self, game: Pairing) -> bool:
+        """Whether ``game``'s result is GNU Go's judgement whatever the engines say."""
+        return self.scoring == "gnugo" or game.black.leaves_dead_stones \
+            or game.white.leaves_dead_stones
+
     @classmethod
     def from_json(cls, text: str) -> ArenaConfig:
         raw = json.loads(text)
-        raw["engines"] = tuple(EngineSpec(e["name"], tuple(e["argv"])) for e in raw["engines"])
+        raw["engines"] = tuple(EngineSpec.from_dict(e) for e in raw["engines"])
         if raw.get("time_settings") is not None:
             raw["time_settings"] = tuple(raw["time_settings"])
         return cls(**raw)
@@ -226,19 +264,7 @@ def schedule(config: ArenaConfig) -> list[Pairing]:
 # ---------------------------------------------------------------------------------- results
 def read_results(path: str | Path) -> list[dict[str, str]]:
     """The rows of a results CSV (empty if the file does not exist yet)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _write_rows_atomically(path: Path, rows: Sequence[dict]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=RESULT_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(path, buf.getvalue())
+    return read_rows(path)
 
 
 def rating_games(rows: Iterable[dict[str, str]]) -> list[stats.Outcome]:
@@ -275,7 +301,8 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path,
         for colour, spec in ((BLACK, game.black), (WHITE, game.white)):
             try:
                 clients.append(GtpClient(spec.command(game.seed), name=spec.name,
-                                         timeout_s=config.move_timeout_s))
+                                         timeout_s=config.move_timeout_s,
+                                         env=dict(spec.env) or None))
                 live.add(clients[-1])
             except GtpClientError as exc:
                 return _forfeit_row(game, colour, f"could not start: {exc}", sgf_path="")
@@ -287,8 +314,9 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path,
             live.discard(c)
     winner = {BLACK: game.black.name, WHITE: game.white.name}.get(result.winner, "")
     text, scorer = result.result, "tromp-taylor"
-    if config.scoring == "referee" and result.reason in ("two passes", "move limit"):
-        scored = agreed_result(result.black_says, result.white_says)
+    if config.scoring != "tromp-taylor" and result.reason in ("two passes", "move limit"):
+        scored = None if config.needs_referee(game) else agreed_result(result.black_says,
+                                                                       result.white_says)
         scorer = "both engines"
         if scored is None:
             scored, scorer = referee_score(result.record, timeout_s=config.move_timeout_s), "gnugo"
@@ -355,9 +383,14 @@ def run_arena(config: ArenaConfig, progress: bool = True,
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_resumable(config, out_dir)
+    if referee_command() is None and any(config.needs_referee(g) for g in schedule(config)):
+        raise ValueError("these games need GNU Go as their referee (--scoring gnugo, or an "
+                         "engine that passes with dead stones), and it is not installed "
+                         "(Debian package gnugo)")
     write_text(out_dir / "config.json", config.to_json())
     csv_path = out_dir / "results.csv"
-    rows = read_results(csv_path)
+    log = MetricsLogger(csv_path, columns=RESULT_FIELDS)  # resumes, cutting a torn last row
+    rows = log.rows()
     done = {r["key"] for r in rows}
     todo = [g for g in schedule(config) if g.key not in done]
     live: set[GtpClient] = set()
@@ -369,7 +402,7 @@ def run_arena(config: ArenaConfig, progress: bool = True,
         for fut in as_completed(futures):
             row = fut.result()
             rows.append({k: str(v) for k, v in row.items()})
-            _write_rows_atomically(csv_path, rows)  # only this thread writes
+            log.log(rows[-1])  # only this thread writes
             if bar is not None:
                 bar.set_postfix_str(f"{row['key']}: {row['result']}")
                 bar.update(1)
@@ -382,6 +415,7 @@ def run_arena(config: ArenaConfig, progress: bool = True,
         raise
     finally:
         pool.shutdown(wait=True)
+        log.close()
         if bar is not None:
             bar.close()
     return rows

@@ -1,145 +1,88 @@
-"""Command-line entry points of rocks.play: ``rocks gtp`` (and ``rocks play``, built elsewhere).
+"""Command lines of rocks.play: ``rocks gtp``, ``rocks play`` and ``rocks arena``.
 
-``rocks gtp`` speaks GTP v2 on stdin/stdout (see :mod:`rocks.play.gtp`) for Sabaki, GoGui,
-Lizzie, a match runner or GNU Go's twogtp.  The player is made in :func:`make_player`, the one
-place later players (``--model``, ``--visits``) plug in.
+Each command's options are a config dataclass and its parser is built from it
+(:mod:`rocks.configcli`), so a flag and its field cannot drift apart:
+
+=================  ==========================================  ==============================
+command            options                                     parser
+=================  ==========================================  ==============================
+``rocks gtp``      :class:`rocks.play.gtp.command.GtpConfig`   :func:`gtp_parser`
+``rocks play``     :class:`rocks.play.web.server.WebConfig`    :func:`play_parser`
+``rocks arena``    :class:`ArenaOptions`                       :func:`arena_parser`
+=================  ==========================================  ==============================
+
+The player behind ``rocks gtp`` and ``rocks play`` is made by the one factory,
+:func:`rocks.play.players.make_player`, from the options' :class:`~rocks.play.players.PlayerSpec`.
+
+Departures, numbered:
+  1. ``rocks arena --engine`` is repeated, once per engine (``--engine gnugo:10 --engine
+     rocks:random``), so it is the one option added by hand (with ``action="append"``); its
+     help is still its field's.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from rocks.go.board import Rules
-from rocks.play.engine import Engine, EngineConfig
-from rocks.play.players import PassPlayer, Player, RandomPlayer
-
-PLAYERS = ("random", "pass", "mcts")
-# The shipped 9x9 network (see models/README.md); present in a source checkout.
-DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "rocks-9x9-b6c64.safetensors"
-
-
-def default_model() -> str | None:
-    """The bundled model's path, or None where this installation has none."""
-    return str(DEFAULT_MODEL) if DEFAULT_MODEL.is_file() else None
-
-
-def make_player(args: argparse.Namespace) -> Player:
-    """The Player that ``--player`` (and its options) name.
-
-    Without ``--player``, and for ``--player mcts`` without ``--model``, the search runs over
-    the bundled model when there is one (``--model none``: rollouts instead); bare
-    ``rocks gtp`` is the random player only where no model is bundled."""
-    model = getattr(args, "model", None)
-    player = getattr(args, "player", None)
-    if model == "none":
-        model = None
-    elif model is None and player in (None, "mcts"):
-        model = default_model()
-    if player is None:
-        player = "mcts" if model is not None else "random"
-    args = argparse.Namespace(**{**vars(args), "model": model, "player": player})
-    if args.player == "random" and getattr(args, "model", None) is None:
-        return RandomPlayer(seed=args.seed)
-    if args.player == "pass":
-        return PassPlayer()
-    if args.player == "mcts" or getattr(args, "model", None) is not None:
-        from rocks.play.mcts_player import make_player as make_mcts_player
-
-        if args.visits is not None and args.visits < 1:
-            raise SystemExit(f"rocks gtp: --visits must be at least 1, got {args.visits}")
-        try:  # over --model, or over random rollouts without one
-            player = make_mcts_player(args.model, visits=args.visits, seed=args.seed,
-                                      precision=getattr(args, "precision", "auto"))
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"rocks gtp: cannot load --model {args.model}: {exc}") from exc
-        if args.model is not None:
-            _warm_up(player)
-        return player
-    raise SystemExit(f"rocks gtp: unknown player {args.player!r} (choose from {PLAYERS})")
-
-
-def _warm_up(player: Player) -> None:
-    """One tiny search now, so that the first genmove does not pay for compiling the search
-    kernels and the network's first call (measured 1.8 s against 0.9 s for later moves)."""
-    from rocks.go.board import Position
-
-    player.select_move(Position.empty(9), 0.05)
+from rocks.configcli import add_config_arguments, config_from_args, field_help
 
 
 def gtp_parser() -> argparse.ArgumentParser:
+    """The parser of ``rocks gtp`` (from :class:`~rocks.play.gtp.command.GtpConfig`)."""
+    from rocks.play.gtp.command import GtpConfig
+
     p = argparse.ArgumentParser(prog="rocks gtp", description="Speak GTP v2 on stdin/stdout.")
-    p.add_argument("--size", type=int, default=19, help="board size until boardsize (19)")
-    p.add_argument("--komi", type=float, default=7.5, help="komi until the komi command (7.5)")
-    p.add_argument("--player", choices=PLAYERS, default=None,
-                   help="move generator (default: mcts over the bundled model, else random)")
-    p.add_argument("--seed", type=int, default=None, help="random seed of the player")
-    p.add_argument("--model", default=None,
-                   help="network checkpoint for MCTS (implies --player mcts; default: the "
-                        "bundled models/rocks-9x9-b6c64.safetensors; 'none': rollouts)")
-    p.add_argument("--visits", type=int, default=None,
-                   help="MCTS simulations per move (default: as many as the move time allows)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="network arithmetic: bf16 (bfloat16, channels-last) gave 1.5x the "
-                        "visits of fp32 under load on a CPU with bf16 support; auto (default) "
-                        "uses it when a start-up check finds it faithful to fp32")
-    p.add_argument("--suicide", action="store_true", help="allow suicide (Tromp-Taylor)")
-    p.add_argument("--superko", choices=("positional", "none"), default="positional")
-    p.add_argument("--move-time", type=float, default=0.8,
-                   help="seconds per move when the controller sets no clock (0.8: with the "
-                        "bundled model every move stays under 1 s on a 2-core VM)")
-    p.add_argument("--name", default="rocks", help="name reported to the controller")
+    add_config_arguments(p, GtpConfig)
     return p
 
 
 def gtp_main(argv: list[str] | None = None) -> int:
-    from rocks.play.analysis import AnalysisCommands
-    from rocks.play.gtp import GtpEngine
+    """``rocks gtp``: GTP v2 on stdin/stdout for Sabaki, GoGui, Lizzie or a match runner."""
+    from rocks.play.gtp.command import GtpConfig, run_gtp
 
-    args = gtp_parser().parse_args(argv)
+    parser = gtp_parser()
+    args = parser.parse_args(argv)
     try:
-        config = EngineConfig(size=args.size, komi=args.komi,
-                              rules=Rules(suicide=args.suicide, superko=args.superko),
-                              name=args.name, default_move_time_s=args.move_time)
+        config = config_from_args(GtpConfig, args)
     except ValueError as exc:
         print(f"rocks gtp: {exc}", file=sys.stderr)
         return 2
-    engine = Engine(config, make_player(args))
     try:
-        gtp = GtpEngine(engine, out=sys.stdout)
-        gtp.register_handlers(AnalysisCommands(gtp))  # lz-analyze, gogui-*, kgs-time_settings
-        gtp.serve(sys.stdin)
+        run_gtp(config)
+    except ValueError as exc:  # a bad option or model, found before any command is read
+        print(f"rocks gtp: {exc}", file=sys.stderr)
+        return 2
     except (KeyboardInterrupt, BrokenPipeError):
         return 0
     return 0
 
 
-def play_main(argv: list[str] | None = None) -> int:
-    """``rocks play``: serve the board page (rocks.play.web) and open it in the browser."""
-    from rocks.play.web.server import WebConfig, make_player, serve
+def play_parser() -> argparse.ArgumentParser:
+    """The parser of ``rocks play`` (from :class:`~rocks.play.web.server.WebConfig`)."""
+    from rocks.play.web.server import WebConfig
 
     p = argparse.ArgumentParser(prog="rocks play", description="Play Go in the browser.")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (127.0.0.1: this machine only)")
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    p.add_argument("--model", default=None, help="checkpoint of the bot's network")
-    p.add_argument("--player", choices=("mcts", "random"), default="mcts",
-                   help="the bot without --model: search over random rollouts, or random moves")
-    p.add_argument("--visits", type=int, default=150,
-                   help="default search visits per move (150: under 1 s on 2 busy cores)")
-    p.add_argument("--max-games", type=int, default=64, help="games kept at once (64)")
-    args = p.parse_args(argv)
-    if not 0 < args.port < 65536 or args.visits < 1 or args.max_games < 1:
-        p.error("--port must be 1..65535, --visits and --max-games at least 1")
-    config = WebConfig(host=args.host, port=args.port, model=args.model, player=args.player,
-                       visits=args.visits,
-                       max_games=args.max_games, open_browser=not args.no_browser)
-    try:
-        from rocks.play.web.server import Strength
+    add_config_arguments(p, WebConfig)
+    return p
 
-        make_player(config, Strength(args.visits))  # fail now, not on the first game
+
+def play_main(argv: list[str] | None = None) -> int:
+    """``rocks play``: serve the board page (rocks.play.web) and open it in the browser."""
+    from rocks.play.players import make_player
+    from rocks.play.web.server import Strength, WebConfig, serve
+
+    parser = play_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(WebConfig, args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        make_player(config.player_spec(Strength(config.visits)))  # fail now, not in a game
     except (ValueError, OSError) as exc:
         print(f"rocks play: {exc}", file=sys.stderr)
         return 2
@@ -150,66 +93,102 @@ def play_main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def arena_main(argv: list[str] | None = None) -> int:
-    """``rocks arena``: games between GTP engines (rocks.play.arena), then Elo ratings."""
-    from rocks.play import arena
+@dataclass(frozen=True)
+class ArenaOptions:
+    """Options of ``rocks arena``.
 
+    Attributes:
+        out: arena folder (config.json, results.csv, sgf/, ratings); rerun the same command
+            to resume an interrupted arena.
+        engine: an engine, once per --engine: NAME='COMMAND LINE' ({seed} is replaced per
+            game), gnugo:LEVEL, pachi:PLAYOUTS[:THREADS] (with --pachi), rocks:random or
+            rocks:MODEL[:VISITS]; none: the engines of the arena in --out.
+        mode: round-robin, or gauntlet (the first engine plays each of the others).
+        games: games per pairing.
+        size: board size.
+        komi: komi.
+        jobs: games at once (one per spare core).
+        move_timeout: seconds one GTP command may take before its engine forfeits.
+        time: a clock MAIN,BYO,STONES (Canadian byo-yomi) instead of the engines' own budgets.
+        max_moves: moves after which a game is scored as it stands (none: 4 * size^2).
+        scoring: referee (the engines' agreed score, else GNU Go's judgement of dead stones),
+            gnugo (GNU Go judges every game) or tromp-taylor (every stone alive).
+        seed: mixed into every game's seed.
+        anchor: engine rated 0 (none: the first).
+        bootstrap: bootstrap resamples for the intervals (0: from the Hessian).
+        rate_only: only rate the results so far.
+        quiet: no progress bar.
+        pachi: the Pachi binary of pachi: engines (built from source: docs/guide.md, "Pachi").
+    """
+
+    out: str
+    engine: tuple[str, ...] = ()
+    mode: Literal["round-robin", "gauntlet"] = "round-robin"
+    games: int = 20
+    size: int = 9
+    komi: float = 7.5
+    jobs: int = 1
+    move_timeout: float = 60.0
+    time: tuple[float, ...] | None = None
+    max_moves: int | None = None
+    scoring: Literal["referee", "gnugo", "tromp-taylor"] = "referee"
+    seed: int = 0
+    anchor: str | None = None
+    bootstrap: int = 0
+    rate_only: bool = False
+    quiet: bool = False
+    pachi: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.time is not None and (len(self.time) != 3 or self.time[2] != int(self.time[2])):
+            raise ValueError(f"--time wants MAIN,BYO,STONES such as 60,10,5; got {self.time}")
+
+    def clock(self) -> tuple[float, float, int] | None:
+        return None if self.time is None else (self.time[0], self.time[1], int(self.time[2]))
+
+
+def arena_parser() -> argparse.ArgumentParser:
+    """The parser of ``rocks arena`` (from :class:`ArenaOptions`; departure 1)."""
     p = argparse.ArgumentParser(
         prog="rocks arena",
         description="Round-robin or gauntlet matches between GTP engines, with Elo ratings. "
                     "Rerun the same command to resume an interrupted arena.")
-    p.add_argument("--engine", action="append", default=[], metavar="SPEC",
-                   help="NAME='COMMAND LINE' ({seed} is replaced per game), or gnugo:LEVEL, "
-                        "pachi[:PLAYOUTS], rocks:random, rocks:MODEL[:VISITS]; repeat")
-    p.add_argument("--out", required=True, help="arena folder (results.csv, sgf/, ratings)")
-    p.add_argument("--mode", choices=("round-robin", "gauntlet"), default="round-robin",
-                   help="gauntlet: the first engine plays each of the others")
-    p.add_argument("--games", type=int, default=20, help="games per pairing (20)")
-    p.add_argument("--size", type=int, default=9)
-    p.add_argument("--komi", type=float, default=7.5)
-    p.add_argument("--jobs", type=int, default=1, help="games at once (one per spare core)")
-    p.add_argument("--move-timeout", type=float, default=60.0,
-                   help="seconds one GTP command may take before its engine forfeits")
-    p.add_argument("--time", default=None, metavar="MAIN,BYO,STONES",
-                   help="a clock (Canadian byo-yomi) instead of the engines' fixed budgets")
-    p.add_argument("--max-moves", type=int, default=None)
-    p.add_argument("--scoring", choices=("referee", "tromp-taylor"), default="referee",
-                   help="referee: the engines' agreed score, else GNU Go's (default)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--anchor", default=None, help="engine rated 0 (default: the first)")
-    p.add_argument("--bootstrap", type=int, default=0,
-                   help="bootstrap resamples for the intervals (0: Hessian)")
-    p.add_argument("--rate-only", action="store_true", help="only rate the results so far")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    out = Path(args.out)
+    add_config_arguments(p, ArenaOptions, exclude=["engine"])
+    p.add_argument("--engine", action="append", default=argparse.SUPPRESS, metavar="SPEC",
+                   help=field_help(ArenaOptions)["engine"])
+    return p
+
+
+def arena_main(argv: list[str] | None = None) -> int:
+    """``rocks arena``: games between GTP engines (rocks.play.arena), then Elo ratings."""
+    from rocks.play import arena
+
+    parser = arena_parser()
     try:
-        if not args.rate_only:
-            if args.engine:
-                engines = tuple(arena.parse_engine(e) for e in args.engine)
+        opts = config_from_args(ArenaOptions, parser.parse_args(argv))
+    except ValueError as exc:
+        parser.error(str(exc))
+    out = Path(opts.out)
+    try:
+        if not opts.rate_only:
+            if opts.engine:
+                engines = tuple(arena.parse_engine(e, pachi=opts.pachi) for e in opts.engine)
             elif (out / "config.json").exists():
                 engines = arena.ArenaConfig.from_json((out / "config.json").read_text()).engines
             else:
-                p.error("give at least two --engine (or --out of an arena to resume)")
-            clock = None
-            if args.time:
-                try:
-                    main, byo, stones = args.time.split(",")
-                    clock = (float(main), float(byo), int(stones))
-                except ValueError:
-                    p.error(f"--time wants MAIN,BYO,STONES such as 60,10,5; got {args.time!r}")
+                parser.error("give at least two --engine (or --out of an arena to resume)")
             config = arena.ArenaConfig(
-                engines=engines, out_dir=str(out), mode=args.mode, games_per_pair=args.games,
-                size=args.size, komi=args.komi, move_timeout_s=args.move_timeout,
-                time_settings=clock, max_moves=args.max_moves, jobs=args.jobs,
-                scoring=args.scoring, seed=args.seed)
-            rows = _run_interruptible(arena.run_arena, config, progress=not args.quiet)
+                engines=engines, out_dir=str(out), mode=opts.mode, games_per_pair=opts.games,
+                size=opts.size, komi=opts.komi, move_timeout_s=opts.move_timeout,
+                time_settings=opts.clock(), max_moves=opts.max_moves, jobs=opts.jobs,
+                scoring=opts.scoring, seed=opts.seed)
+            rows = _run_interruptible(arena.run_arena, config, progress=not opts.quiet)
             if rows is None:
                 print(f"rocks arena: interrupted; the finished games are in {out / 'results.csv'}"
                       "; run the same command again to resume", file=sys.stderr)
                 return 130
             print(f"rocks arena: {len(rows)} games in {out / 'results.csv'}")
-        table = arena.rate_arena(out, anchor=args.anchor, bootstrap=args.bootstrap)
+        table = arena.rate_arena(out, anchor=opts.anchor, bootstrap=opts.bootstrap)
     except ValueError as exc:
         print(f"rocks arena: {exc}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 The engine owns the game (a :class:`~rocks.go.board.Position` plus the stack of earlier positions
 that ``undo`` walks back), the rule options, handicap placement, clocks, and a pluggable
-:class:`~rocks.play.players.Player` that chooses moves (see that module for the protocol).
+:class:`~rocks.play.decision.Player` that chooses moves (see that module for the protocol).
 Protocol front ends stay thin: they parse, call the engine, and format.  The design follows
 minigo's split of ``gtp_engine.py`` (protocol) from its player objects.
 
@@ -40,7 +40,8 @@ import numpy as np
 from rocks.go import coords
 from rocks.go.board import BLACK, EMPTY, WHITE, IllegalMove, Position, Rules
 from rocks.go.sgf import rules_name
-from rocks.play.players import Decision, Player, RandomPlayer
+from rocks.play.decision import Decision, Player
+from rocks.play.players import RandomPlayer
 
 __all__ = [
     "BLACK", "WHITE", "Clock", "Decision", "Engine", "EngineConfig", "EngineError",

@@ -6,7 +6,7 @@ and the search tree kept from move to move.  The engine owns the game; the playe
 its search tree and recognises when the position it is asked about continues the tree's root.
 
 Departures:
-  1. Without a network (``model_path=None``) the player searches with uniform priors and
+  1. Without a network (``PlayerSpec.model=None``) the player searches with uniform priors and
      random-rollout values (plain Monte-Carlo tree search, :mod:`rocks.search.rollout`).
   2. ``visits`` counts new simulations per move; visits kept by tree reuse come on top.
   3. The win rate reported is (Q + 1) / 2 of the chosen move, or of the root when it has none.
@@ -21,19 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from rocks.go.board import Position
-from rocks.play.players import Decision
+from rocks.play.decision import Decision
 from rocks.search.mcts import MCTS, Evaluate, MCTSConfig, SearchResult
 from rocks.search.policies import wants_resign
-from rocks.search.rollout import RolloutConfig, rollout_evaluator
-
-if TYPE_CHECKING:  # the network stack (torch) loads only when a model is used
-    from rocks.nets.evaluator import SymmetryMode
 
 
 @dataclass(frozen=True)
@@ -64,7 +58,7 @@ class MCTSPlayerConfig:
 
 
 class MCTSPlayer:
-    """A :class:`~rocks.play.players.Player` that searches with :class:`~rocks.search.mcts.MCTS`."""
+    """A :class:`~rocks.play.decision.Player` searching with :class:`~rocks.search.mcts.MCTS`."""
 
     def __init__(self, evaluate: Evaluate, cfg: MCTSPlayerConfig = MCTSPlayerConfig(),
                  name: str = "mcts") -> None:
@@ -103,7 +97,7 @@ class MCTSPlayer:
 
     def analyze(self, position: Position, time_budget_s: float) -> Decision:
         """Search ``position`` for ``time_budget_s`` more seconds, not capped by ``visits``, and
-        report without resigning (GTP ``lz-analyze``, :mod:`rocks.play.analysis`): calls on the
+        report without resigning (GTP ``lz-analyze``, :mod:`rocks.play.gtp.analysis`): calls on the
         same position continue one tree."""
         if position.is_game_over():
             return Decision(move=position.pass_move)
@@ -125,56 +119,3 @@ class MCTSPlayer:
         return Decision(move=move, resign=resign, winrate=(q + 1.0) / 2.0, pv=pv,
                         candidates=candidates, ownership=ownership, visits=total)
 
-
-Precision = Literal["auto", "fp32", "bf16"]
-PRECISIONS: tuple[Precision, ...] = ("auto", "fp32", "bf16")
-
-
-def make_player(model_path: str | Path | None = None, visits: int | None = 200,
-                time_per_move: float | None = None, seed: int | None = None,
-                search: MCTSConfig | None = None, rollouts: RolloutConfig | None = None,
-                precision: Precision = "auto", threads: int | None = 1,
-                symmetries: SymmetryMode = "random", name: str = "mcts") -> MCTSPlayer:
-    """An MCTS player over the checkpoint at ``model_path``, or over rollouts when None.
-
-    ``precision``: "bf16" runs the network under bfloat16 autocast in channels-last layout
-    (1.5x the visits per second of fp32 under load on this project's CPUs, docs/benchmarks.md
-    "Search"); "auto" does so only if :func:`~rocks.nets.evaluator.precision_check` finds
-    bfloat16 faithful for this net on 64 positions (values within 0.02, top moves the same or
-    different only on near-ties: :meth:`~rocks.nets.evaluator.PrecisionCheck.acceptable`),
-    else fp32.
-
-    ``symmetries``: "random" (default, AlphaGo Zero's play) evaluates each position in one
-    of its 8 symmetries drawn from ``seed``: it averages out the net's orientation quirks
-    and makes games against a deterministic opponent vary (with "none" a deterministic
-    engine replays the same game); the cost is one plane transform per evaluation.
-
-    ``threads`` sets torch's (process-wide) thread count; one is the default because on a
-    shared 2-core machine two torch threads waiting on each other measured 100x slower
-    (b6c64, batch 8: 13 ms with one thread, 1.6 s with two, load average 7).
-
-    Raises ValueError (from the checkpoint reader) if the file is missing or not a checkpoint,
-    or if ``precision`` is unknown.
-    """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    cfg = MCTSPlayerConfig(visits=visits, time_per_move_s=time_per_move, seed=seed)
-    if search is not None:
-        cfg = dataclasses.replace(cfg, search=search)
-    if model_path is None:
-        evaluate = rollout_evaluator(rollouts or RolloutConfig(playouts=1, seed=seed or 0))
-        return MCTSPlayer(evaluate, cfg, name=f"{name}-rollouts")
-    from rocks.nets.checkpoint import load_checkpoint
-    from rocks.nets.evaluator import Evaluator, precision_check, sample_positions
-
-    net, _ = load_checkpoint(model_path)
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-    low = precision == "bf16" or (
-        precision == "auto" and precision_check(net, sample_positions(64, 9)).acceptable())
-    evaluator = Evaluator(net, batch_size=max(cfg.search.leaves_per_batch, 1), use_bf16=low,
-                          channels_last=low, threads=threads, symmetries=symmetries,
-                          seed=seed)
-    return MCTSPlayer(evaluator, cfg, name=name)

@@ -1,72 +1,164 @@
-"""Players: what chooses a move, and the record of its choice (the ``Player`` protocol).
+"""The players, and the one factory that makes any of them from a typed spec (``PlayerSpec``).
 
-Every move generator the :class:`rocks.play.engine.Engine` can use (the random player here, the
-MCTS player over a network later, a GTP engine behind a client) is a ``Player``::
+A player is anything with ``select_move(position, time_budget_s) -> Decision`` (the contract is
+in :mod:`rocks.play.decision`).  :func:`make_player` is the only place a player is built from
+a description, and every front end describes its player as a :class:`PlayerSpec`: ``rocks
+gtp`` from its flags, the web page from its options and the strength a game asks for, the
+arena's ``rocks:`` engines as the ``rocks gtp`` command line of a spec
+(:func:`rocks.play.gtp.command.gtp_argv`)::
 
-    class Player(Protocol):
-        name: str
-        def select_move(self, position: Position, time_budget_s: float) -> Decision: ...
+    player = make_player(PlayerSpec(model="models/rocks-9x9-b6c64.safetensors", visits=400))
 
-``select_move`` gets the position with the colour to move already set (``position.to_play``)
-and a wall-clock budget in seconds that it should stay under (it may use less; the engine has
-already subtracted its own safety margin).  It returns a :class:`Decision`: the move (a flat
-index, pass = ``size*size``, see :mod:`rocks.go.coords`) or ``resign=True``, plus optional
-analysis that the GTP analysis commands and the web page show when present.  A player must
-return a legal move; the engine checks and refuses anything else.  Players do not keep game
-state between calls (the engine owns the game), though they may keep caches such as a search
-tree keyed by position hash.
+The players:
 
-The random player follows the usual light-playout rule (as in Brügmann 1993 and every MCTS
-rollout since): a uniformly random legal move that does not fill one of its own eyes, pass only
-when nothing else is left.  Departures: 1. it never resigns.
+- ``mcts``: the search over a network, or over random rollouts without one
+  (:class:`rocks.play.mcts_player.MCTSPlayer`, AlphaGo Zero's play);
+- ``random``: the usual light-playout rule (as in Brügmann 1993 and every MCTS rollout since),
+  a uniformly random legal move that does not fill one of its own eyes, pass only when nothing
+  else is left;
+- ``pass``: always passes (ends games quickly in tests).
+
+Departures, numbered:
+  1. The random and pass players never resign.
+  2. A network player runs one tiny search when it is made (``warm_up``), so that the first
+     ``genmove`` does not pay for compiling the search kernels and the network's first call
+     (measured 1.8 s against 0.9 s for later moves).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
 from rocks.go.board import Position
-from rocks.search.contracts import Candidate
+from rocks.play.decision import Decision, Player
+
+# The shipped 9x9 network (see models/README.md); present in a source checkout.
+BUNDLED_MODEL = Path(__file__).resolve().parents[3] / "models" / "rocks-9x9-b6c64.safetensors"
+
+PlayerKind = Literal["mcts", "random", "pass"]
+Precision = Literal["auto", "fp32", "bf16"]
+Symmetries = Literal["none", "random", "all"]
 
 
 @dataclass(frozen=True)
-class Decision:
-    """A player's choice and whatever analysis came with it.
+class PlayerSpec:
+    """Which player to make, and how it spends its time.
 
     Attributes:
-        move: flat index of the chosen move (pass = size*size); ignored when ``resign``.
-        resign: the player gives up.
-        winrate: probability in [0, 1] that the player to move wins, if known.
-        score_lead: expected score lead for the player to move, if known.
-        pv: principal variation from the current position, starting with ``move``.
-        candidates: the moves considered, best first.
-        ownership: float32 [size*size] in [-1, 1], +1 Black owns the point, if known.
-        visits: total search visits (0 for players that do not search).
-        elapsed_s: seconds the choice took (filled by the engine).
+        kind: "mcts" (search), "random" or "pass".
+        model: network checkpoint the search evaluates with; None: random rollouts instead.
+        visits: new search simulations per move; None: search until the move's time is spent.
+        move_time_s: a cap on seconds per move below the engine's budget; None: none.
+        precision: network arithmetic: "bf16" (bfloat16 autocast, channels-last: 1.5x the
+            visits of fp32 under load, docs/benchmarks.md "Search"), "fp32", or "auto": bf16
+            when :func:`~rocks.nets.evaluator.precision_check` finds it faithful for this net
+            on 64 positions.
+        symmetries: "random" (AlphaGo Zero's play: each position in one of its 8 symmetries,
+            which averages out the net's orientation quirks and makes games against a
+            deterministic opponent vary), "none" or "all" (the mean of all 8).
+        seed: seed of the player's random choices (None: fresh entropy).
+        c_puct: the search's exploration constant; None: the search's default.
+        threads: torch threads (process-wide; one by default: on a shared 2-core machine two
+            threads waiting on each other measured 100x slower); None: leave torch's setting.
+        warm_up: a network player searches once when made (departure 2).
     """
 
-    move: int
-    resign: bool = False
-    winrate: float | None = None
-    score_lead: float | None = None
-    pv: tuple[int, ...] = ()
-    candidates: tuple[Candidate, ...] = ()
-    ownership: np.ndarray | None = field(default=None, compare=False)
-    visits: int = 0
-    elapsed_s: float = 0.0
+    kind: PlayerKind = "mcts"
+    model: str | None = None
+    visits: int | None = 200
+    move_time_s: float | None = None
+    precision: Precision = "auto"
+    symmetries: Symmetries = "random"
+    seed: int | None = None
+    c_puct: float | None = None
+    threads: int | None = 1
+    warm_up: bool = True
+
+    def __post_init__(self) -> None:
+        _check_choice("kind", self.kind, PlayerKind)
+        _check_choice("precision", self.precision, Precision)
+        _check_choice("symmetries", self.symmetries, Symmetries)
+        if self.visits is not None and self.visits < 1:
+            raise ValueError(f"visits must be at least 1, got {self.visits}")
+        if self.move_time_s is not None and not self.move_time_s > 0:
+            raise ValueError(f"move_time_s must be positive, got {self.move_time_s}")
+        if self.c_puct is not None and not self.c_puct > 0:
+            raise ValueError(f"c_puct must be positive, got {self.c_puct}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads}")
 
 
-@runtime_checkable
-class Player(Protocol):
-    """Chooses moves; see the module docstring for the contract."""
+def _check_choice(name: str, value: str, choices: object) -> None:
+    allowed = get_args(choices)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
 
-    name: str
 
-    def select_move(self, position: Position, time_budget_s: float) -> Decision: ...
+def bundled_model() -> str | None:
+    """The shipped model's path, or None where this installation has none."""
+    return str(BUNDLED_MODEL) if BUNDLED_MODEL.is_file() else None
+
+
+def resolve_model(text: str, wanted: bool = True) -> str | None:
+    """A ``--model`` value as a checkpoint path: ``"none"`` is None, ``"bundled"`` the shipped
+    model when ``wanted`` and present (else None), anything else a path as given."""
+    if text == "none":
+        return None
+    if text == "bundled":
+        return bundled_model() if wanted else None
+    return text
+
+
+def make_player(spec: PlayerSpec) -> Player:
+    """The player ``spec`` describes.
+
+    Raises ValueError (:class:`~rocks.nets.checkpoint.CheckpointError`) if the model is missing
+    or not a checkpoint.
+    """
+    if spec.kind == "random":
+        return RandomPlayer(seed=spec.seed)
+    if spec.kind == "pass":
+        return PassPlayer()
+    return _mcts_player(spec)
+
+
+def _mcts_player(spec: PlayerSpec) -> Player:
+    # The search stack (numba) and the network stack (torch) load only for a search player.
+    import dataclasses
+
+    from rocks.play.mcts_player import MCTSPlayer, MCTSPlayerConfig
+    from rocks.search.rollout import RolloutConfig, rollout_evaluator
+
+    cfg = MCTSPlayerConfig(visits=spec.visits, time_per_move_s=spec.move_time_s,
+                           seed=spec.seed)
+    if spec.c_puct is not None:
+        cfg = dataclasses.replace(cfg, search=dataclasses.replace(cfg.search,
+                                                                  c_puct=spec.c_puct))
+    if spec.model is None:
+        evaluate = rollout_evaluator(RolloutConfig(playouts=1, seed=spec.seed or 0))
+        return MCTSPlayer(evaluate, cfg, name="mcts-rollouts")
+    from rocks.nets.checkpoint import load_checkpoint
+    from rocks.nets.evaluator import Evaluator, precision_check, sample_positions
+
+    net, _ = load_checkpoint(spec.model)
+    if spec.threads is not None:
+        import torch
+
+        torch.set_num_threads(spec.threads)
+    low = spec.precision == "bf16" or (
+        spec.precision == "auto" and precision_check(net, sample_positions(64, 9)).acceptable())
+    evaluator = Evaluator(net, batch_size=max(cfg.search.leaves_per_batch, 1), use_bf16=low,
+                          channels_last=low, threads=spec.threads, symmetries=spec.symmetries,
+                          seed=spec.seed)
+    player = MCTSPlayer(evaluator, cfg, name="mcts")
+    if spec.warm_up:
+        player.select_move(Position.empty(9), 0.05)
+    return player
 
 
 class RandomPlayer:

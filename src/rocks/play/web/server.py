@@ -44,7 +44,8 @@ from pydantic import BaseModel, Field
 
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position
-from rocks.play.players import Decision
+from rocks.play.decision import Decision
+from rocks.play.players import PlayerSpec, make_player, resolve_model
 
 STATIC = Path(__file__).parent / "static"
 COLOURS = {"black": BLACK, "white": WHITE}
@@ -56,24 +57,41 @@ class WebConfig:
     """Options of ``rocks play``.
 
     Attributes:
-        host, port: where to listen (127.0.0.1 keeps the page private to this machine).
-        model: checkpoint for the bot's network.
-        player: the bot without a model: "mcts" (search over random rollouts, which reports
-            win rates and variations) or "random".
-        visits: default search visits per bot move (the page can choose per game).
+        host: address to listen on (127.0.0.1: this machine only; 0.0.0.0 shares the page on
+            your network).
+        port: port to listen on.
+        model: checkpoint of the bot's network: a path, bundled (the shipped
+            models/rocks-9x9-b6c64.safetensors) or none (the search over random rollouts).
+        player: the bot: mcts (the search, which reports win rates and variations) or random.
+        visits: default search visits per bot move (150: under 1 s on 2 busy cores; the page
+            can choose per game).
         max_games: games kept at once; the least recently used is forgotten beyond this.
         max_sgf_bytes: largest SGF upload accepted.
-        open_browser: open the page in the user's browser on start.
+        open_browser: open the page in the user's browser on start (--no-browser: just serve).
     """
 
     host: str = "127.0.0.1"
     port: int = 8000
-    model: str | None = None
-    player: str = "mcts"
+    model: str = "bundled"
+    player: Literal["mcts", "random"] = "mcts"
     visits: int = 150
     max_games: int = 64
     max_sgf_bytes: int = 256_000
-    open_browser: bool = True
+    open_browser: bool = field(default=True, metadata={"flag": "--browser"})
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be 1..65535, got {self.port}")
+        if self.visits < 1 or self.max_games < 1 or self.max_sgf_bytes < 1:
+            raise ValueError("visits, max_games and max_sgf_bytes must be at least 1")
+
+    def player_spec(self, strength: Strength) -> PlayerSpec:
+        """The bot of one game: the search over ``model`` at the game's strength (a time
+        budget is not capped by visits), or the random player."""
+        model = resolve_model(self.model, wanted=self.player == "mcts")
+        kind = "mcts" if self.player == "mcts" or model is not None else "random"
+        return PlayerSpec(kind=kind, model=model,
+                          visits=strength.visits if strength.seconds is None else None)
 
 
 @dataclass(frozen=True)
@@ -113,41 +131,7 @@ def default_engine_factory(config: WebConfig, strength: Strength) -> GameEngine:
 
     # With a visit budget the clock is only a safety net; with seconds it is the budget.
     engine_config = EngineConfig(default_move_time_s=strength.seconds or 30.0)
-    return Engine(engine_config, make_player(config, strength))
-
-
-def make_player(config: WebConfig, strength: Strength) -> Any:
-    """The bot, made by the same function as ``rocks gtp``'s: the search over ``--model``, else
-    ``config.player`` (the random player where this rocks has no search)."""
-    from rocks.play import cli
-
-    parser = cli.gtp_parser()
-    options = {flag for action in parser._actions for flag in action.option_strings}
-    argv: list[str] = []
-    players = _choices(parser, "--player")
-    if config.model is not None:
-        if "--model" not in options:
-            raise ValueError("this rocks has no network player yet (rocks gtp has no --model)")
-        argv += ["--model", config.model]
-    player = config.player if config.player in players else "random"
-    if config.model is not None and "mcts" in players:
-        player = "mcts"
-    argv += ["--player", player]
-    if "--visits" in options and strength.seconds is None:  # a time budget is not capped
-        argv += ["--visits", str(strength.visits)]
-    if "--move-time" in options and strength.seconds is not None:
-        argv += ["--move-time", str(strength.seconds)]
-    try:
-        return cli.make_player(parser.parse_args(argv))
-    except SystemExit as exc:  # rocks gtp's way to refuse a model; here it is a bad option
-        raise ValueError(str(exc.code)) from None
-
-
-def _choices(parser: Any, flag: str) -> tuple:
-    for action in parser._actions:
-        if flag in action.option_strings:
-            return tuple(action.choices or ())
-    return ()
+    return Engine(engine_config, make_player(config.player_spec(strength)))
 
 
 # ---------------------------------------------------------------------------------- requests

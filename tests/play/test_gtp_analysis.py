@@ -1,4 +1,5 @@
-"""Specification of the GTP analysis commands (rocks.play.analysis) as Go GUIs drive them.
+"""Specification of the GTP analysis commands (rocks.play.gtp: analysis, gogui, kgs) as Go GUIs
+drive them.
 
 The searching player here is a fake: PUCT search (rocks.search.mcts) over a network with
 uniform priors and value 0, keeping its tree between calls as the real MCTS player does.
@@ -15,18 +16,15 @@ import pytest
 
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position
-from rocks.play.analysis import (
-    Analyser,
-    AnalysisCommands,
-    AnalysisConfig,
-    lcb,
-    lz_info,
-    parse_analyze_args,
-    parse_kgs_time,
-)
+from rocks.play.decision import Analyser, Decision
 from rocks.play.engine import Engine, EngineConfig
-from rocks.play.gtp import GtpEngine, GtpError
-from rocks.play.players import Candidate, Decision, RandomPlayer
+from rocks.play.gtp.analysis import AnalysisConfig, lcb, lz_info, parse_analyze_args
+from rocks.play.gtp.command import build_gtp
+from rocks.play.gtp.gogui import GoGuiCommands
+from rocks.play.gtp.kgs import parse_kgs_time
+from rocks.play.gtp.protocol import GtpEngine, GtpError
+from rocks.play.players import RandomPlayer
+from rocks.search.contracts import Candidate
 from rocks.search.mcts import MCTS, MCTSConfig
 
 
@@ -80,9 +78,8 @@ def new_gtp(player=None, size: int = 9, config: AnalysisConfig | None = None,
     out = io.StringIO()
     engine = Engine(EngineConfig(size=size, default_move_time_s=move_time),
                     player if player is not None else UniformSearchPlayer())
-    gtp = GtpEngine(engine, out=out)
-    gtp.register_handlers(AnalysisCommands(gtp, config or AnalysisConfig(step_s=0.02,
-                                                                        gogui_seconds=0.1)))
+    gtp = build_gtp(engine, out=out,
+                    analysis=config or AnalysisConfig(step_s=0.02, gogui_seconds=0.1))
     return gtp, out
 
 
@@ -386,7 +383,7 @@ def test_gogui_ownership_from_a_network_is_turned_to_blacks_view():
         return FakeEvaluation(priors, values, np.ones((len(positions), n), np.float32))
 
     gtp, _ = new_gtp()
-    gtp.register_handlers(AnalysisCommands(gtp, evaluate=mover_owns_everything))
+    gtp.register_handlers(GoGuiCommands(gtp, evaluate=mover_owns_everything))
     black = run(gtp, "rocks-ownership b")[2:].split()
     white = run(gtp, "rocks-ownership w")[2:].split()
     assert set(black) == {"1.000"} and set(white) == {"-1.000"} and len(white) == 81
@@ -398,7 +395,7 @@ def test_gogui_maps_from_a_real_network():
     net = PolicyValueNet(NetConfig(blocks=1, channels=8, pool_channels=4, head_channels=4,
                                    value_hidden=8))
     gtp, _ = new_gtp(size=7)
-    gtp.register_handlers(AnalysisCommands(gtp, evaluate=Evaluator(net, batch_size=1)))
+    gtp.register_handlers(GoGuiCommands(gtp, evaluate=Evaluator(net, batch_size=1)))
     run(gtp, "play b D4")
     policy = run(gtp, "rocks-policy w")[2:].split("\n")
     words = policy[0].split()[1:]

@@ -1,11 +1,7 @@
-"""GTP analysis commands for Go GUIs: Leela Zero's and KataGo's streams, GoGui's analyze menu,
-and KGS's time settings.
+"""GTP analysis streams for Go GUIs: Leela Zero's ``lz-analyze`` and KataGo's ``kata-analyze``.
 
-Register them on a :class:`~rocks.play.gtp.GtpEngine` (``rocks gtp`` does)::
-
-    gtp.register_handlers(AnalysisCommands(gtp, AnalysisConfig()))
-
-Follows the formats other programs read, as their authors document them:
+Registered by :func:`rocks.play.gtp.command.build_gtp`; the format is what other programs read,
+as their authors document it:
 
 - ``lz-analyze [colour] [interval] [interval N] ...`` (Leela Zero 0.17, which Sabaki and Lizzie
   drive): ``=id`` alone on a line, then every ``interval`` centiseconds one line with every
@@ -19,33 +15,24 @@ Follows the formats other programs read, as their authors document them:
   floats in [0, 1] and the fields ``utility``, ``scoreLead``/``scoreMean`` (only when the
   player reports a score lead), ``lcb``, ``utilityLcb``; ``ownership true`` appends
   ``ownership`` and size*size numbers in [-1, 1] for the analysed side, row by row from the top.
-- GoGui (``gogui-analyze_commands``, "type/label/command" lines): a policy heatmap (``gfx``
-  with INFLUENCE and LABEL), an ownership map (``dboard``), candidates with win rates
-  (``gfx``), the principal variation (``var``) and a one-line win rate (``string``).
-- ``kgs-time_settings none | absolute MAIN | canadian MAIN BYO STONES | byoyomi MAIN BYO
-  PERIODS`` (kgsGtp) onto the Engine's Canadian clock.
 
 A stream searches through the engine's player.  A player that can analyse without choosing a
-move has ``analyze(position, time_budget_s) -> Decision`` (the :class:`Analyser` protocol);
+move is an :class:`~rocks.play.decision.Analyser` (``analyze(position, time_budget_s)``);
 otherwise ``select_move`` is called.  Calls on the same position must continue one search
 (tree reuse), so each report shows the visits so far; the stream calls in slices of at most
-``step_s`` seconds so it notices the next command quickly.
+``step_s`` seconds so it notices the next command quickly.  :class:`AnalysisConfig` also
+serves GoGui's commands (:mod:`rocks.play.gtp.gogui`).
 
 Departures, numbered:
   1. ``lcb`` is a normal-approximation bound w - z sqrt(w (1 - w) / N) on the win rate w of
-     N visits (Leela Zero uses a Student-t bound on the variance of the evaluations, which our
-     search does not keep).
+     N visits (:func:`rocks.stats.normal_lcb`; Leela Zero uses a Student-t bound on the
+     variance of the evaluations, which our search does not keep).
   2. ``minmoves``, ``pvVisits`` and the like are accepted and ignored: only visited candidates
      (at most ``max_candidates``) are reported.  ``allow``/``avoid`` are refused, since the
      search cannot be restricted to or from moves.
   3. A stream stops searching at ``max_visits`` (a tree's memory grows with its visits) and
      then waits, silent, for the next command.  A player that does not search (the random
      player) is asked once and its move shown with 0 visits.
-  4. Japanese byo-yomi maps to Canadian overtime of one stone per period, and the KGS habit of
-     sending periods left in place of stones left in ``time_left`` is undone while byo-yomi is
-     set, so each move in overtime may use the period time.
-  5. GoGui's ownership map is the network's when it predicts ownership, else the Tromp-Taylor
-     area of the board as it stands.
 """
 
 from __future__ import annotations
@@ -54,41 +41,23 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from rocks.go import coords
 from rocks.go.board import BLACK, Position
+from rocks.play.decision import Analyser, Decision, Player
 from rocks.play.engine import EngineError
-from rocks.play.gtp import (
+from rocks.play.gtp.protocol import (
     GtpEngine,
     GtpError,
     Streamed,
     gtp_name,
     parse_colour,
-    parse_float,
     parse_int,
 )
-from rocks.play.players import Candidate, Decision, Player
-from rocks.search.mcts import Evaluation, as_evaluation
+from rocks.search.contracts import Candidate
 from rocks.stats import normal_lcb
-
-__all__ = [
-    "AnalysisCommands", "AnalysisConfig", "AnalyzeRequest", "Analyser", "kata_info",
-    "lcb", "lz_info", "parse_analyze_args", "parse_kgs_time",
-]
-
-
-@runtime_checkable
-class Analyser(Protocol):
-    """A player that can search a position without choosing a move (see the module docstring).
-
-    It may also say how many new visits its ``select_move`` makes (``move_visits``, None for
-    a time-only search), so that ``*-genmove_analyze`` stops where ``genmove`` would.
-    """
-
-    def analyze(self, position: Position, time_budget_s: float) -> Decision: ...
 
 
 @dataclass(frozen=True)
@@ -232,39 +201,19 @@ def ownership_for(ownership_black: np.ndarray, colour: int) -> np.ndarray:
     return np.asarray(ownership_black, dtype=np.float64) * (1.0 if colour == BLACK else -1.0)
 
 
-# ------------------------------------------------------------------------------- time
-def parse_kgs_time(args: Sequence[str]) -> tuple[float, float, int, bool]:
-    """``kgs-time_settings`` arguments -> (main s, byo-yomi s, stones, is Japanese byo-yomi)
-    in GTP ``time_settings`` terms (departure 4)."""
-    if not args:
-        raise GtpError("syntax error: usage: kgs-time_settings none|absolute|canadian|byoyomi "
-                       "...")
-    kind = args[0].lower()
-    wanted = {"none": 1, "absolute": 2, "canadian": 4, "byoyomi": 4}
-    if kind not in wanted:
-        raise GtpError(f"syntax error: time system must be none, absolute, canadian or "
-                       f"byoyomi, got {args[0]!r}")
-    if len(args) < wanted[kind]:
-        usage = {"absolute": "absolute main_time", "canadian": "canadian main_time "
-                 "byo_yomi_time byo_yomi_stones", "byoyomi": "byoyomi main_time "
-                 "byo_yomi_time byo_yomi_periods"}[kind]
-        raise GtpError(f"syntax error: usage: kgs-time_settings {usage}")
-    if kind == "none":
-        return 0.0, 0.0, 0, False
-    main = parse_float(args[1], "main time")
-    if main < 0:
-        raise GtpError("syntax error: main time must not be negative")
-    if kind == "absolute":
-        return main, 0.0, 0, False
-    byo = parse_float(args[2], "byo-yomi time")
-    count = parse_int(args[3], "byo-yomi stones" if kind == "canadian" else "byo-yomi periods")
-    if byo < 0 or count < 0:
-        raise GtpError("syntax error: byo-yomi time and count must not be negative")
-    if kind == "canadian":
-        return main, byo, count, False
-    if count == 0 or byo == 0:  # no periods: only the main time is left
-        return main, 0.0, 0, False
-    return main, byo, 1, True
+def analyse(player: Player, position: Position, seconds: float) -> Decision:
+    """One slice of analysis by ``player`` (continuing its search of ``position``)."""
+    if isinstance(player, Analyser):
+        return player.analyze(position, seconds)
+    return player.select_move(position, seconds)
+
+
+def position_to_analyse(gtp: GtpEngine, colour: int | None) -> Position:
+    """The engine's position, with ``colour`` to move when given (a ``?`` if it cannot be)."""
+    try:
+        return gtp.engine.position if colour is None else gtp.engine.position_for(colour)
+    except EngineError as exc:
+        raise GtpError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------- commands
@@ -312,21 +261,17 @@ class _ReportingPlayer:
 
 
 class AnalysisCommands:
-    """The analysis and KGS commands over one :class:`~rocks.play.gtp.GtpEngine`.
+    """Leela Zero's and KataGo's analysis streams over one
+    :class:`~rocks.play.gtp.protocol.GtpEngine`.
 
     Args:
         gtp: the engine front end whose ``out``, ``input_pending`` and Engine are used.
         config: search and report settings.
-        evaluate: the network (``rocks.nets`` ``evaluate(positions) -> Evaluation``) behind the
-            policy and ownership maps; None looks for the player's ``evaluate``/``evaluator``.
     """
 
-    def __init__(self, gtp: GtpEngine, config: AnalysisConfig | None = None,
-                 evaluate: Callable | None = None) -> None:
+    def __init__(self, gtp: GtpEngine, config: AnalysisConfig | None = None) -> None:
         self.gtp = gtp
         self.config = config or AnalysisConfig()
-        self._evaluate = evaluate
-        self.japanese_byoyomi = False
 
     # ------------------------------------------------------------------ searching
     @property
@@ -335,16 +280,10 @@ class AnalysisCommands:
 
     def search(self, position: Position, seconds: float) -> Decision:
         """One slice of analysis (continuing the player's search of ``position``)."""
-        if isinstance(self.player, Analyser):
-            return self.player.analyze(position, seconds)
-        return self.player.select_move(position, seconds)
+        return analyse(self.player, position, seconds)
 
     def _position(self, colour: int | None) -> Position:
-        engine = self.gtp.engine
-        try:
-            return engine.position if colour is None else engine.position_for(colour)
-        except EngineError as exc:
-            raise GtpError(str(exc)) from None
+        return position_to_analyse(self.gtp, colour)
 
     def _line(self, decision: Decision, position: Position, request: AnalyzeRequest,
               kata: bool) -> str:
@@ -438,158 +377,3 @@ class AnalysisCommands:
     @gtp_name("kata-genmove_analyze")
     def cmd_kata_genmove_analyze(self, args: list[str]) -> str:
         return self._genmove_stream(args, kata=True)
-
-    # ------------------------------------------------------------------ GoGui
-    ANALYZE_COMMANDS = (
-        ("gfx", "rocks: policy heatmap", "rocks-policy %m"),
-        ("dboard", "rocks: ownership", "rocks-ownership %m"),
-        ("gfx", "rocks: candidates and win rates", "rocks-candidates %m"),
-        ("var", "rocks: principal variation", "rocks-pv %m"),
-        ("string", "rocks: win rate", "rocks-winrate %m"),
-    )
-
-    @gtp_name("gogui-analyze_commands")
-    def cmd_gogui_analyze_commands(self, args: list[str]) -> str:
-        return "\n".join("/".join(entry) for entry in self.ANALYZE_COMMANDS)
-
-    @property
-    def evaluate(self) -> Callable | None:
-        if self._evaluate is not None:
-            return self._evaluate
-        for name in ("evaluate", "evaluator"):
-            fn = getattr(self.player, name, None)
-            if callable(fn):
-                return fn
-        return None
-
-    def _optional_colour(self, args: list[str]) -> Position:
-        return self._position(parse_colour(args[0]) if args else None)
-
-    def _network(self, position: Position) -> Evaluation | None:
-        evaluate = self.evaluate
-        if evaluate is None:
-            return None
-        return as_evaluation(evaluate([position]), 1)
-
-    def _policy(self, position: Position) -> np.ndarray:
-        ev = self._network(position)
-        if ev is None:
-            raise GtpError(f"the {self.player.name} player has no network "
-                           "(start rocks gtp with a model)")
-        priors = np.asarray(ev.priors, dtype=np.float64)[0]
-        priors = np.where(position.legal_moves(), np.maximum(priors, 0.0), 0.0)
-        total = priors.sum()
-        return priors / total if total > 0 else priors
-
-    @gtp_name("rocks-policy")
-    def cmd_rocks_policy(self, args: list[str]) -> str:
-        """gfx: the network's move probabilities as a heatmap, the top five labelled in %."""
-        position = self._optional_colour(args)
-        p = self._policy(position)
-        size, n = position.size, position.size * position.size
-        top = float(p[:n].max()) if p[:n].any() else 0.0
-        lines = []
-        if top > 0:
-            shown = [int(m) for m in np.flatnonzero(p[:n] >= 0.01 * top)]
-            lines.append("INFLUENCE " + " ".join(
-                f"{coords.to_gtp(m, size)} {p[m] / top:.3f}" for m in shown))
-        best = [int(m) for m in np.argsort(-p, kind="stable")[:5] if p[m] > 0]
-        labels = [m for m in best if m != n]
-        if labels:
-            lines.append("LABEL " + " ".join(
-                f"{coords.to_gtp(m, size)} {100 * p[m]:.0f}" for m in labels))
-        lines.append("TEXT policy: " + ", ".join(
-            f"{coords.to_gtp(m, size)} {100 * p[m]:.1f}%" for m in best))
-        return "\n".join(lines)
-
-    @gtp_name("rocks-ownership")
-    def cmd_rocks_ownership(self, args: list[str]) -> str:
-        """dboard: who owns each point, +1 Black and -1 White (departure 5)."""
-        position = self._optional_colour(args)
-        ev = self._network(position)
-        if ev is not None and ev.ownership is not None:
-            # rocks.nets reports ownership from the mover's side.
-            own = np.asarray(ev.ownership, dtype=np.float64)[0] * position.to_play
-        else:
-            own = np.asarray(position.ownership(), dtype=np.float64)
-        size, d = position.size, self.config.ownership_decimals
-        own = np.clip(own, -1.0, 1.0).reshape(size, size)
-        return "\n".join(" ".join(f"{v:.{d}f}" for v in row) for row in own)
-
-    def _analysed(self, args: list[str]) -> tuple[Position, Decision]:
-        position = self._optional_colour(args)
-        return position, self.search(position, self.config.gogui_seconds)
-
-    @gtp_name("rocks-candidates")
-    def cmd_rocks_candidates(self, args: list[str]) -> str:
-        """gfx: the candidates labelled with their win rates (%), shaded by visits."""
-        position, decision = self._analysed(args)
-        size = position.size
-        shown = [c for c in candidates_of(decision) if c.move != position.pass_move]
-        shown = shown[:self.config.max_candidates]
-        lines = []
-        most = max((c.visits for c in shown), default=0)
-        if most > 0:
-            lines.append("INFLUENCE " + " ".join(
-                f"{coords.to_gtp(c.move, size)} {c.visits / most:.3f}" for c in shown))
-        if shown and decision.candidates:
-            lines.append("LABEL " + " ".join(
-                f"{coords.to_gtp(c.move, size)} {100 * winrate_of(c):.0f}" for c in shown))
-        lines.append("TEXT " + self._summary(position, decision))
-        return "\n".join(lines)
-
-    @gtp_name("rocks-pv")
-    def cmd_rocks_pv(self, args: list[str]) -> str:
-        """var: the principal variation, the side to move first."""
-        position, decision = self._analysed(args)
-        line = decision.pv or (decision.move,)
-        return " ".join(coords.to_gtp(m, position.size) for m in line)
-
-    @gtp_name("rocks-winrate")
-    def cmd_rocks_winrate(self, args: list[str]) -> str:
-        """string: the side to move's win rate, visits and principal variation on one line."""
-        position, decision = self._analysed(args)
-        return self._summary(position, decision)
-
-    def _summary(self, position: Position, decision: Decision) -> str:
-        side = "B" if position.to_play == BLACK else "W"
-        size = position.size
-        if not decision.candidates and decision.winrate is None:
-            return (f"{side} to play; the {self.player.name} player reports no analysis "
-                    f"(its move: {coords.to_gtp(decision.move, size)})")
-        best = candidates_of(decision)[0]
-        rate = decision.winrate if decision.winrate is not None else winrate_of(best)
-        text = f"{side} to play: win rate {100 * rate:.1f}%"
-        if decision.score_lead is not None:
-            text += f", lead {decision.score_lead:+.1f}"
-        line = decision.pv or best.pv or (best.move,)
-        return (text + f", {decision.visits} visits, PV "
-                + " ".join(coords.to_gtp(m, size) for m in line))
-
-    # ------------------------------------------------------------------ KGS time
-    @gtp_name("kgs-time_settings")
-    def cmd_kgs_time_settings(self, args: list[str]) -> str:
-        main, byo, stones, japanese = parse_kgs_time(args)
-        try:
-            self.gtp.engine.set_time(main, byo, stones)
-        except EngineError as exc:
-            raise GtpError(f"syntax error: {exc}") from None
-        self.japanese_byoyomi = japanese
-        return ""
-
-    def cmd_time_settings(self, args: list[str]) -> str:
-        """GTP ``time_settings`` (Canadian) also ends the KGS byo-yomi mapping."""
-        result = self._base("time_settings")(args)
-        self.japanese_byoyomi = False
-        return result
-
-    def cmd_time_left(self, args: list[str]) -> str:
-        """GTP ``time_left``; in Japanese byo-yomi the KGS "stones" are periods (departure 4)."""
-        if self.japanese_byoyomi and len(args) >= 3 and args[2].isdigit() and int(args[2]) > 0:
-            args = [args[0], args[1], "1", *args[3:]]
-        return self._base("time_left")(args)
-
-    def _base(self, name: str) -> Callable[[list[str]], str]:
-        # The standard handler this one wraps (GtpEngine's own method, whatever the registry
-        # holds now).
-        return getattr(self.gtp, f"cmd_{name}")
