@@ -193,7 +193,7 @@ def _metavar(tp: Any) -> str:
     item = _tuple_item(base)
     one = item if item is not None else base
     text = ("{" + ",".join(map(str, get_args(one))) + "}" if get_origin(one) is Literal
-            else _type_name(one).upper())
+            else "TEXT" if one is str else _type_name(one).upper())
     text = f"{text},..." if item is not None else text
     return f"{text}|none" if optional else text
 
@@ -304,7 +304,8 @@ def _options(cls: type, prefix: str, default_obj: Any, exclude: set[str]) -> lis
         hidden: tuple[str, ...] = ()
         if not f.metadata.get("positional"):
             alias = f.metadata.get("flag")
-            flags = (_flag(dest),) + ((alias,) if alias else ())
+            # The alias first: usage lines and errors show the name the docs use.
+            flags = ((alias,) if alias else ()) + (_flag(dest),)
             hidden = (f"--{dest}",) if "_" in dest else ()
         out.append(_Option(dest, flags, hidden, tp, default, helps.get(f.name, "")))
     return out
