@@ -160,6 +160,23 @@ def test_types_the_command_line_cannot_set_are_refused_when_the_parser_is_built(
         add_config_arguments(argparse.ArgumentParser(), Bad)
 
 
+def test_a_repeatable_tuple_takes_one_item_per_flag() -> None:
+    @dataclass(frozen=True)
+    class Match:
+        engine: tuple[str, ...] = field(default=("gnugo:1",), metadata={"repeat": True})
+
+    assert parse(Match, []) == Match()
+    assert parse(Match, ["--engine", "gnugo:10", "--engine", "rocks:a,b"]) == \
+        Match(engine=("gnugo:10", "rocks:a,b"))
+
+    @dataclass(frozen=True)
+    class Bad:
+        n: int = field(default=0, metadata={"repeat": True})
+
+    with pytest.raises(ConfigError, match="only a tuple field can repeat"):
+        add_config_arguments(argparse.ArgumentParser(), Bad)
+
+
 def test_required_fields_are_required_options(capsys) -> None:
     @dataclass(frozen=True)
     class Needs:

@@ -31,7 +31,9 @@ the default.  Field metadata may add, rarely:
 - ``field(default=..., metadata={"flag": "--out"})``: a short alias, only where it keeps a
   documented command short;
 - ``field(default=(), metadata={"positional": True})``: a positional argument (a tuple field
-  takes one or more values, ``rocks data import A B C``).
+  takes one or more values, ``rocks data import A B C``);
+- ``field(default=(), metadata={"repeat": True})``: a tuple field whose flag is given once per
+  item (``--engine gnugo:10 --engine gnugo:1``; items may contain commas).
 
 Departures from tyro:
   1. argparse only, and only the types above; any other type is refused when the parser is
@@ -209,6 +211,7 @@ class _Option:
     type: Any
     default: Any  # dataclasses.MISSING when the field has none
     help: str
+    repeat: bool = False  # a tuple given one item per flag
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls: type, *,
@@ -223,7 +226,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, *,
         base, _ = _strip_optional(opt.type)
         default = "" if opt.default is dataclasses.MISSING else \
             f" (default: {format_value(opt.default)})"
-        help_ = (opt.help + default).strip().replace("%", "%%") or None
+        repeat = " (repeatable)" if opt.repeat else ""
+        help_ = (opt.help + repeat + default).strip().replace("%", "%%") or None
         if not opt.flags:
             item = _tuple_item(base)
             required = opt.default is dataclasses.MISSING or opt.default == ()
@@ -238,6 +242,11 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, *,
                 if base is bool:
                     parser.add_argument(*flags, dest=opt.dest, default=argparse.SUPPRESS,
                                         action=argparse.BooleanOptionalAction, help=shown)
+                elif opt.repeat:
+                    item = _tuple_item(base)
+                    parser.add_argument(*flags, dest=opt.dest, default=argparse.SUPPRESS,
+                                        action="append", type=_argtype(item),
+                                        metavar=_metavar(item), help=shown)
                 else:
                     parser.add_argument(*flags, dest=opt.dest, default=argparse.SUPPRESS,
                                         type=_argtype(opt.type), metavar=_metavar(opt.type),
@@ -307,7 +316,10 @@ def _options(cls: type, prefix: str, default_obj: Any, exclude: set[str]) -> lis
             # The alias first: usage lines and errors show the name the docs use.
             flags = ((alias,) if alias else ()) + (_flag(dest),)
             hidden = (f"--{dest}",) if "_" in dest else ()
-        out.append(_Option(dest, flags, hidden, tp, default, helps.get(f.name, "")))
+        repeat = bool(f.metadata.get("repeat"))
+        if repeat and _tuple_item(_strip_optional(tp)[0]) is None:
+            raise ConfigError(f"{cls.__name__}.{f.name}: only a tuple field can repeat")
+        out.append(_Option(dest, flags, hidden, tp, default, helps.get(f.name, ""), repeat))
     return out
 
 
