@@ -224,7 +224,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type, *,
     """
     for opt in _options(cls, prefix, None, set(exclude)):
         base, _ = _strip_optional(opt.type)
-        default = "" if opt.default is dataclasses.MISSING else \
+        default = "" if opt.default in (dataclasses.MISSING, ()) else \
             f" (default: {format_value(opt.default)})"
         repeat = " (repeatable)" if opt.repeat else ""
         help_ = (opt.help + repeat + default).strip().replace("%", "%%") or None

@@ -1,14 +1,21 @@
-"""``rocks lab``: new, run, list, show and sweep experiments (see docs/lab.md)."""
+"""``rocks lab``: new, run, list, show and sweep experiments (see docs/lab.md).
+
+Each subcommand's options are the fields of its config below (:mod:`rocks.configcli`); ``--root``
+(:class:`LabConfig`) comes before the subcommand and applies to all of them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from rocks.configcli import add_config_arguments, config_from_args
 from rocks.lab.folders import (
     Experiment,
     LabError,
@@ -22,69 +29,123 @@ from rocks.lab.ledger import Ledger, RunRecord
 EXIT_FOR_STATUS = {"ok": 0, "failed": 1, "interrupted": 130, "running": 1}
 
 
+@dataclass(frozen=True)
+class LabConfig:
+    """Options of every ``rocks lab`` command.
+
+    Attributes:
+        root: the experiments folder (none: experiments/ of this checkout).
+    """
+
+    root: Path | None = None
+
+
+@dataclass(frozen=True)
+class NewConfig:
+    """``rocks lab new``.
+
+    Attributes:
+        topic: what the experiment is about, in a few words.
+        now: the clock, as YYYY-MM-DDTHH:MM (UTC); none: the time now.
+    """
+
+    topic: str = field(metadata={"positional": True})
+    now: str | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """``rocks lab run``.
+
+    Attributes:
+        experiment: a folder, its name, or a unique part of the name.
+        overrides: KEY=VALUE, a Config field of run.py and its value.
+        timeout: stop the run after this many seconds (none: never).
+        resume: RUN_ID: run again in an earlier run's folder with its config (+ --set).
+        quiet: keep the output in log.txt only.
+    """
+
+    experiment: str = field(metadata={"positional": True})
+    overrides: tuple[str, ...] = field(default=(), metadata={"flag": "--set", "repeat": True})
+    timeout: float | None = None
+    resume: str | None = None
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class ListConfig:
+    """``rocks lab list``: no options."""
+
+
+@dataclass(frozen=True)
+class ShowConfig:
+    """``rocks lab show``.
+
+    Attributes:
+        experiment: a folder, its name, or a unique part of the name.
+    """
+
+    experiment: str = field(metadata={"positional": True})
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """``rocks lab sweep``.
+
+    Attributes:
+        experiment: a folder, its name, or a unique part of the name.
+        params: NAME=V1,V2,...: a Config field and its values (``;`` separates tuple values).
+        overrides: KEY=VALUE: a fixed override for every trial.
+        quiet: keep the output in log.txt only.
+    """
+
+    experiment: str = field(metadata={"positional": True})
+    params: tuple[str, ...] = field(default=(), metadata={"flag": "--param", "repeat": True})
+    overrides: tuple[str, ...] = field(default=(), metadata={"flag": "--set", "repeat": True})
+    quiet: bool = False
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``rocks lab`` (without running anything)."""
     parser = argparse.ArgumentParser(prog="rocks lab", description=__doc__)
-    parser.add_argument("--root", type=Path, default=None,
-                        help="the experiments folder (default: experiments/ of this checkout)")
+    add_config_arguments(parser, LabConfig)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("new", help="create experiments/YYYY-MM-DD_HH-MM_<slug>/")
-    p.add_argument("topic", help="what the experiment is about, in a few words")
-    p.add_argument("--now", default=None, help="the clock, as YYYY-MM-DDTHH:MM (UTC)")
-
-    p = sub.add_parser("run", help="run an experiment once and record it in its ledger")
-    p.add_argument("experiment", help="a folder, its name, or a unique part of the name")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a Config field (repeatable)")
-    p.add_argument("--timeout", type=float, default=None, help="stop the run after S seconds")
-    p.add_argument("--resume", default=None, metavar="RUN_ID",
-                   help="run again in an earlier run's folder with its config (+ --set)")
-    p.add_argument("--quiet", action="store_true", help="keep the output in log.txt only")
-
-    sub.add_parser("list", help="a table of experiments, their runs and headline metrics")
-
-    p = sub.add_parser("show", help="print an experiment's report and its runs")
-    p.add_argument("experiment")
-
-    p = sub.add_parser("sweep", help="run a grid of Config values, one ledger row per trial")
-    p.add_argument("experiment")
-    p.add_argument("--param", dest="params", action="append", default=[],
-                   metavar="NAME=V1,V2", help="a field and its values (repeatable)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="a fixed override for every trial (repeatable)")
-    p.add_argument("--quiet", action="store_true")
+    for name, (config, _, help_) in COMMANDS.items():
+        add_config_arguments(sub.add_parser(name, help=help_, description=help_), config)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    lab = config_from_args(LabConfig, args)
+    config, run, _ = COMMANDS[args.command]
     try:
-        return COMMANDS[args.command](args)
+        return run(config_from_args(config, args), lab.root)
     except LabError as exc:
         print(f"rocks lab {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
 
-def cmd_new(args: argparse.Namespace) -> int:
+def cmd_new(cfg: NewConfig, root: Path | None) -> int:
     now = None
-    if args.now:
+    if cfg.now:
         try:
-            now = datetime.fromisoformat(args.now)
+            now = datetime.fromisoformat(cfg.now)
         except ValueError:
-            raise LabError(f"--now {args.now!r}: use YYYY-MM-DDTHH:MM") from None
+            raise LabError(f"--now {cfg.now!r}: use YYYY-MM-DDTHH:MM") from None
         now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    exp = new_experiment(args.topic, root=args.root, now=now)
+    exp = new_experiment(cfg.topic, root=root, now=now)
     print(exp.path)
     print(f"next: edit {exp.run_py}, then `rocks lab run {exp.name}`")
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(cfg: RunConfig, root: Path | None) -> int:
     from rocks.lab.runner import run_experiment
 
-    exp = resolve_experiment(args.experiment, args.root)
-    record = run_experiment(exp, args.overrides, echo=not args.quiet, timeout=args.timeout,
-                            resume=args.resume)
+    exp = resolve_experiment(cfg.experiment, root)
+    record = run_experiment(exp, cfg.overrides, echo=not cfg.quiet, timeout=cfg.timeout,
+                            resume=cfg.resume)
     print(f"{record.run_id}: {record.status} in {record.seconds:.1f} s"
           + (f", {record.headline_name} = {record.headline_value:g}"
              if record.headline_name else "")
@@ -92,11 +153,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_FOR_STATUS[record.status]
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
+def cmd_sweep(cfg: SweepConfig, root: Path | None) -> int:
     from rocks.lab.sweep import parse_params, run_sweep
 
-    exp = resolve_experiment(args.experiment, args.root)
-    result = run_sweep(exp, parse_params(args.params), args.overrides, echo=not args.quiet)
+    exp = resolve_experiment(cfg.experiment, root)
+    result = run_sweep(exp, parse_params(cfg.params), cfg.overrides, echo=not cfg.quiet)
     counts: dict[str, int] = {}
     for r in result.trials:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -137,8 +198,8 @@ def experiment_row(exp: Experiment) -> list[object]:
     return [exp.name, f"{ok}/{len(records)}", status, _headline(records), last]
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    root = args.root if args.root is not None else default_root()
+def cmd_list(cfg: ListConfig, root: Path | None) -> int:
+    root = root if root is not None else default_root()
     experiments = find_experiments(root)
     if not experiments:
         print(f"no experiments under {root} (`rocks lab new \"topic\"` makes one)")
@@ -148,8 +209,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    exp = resolve_experiment(args.experiment, args.root)
+def cmd_show(cfg: ShowConfig, root: Path | None) -> int:
+    exp = resolve_experiment(cfg.experiment, root)
     report = exp.report.read_text(encoding="utf-8") if exp.report.is_file() else "(no report)"
     print(report.rstrip())
     print(f"\n## Runs ({exp.ledger})\n")
@@ -171,5 +232,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"new": cmd_new, "run": cmd_run, "list": cmd_list, "show": cmd_show,
-            "sweep": cmd_sweep}
+# name -> (config, what runs it, help)
+COMMANDS: dict[str, tuple[type, Callable[[Any, Path | None], int], str]] = {
+    "new": (NewConfig, cmd_new, "create experiments/YYYY-MM-DD_HH-MM_<slug>/"),
+    "run": (RunConfig, cmd_run, "run an experiment once and record it in its ledger"),
+    "list": (ListConfig, cmd_list, "a table of experiments, their runs and headline metrics"),
+    "show": (ShowConfig, cmd_show, "print an experiment's report and its runs"),
+    "sweep": (SweepConfig, cmd_sweep, "run a grid of Config values, one ledger row per trial"),
+}
