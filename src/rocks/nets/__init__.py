@@ -2,7 +2,7 @@
 
     from rocks.nets import Evaluator, load_checkpoint, init_checkpoint
     net, config = load_checkpoint("model.safetensors")
-    evaluate = Evaluator(net, batch_size=32, use_bf16=True)
+    evaluate = Evaluator(net, batch_size=32, use_bf16=True, device="auto")
     ev = evaluate(positions)   # Evaluation(priors [B, N+1], values [B], ownership [B, N], score)
 """
 
@@ -14,7 +14,9 @@ from rocks.nets.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
+from rocks.nets.devices import DeviceName, resolve_device
 from rocks.nets.evaluator import (
+    MODES,
     EvaluateFn,
     Evaluation,
     Evaluator,
@@ -27,8 +29,9 @@ from rocks.nets.evaluator import (
 from rocks.nets.model import NetConfig, NetOutput, PolicyValueNet
 
 __all__ = [
-    "Checkpoint", "CheckpointError", "EvaluateFn", "Evaluation", "Evaluator", "EvaluatorSettings",
+    "MODES", "Checkpoint", "CheckpointError", "DeviceName", "EvaluateFn", "Evaluation",
+    "Evaluator", "EvaluatorSettings",
     "NetConfig", "NetOutput", "PolicyValueNet", "fastest_settings", "init_checkpoint",
     "load_checkpoint", "precision_check", "random_evaluator", "read_checkpoint",
-    "save_checkpoint", "uniform_evaluator",
+    "resolve_device", "save_checkpoint", "uniform_evaluator",
 ]

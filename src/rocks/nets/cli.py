@@ -1,8 +1,8 @@
-"""``rocks nets``: create a checkpoint, describe one, find the fastest CPU setting.
+"""``rocks nets``: create a checkpoint, describe one, find the fastest inference mode.
 
     rocks nets init models/random-b6c64.safetensors --net b6c64 --seed 0
     rocks nets info models/random-b6c64.safetensors
-    rocks nets tune models/random-b6c64.safetensors --size 9 --batch 32 --threads 1,2
+    rocks nets tune models/random-b6c64.safetensors --size 9 --batch 16 --device cpu
 
 Each subcommand's options are the fields of its config below (:mod:`rocks.configcli`).
 """
@@ -48,25 +48,29 @@ class InfoConfig:
 
 @dataclass(frozen=True)
 class TuneConfig:
-    """``rocks nets tune``: measure CPU settings and print the fastest.
+    """``rocks nets tune``: check every inference mode against fp32, time the faithful ones.
 
     Attributes:
         path: the checkpoint whose network is timed.
         size: board size of the positions.
         batch: positions per network call.
-        threads: thread counts to try, e.g. 1,2 (none: the evaluator's defaults).
+        threads: torch thread counts to try, e.g. 1,2 (none: the evaluator's defaults).
+        callers: threads calling the network at once (the search threads of ``rocks gtp``).
+        device: auto (CUDA, then MPS, then the CPU), cpu, cuda or mps.
     """
 
     path: str = field(metadata={"positional": True})
     size: int = 9
     batch: int = 32
     threads: tuple[int, ...] | None = None
+    callers: int = 1
+    device: str = "auto"
 
 
 COMMANDS: dict[str, tuple[type, str]] = {
     "init": (InitConfig, "save a randomly initialised network"),
     "info": (InfoConfig, "print a checkpoint's config, step and metadata"),
-    "tune": (TuneConfig, "measure CPU settings and print the fastest"),
+    "tune": (TuneConfig, "check and time the inference modes, print the fastest faithful one"),
 }
 
 
@@ -109,9 +113,13 @@ def tune(cfg: TuneConfig) -> None:
     """Time the settings on ``cfg.path``'s network and print them, fastest first."""
     ckpt = read_checkpoint(cfg.path)
     threads = list(cfg.threads) if cfg.threads else None
-    best = fastest_settings(ckpt.net, cfg.size, batch_size=cfg.batch, threads=threads)
+    best = fastest_settings(ckpt.net, cfg.size, batch_size=cfg.batch, threads=threads,
+                            device=cfg.device, callers=cfg.callers)
     for name, rate in sorted(best.measured.items(), key=lambda kv: -kv[1]):
-        print(f"{name:>20}: {rate:8.0f} evaluations/s")
-    print(f"bf16 check: {best.precision}")
-    print(f"fastest: backend={best.backend} use_bf16={best.use_bf16} "
-          f"channels_last={best.channels_last} threads={best.threads}")
+        check = best.checks[name.partition("@")[0]]
+        print(f"{name:>34}: {rate:8.0f} evaluations/s, top move as fp32 on "
+              f"{check.argmax_agreement:.1%}")
+    for name in best.refused:
+        print(f"{name:>34}: refused, top move as fp32 on only "
+              f"{best.checks[name].argmax_agreement:.1%} (< 97%)")
+    print(f"fastest: {best.mode} on {best.device}, threads={best.threads}")
