@@ -60,18 +60,19 @@ def test_a_different_network_or_board_is_refused(tmp_path):
                         selfplay=SelfPlayConfig(size=7)))
 
 
-def _loop_argv(out: Path, games: int) -> list[str]:
+def _loop_argv(out: Path, games: int, search: str = "puct") -> list[str]:
     return [sys.executable, "-m", "rocks.cli", "train", "loop", "--out", str(out),
             "--net", "b1c16", "--generations", "1", "--games", str(games),
             "--selfplay.parallel", "2", "--selfplay.full-visits", "8",
-            "--selfplay.fast-visits", "2", "--train-steps", "2", "--batch-size", "8",
-            "--gating-games", "0", "--no-bf16"]
+            "--selfplay.fast-visits", "2", "--selfplay.search", search, "--train-steps", "2",
+            "--batch-size", "8", "--gating-games", "0", "--no-bf16"]
 
 
-def test_kill_9_during_self_play_then_resume_loses_only_games_in_flight(tmp_path):
+@pytest.mark.parametrize("search", ["puct", "gumbel"])
+def test_kill_9_during_self_play_then_resume_loses_only_games_in_flight(tmp_path, search):
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(_loop_argv(out, 40), env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(_loop_argv(out, 40, search), env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     try:
@@ -89,14 +90,15 @@ def test_kill_9_during_self_play_then_resume_loses_only_games_in_flight(tmp_path
     state = json.loads((out / "state.json").read_text())
     assert state["stage"] == "selfplay"  # killed mid-stage; the state says where to go on
 
-    done = subprocess.run(_loop_argv(out, 40), env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(_loop_argv(out, 40, search), env=env, capture_output=True,
+                          text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     after = {p.name: p.read_bytes() for p in (out / "selfplay").glob("*.npz")}
     assert len(after) == 40
     assert all(after[name] == data for name, data in before.items())  # nothing replayed
     assert json.loads((out / "state.json").read_text())["generation"] == 1
     assert rows(out / "train.csv")[-1]["generation"] == "0"
+    assert json.loads((out / "config.json").read_text())["selfplay"]["search"] == search
 
 
 def test_cli_refuses_an_incompatible_run_clearly(tmp_path):
