@@ -1,6 +1,7 @@
 """Specification of checkpoint files (rocks.nets.checkpoint): round trips and clear failures."""
 
 import json
+import os
 
 import pytest
 import torch
@@ -84,6 +85,18 @@ def test_init_checkpoint_is_seeded_and_does_not_touch_the_global_rng(tmp_path):
 def test_a_missing_file_is_a_checkpoint_error(tmp_path):
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         load_checkpoint(tmp_path / "nothing.safetensors")
+
+
+@pytest.mark.timeout(60)
+def test_a_model_path_that_never_ends_is_refused(tmp_path):
+    fifo = tmp_path / "net.safetensors"
+    os.mkfifo(fifo)
+    with pytest.raises(CheckpointError, match="FIFO"):
+        load_checkpoint(fifo)
+    with pytest.raises(CheckpointError, match="character device"):
+        load_checkpoint("/dev/zero")
+    with pytest.raises(CheckpointError, match="directory"):
+        load_checkpoint(tmp_path)
 
 
 def test_a_corrupt_file_is_a_checkpoint_error(tmp_path):

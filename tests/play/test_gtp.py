@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 
 import pytest
@@ -297,3 +298,20 @@ def test_garbage_never_kills_the_engine(line):
     gtp = new_gtp()
     run(gtp, line)
     assert run(gtp, "protocol_version") == "= 2"
+
+
+@pytest.mark.timeout(60)
+def test_loadsgf_of_a_file_that_never_ends_is_refused_and_the_engine_goes_on(tmp_path):
+    fifo = tmp_path / "pipe.sgf"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge.sgf"
+    with huge.open("wb") as f:
+        f.truncate(2**40)  # a terabyte, sparse
+    gtp = new_gtp()
+    run(gtp, "play b E5")
+    for path, words in [("/dev/zero", "character device"), ("/dev/urandom", "character device"),
+                        (fifo, "FIFO"), (huge, "more than the"), (tmp_path, "directory")]:
+        answer = run(gtp, f"loadsgf {path}")
+        assert answer.startswith("? cannot load file: SGF file") and words in answer, answer
+    assert run(gtp, "list_stones black") == "= E5"  # the game is untouched
+    assert run(gtp, "name") == "= rocks"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import httpx
@@ -228,6 +229,31 @@ def test_sgf_uploads_bad_or_oversize_are_refused(client):
     r = client.post("/api/games", json={"sgf": huge})
     assert r.status_code == 413
     assert client.get("/api/health").json() == {"ok": True, "games": 0}
+
+
+def test_an_upload_without_a_declared_length_is_cut_off_at_the_limit():
+    # Driven as ASGI (as uvicorn does), since a test client buffers the whole body first.
+    app = create_app(WebConfig(open_browser=False, max_sgf_bytes=4000),
+                     factory_for(lambda: RandomPlayer(seed=7)))
+    pulled, sent = [], []
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/api/games", "raw_path": b"/api/games",
+             "root_path": "", "query_string": b"", "server": ("test", 80),
+             "client": ("test", 1), "headers": [(b"content-type", b"application/json"),
+                                                (b"transfer-encoding", b"chunked")]}
+
+    async def receive() -> dict:  # a 200 kB chunked upload
+        pulled.append(1)
+        body = b'{"sgf": "(;GM[1]SZ[9]C[' if len(pulled) == 1 else b"x" * 1000
+        return {"type": "http.request", "body": body, "more_body": len(pulled) < 200}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 413
+    assert b"request too large" in b"".join(m.get("body", b"") for m in sent[1:])
+    assert len(pulled) <= 10  # refused just past the limit (8 kB), never read to the end
 
 
 def test_games_are_independent(client):

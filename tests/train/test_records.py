@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -109,6 +111,20 @@ def test_import_reports_every_skipped_file(tmp_path, game):
     data = load_examples(list_shards(tmp_path / "out" / "train"))
     assert data is not None and len(data) == rep.train_examples == 5 + 4
     assert (tmp_path / "out" / "report.json").exists()
+
+
+@pytest.mark.timeout(60)
+def test_an_import_refuses_files_that_never_end_and_says_why(tmp_path, game):
+    src = tmp_path / "sgf"
+    src.mkdir()
+    (src / "good.sgf").write_text(write_sgf(game(["C3", "G7", "pass", "pass"], result="B+5.5")))
+    os.mkfifo(src / "pipe.sgf")  # opening it would wait for a writer forever
+    (src / "zero.sgf").symlink_to("/dev/zero")  # reading it would never end
+    rep = import_records(ImportConfig(sources=(str(src),), out_dir=str(tmp_path / "out"),
+                                      val_fraction=0.0))
+    assert rep.games_kept == 1 and rep.reasons() == {"refused": 2}
+    assert "FIFO" in rep.skipped[str(src / "pipe.sgf")]
+    assert "character device" in rep.skipped[str(src / "zero.sgf")]
 
 
 def test_handicap_stones_are_on_the_board_and_white_moves_first(tmp_path):

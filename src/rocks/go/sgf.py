@@ -30,6 +30,7 @@ from sgfmill import sgf as sgfmill_sgf
 from rocks.atomic import write_text
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, IllegalMove, Position, Rules
+from rocks.userfiles import UserFileError, read_user_file
 
 
 class SgfError(ValueError):
@@ -297,12 +298,18 @@ def write_sgf(record: GameRecord) -> str:
     return game.serialise().decode("utf-8")
 
 
-def load_sgf(path: str | os.PathLike, check: bool = True) -> GameRecord:
-    """Read an SGF file; SgfError (never a crash) if it is unreadable or malformed."""
+#: The largest SGF file read from a path: a game is kilobytes, a collection a few megabytes.
+SGF_MAX_BYTES = 32 * 2**20
+
+
+def load_sgf(path: str | os.PathLike, check: bool = True,
+             max_bytes: int = SGF_MAX_BYTES) -> GameRecord:
+    """Read an SGF file; SgfError (never a crash or a hang) if it is unreadable, not a regular
+    file (a device, a FIFO), larger than ``max_bytes`` (:mod:`rocks.userfiles`) or malformed."""
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise SgfError(f"cannot read {path}: {exc.strerror}") from None
+        data = read_user_file(path, max_bytes, what="SGF file")
+    except UserFileError as exc:
+        raise SgfError(str(exc)) from exc
     return read_sgf(data, check)
 
 

@@ -37,6 +37,7 @@ from rocks.go.sgf import GameRecord, SgfError, load_sgf
 from rocks.progress import progress
 from rocks.train.shards import Examples, write_shard
 from rocks.train.teacher import opening_length
+from rocks.userfiles import UserFileError
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,8 @@ def iter_records(files: Sequence[Path], size: int, report: ImportReport
         try:
             record = load_sgf(path)
         except SgfError as exc:
-            kind = "illegal move" if "illegal" in str(exc) else "unreadable SGF"
+            kind = ("refused" if isinstance(exc.__cause__, UserFileError)  # a device, a FIFO...
+                    else "illegal move" if "illegal" in str(exc) else "unreadable SGF")
             report.skipped[str(path)] = f"{kind}: {exc}"
             continue
         if record.size != size:

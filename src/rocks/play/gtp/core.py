@@ -10,9 +10,9 @@ Departures, numbered:
   1. Besides the standard set we answer GNU Go's ``list_stones``, ``captures``, ``is_legal``
      and ``printsgf`` (so the same tests can drive GNU Go and rocks).
   2. ``final_status_list dead`` is empty: stones count as alive (Tromp-Taylor, see Engine).
-  3. ``loadsgf`` reads only a regular file of at most :data:`SGF_MAX_BYTES` bytes
-     (:mod:`rocks.userfiles`): a device, a FIFO or a huge file is refused with ``?``, never
-     read until memory runs out.
+  3. ``loadsgf`` reads only a regular file of at most :data:`rocks.go.sgf.SGF_MAX_BYTES`
+     bytes (:mod:`rocks.userfiles`): a device, a FIFO or a huge file is refused with ``?``,
+     never read until memory runs out, and the game is left as it was.
 """
 
 from __future__ import annotations

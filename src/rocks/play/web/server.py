@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -313,6 +313,53 @@ class _Locked:
         self.game.lock.release()
 
 
+# ---------------------------------------------------------------------------------- the body
+class BodyTooLarge(HTTPException):
+    """A request body over the limit (answered 413 with the message)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=413, detail=detail)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``max_bytes`` is refused with 413 and never held.
+
+    A declared ``Content-Length`` over the limit is refused before the body is read; a body
+    without one (chunked) is counted as it arrives and refused once it passes the limit, so
+    an upload can never fill the server's memory.  Departures: 1. the error is raised from the
+    body reader as an HTTPException, which FastAPI passes through to :class:`BodyTooLarge`'s
+    handler (any other failure to read a body is its 400).
+    """
+
+    def __init__(self, app: Any, max_bytes: int, what: str) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.what = what
+
+    def _message(self, size: str) -> str:
+        return f"request too large ({size} bytes; {self.what})"
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or ()).get(b"content-length", b"").decode("latin-1")
+        if length.isdigit() and int(length) > self.max_bytes:
+            response = JSONResponse({"error": self._message(length)}, status_code=413)
+            return await response(scope, receive, send)
+        received = 0
+
+        async def counted() -> dict:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self._message(f"more than {self.max_bytes}"))
+            return message
+
+        await self.app(scope, counted, send)
+
+
 # ---------------------------------------------------------------------------------- the app
 def create_app(config: WebConfig | None = None,
                engine_factory: EngineFactory | None = None) -> FastAPI:
@@ -336,15 +383,13 @@ def create_app(config: WebConfig | None = None,
             parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
         return JSONResponse({"error": "bad request: " + "; ".join(parts)}, status_code=422)
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next: Callable) -> Response:
-        # Refuse oversize bodies before reading them; the SGF limit plus room for the JSON.
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > config.max_sgf_bytes + 4096:
-            return JSONResponse({"error": f"request too large ({length} bytes; SGF uploads are "
-                                          f"limited to {config.max_sgf_bytes} bytes)"},
-                                status_code=413)
-        return await call_next(request)
+    # The SGF limit plus room for the JSON around it (departure 1 of BodyLimit).
+    app.add_middleware(BodyLimit, max_bytes=config.max_sgf_bytes + 4096,
+                       what=f"SGF uploads are limited to {config.max_sgf_bytes} bytes")
+
+    @app.exception_handler(BodyTooLarge)
+    def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=413)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
