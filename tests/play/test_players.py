@@ -135,8 +135,13 @@ def test_precision_picks_the_evaluator_arithmetic_and_bf16_still_plays_legal_mov
 
 
 
-def test_the_bundled_model_passes_the_bf16_check_so_auto_searches_in_bf16():
+def test_auto_precision_searches_in_bf16_exactly_when_the_start_up_check_passes():
+    from rocks.nets.checkpoint import load_checkpoint
+    from rocks.nets.evaluator import precision_check, sample_positions
+
     model = bundled_model()
     if model is None:
         pytest.skip("no bundled model")
-    assert make_player(PlayerSpec(model=model, visits=8)).evaluate.use_bf16
+    net, _ = load_checkpoint(model)
+    faithful = precision_check(net, sample_positions(64, 9)).acceptable()
+    assert make_player(PlayerSpec(model=model, visits=8)).evaluate.use_bf16 == faithful

@@ -151,8 +151,8 @@ def gtp_argv(spec: PlayerSpec, **options: object) -> list[str]:
         "c_puct": spec.c_puct, "threads": spec.threads, "seed": spec.seed}
     if spec.move_time_s is not None:
         values["move_time"] = spec.move_time_s
-    if spec.kind != "mcts":
-        del values["model"]  # "none" would not change a random or pass player
+    if spec.kind != "mcts":  # the search's settings would not change a random or pass player
+        values = {"player": spec.kind, "seed": spec.seed}
     values.update(options)
     defaults = GtpConfig()
     changed = {k: v for k, v in values.items() if getattr(defaults, k) != v}
