@@ -1,1 +1,1 @@
-"""rocks.play.web."""
+"""rocks.play.web: the board page (static/) and the JSON HTTP API over the Engine (server)."""
