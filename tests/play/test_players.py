@@ -3,6 +3,9 @@ the front ends that describe their players with it (rocks gtp, rocks play, the a
 
 from __future__ import annotations
 
+import os
+from typing import get_args
+
 import pytest
 
 from rocks.configcli import config_from_args
@@ -15,6 +18,7 @@ from rocks.play.players import (
     PlayerSpec,
     RandomPlayer,
     bundled_model,
+    default_threads,
     make_player,
     resolve_model,
 )
@@ -77,7 +81,7 @@ def test_rocks_gtp_flags_describe_the_player():
 @pytest.mark.parametrize("spec", [
     PlayerSpec(kind="random"), PlayerSpec(kind="pass"), PlayerSpec(visits=None),
     PlayerSpec(model="nets/b6.pt", visits=400, precision="fp32", symmetries="none",
-               c_puct=2.0, threads=2, seed=9)])
+               c_puct=2.0, threads=2, device="cpu", seed=9)])
 def test_a_spec_travels_as_a_rocks_gtp_command_line_and_back(spec):
     argv = gtp_argv(spec)
     assert argv[1:4] == ["-m", "rocks.cli", "gtp"]
@@ -135,13 +139,41 @@ def test_precision_picks_the_evaluator_arithmetic_and_bf16_still_plays_legal_mov
 
 
 
-def test_auto_precision_searches_in_bf16_exactly_when_the_start_up_check_passes():
+def test_auto_precision_searches_in_the_fastest_mode_that_keeps_97_percent_of_the_moves():
     from rocks.nets.checkpoint import load_checkpoint
-    from rocks.nets.evaluator import precision_check, sample_positions
+    from rocks.nets.evaluator import START_UP_MODES, precision_check, sample_positions
 
     model = bundled_model()
     if model is None:
         pytest.skip("no bundled model")
+    player = make_player(PlayerSpec(model=model, visits=8, threads=1))
+    mode = player.evaluate.mode
+    assert mode in START_UP_MODES
     net, _ = load_checkpoint(model)
-    faithful = precision_check(net, sample_positions(64, 9)).acceptable()
-    assert make_player(PlayerSpec(model=model, visits=8)).evaluate.use_bf16 == faithful
+    assert precision_check(net, sample_positions(256, 9), mode=mode).acceptable()
+
+
+def test_threads_and_device_reach_the_search_and_the_network(tmp_path):
+    from rocks.nets.checkpoint import init_checkpoint
+
+    path = init_checkpoint(tmp_path / "b6c64.ckpt", "b6c64", seed=0)
+    player = make_player(PlayerSpec(model=str(path), visits=40, precision="fp32", threads=2,
+                                    device="cpu"))
+    assert player.cfg.threads == 2 and player.evaluate.device.type == "cpu"
+    d = player.select_move(Position.empty(9), 30.0)
+    assert Position.empty(9).is_legal(d.move) and d.visits >= 40
+    default = make_player(PlayerSpec(model=str(path), visits=8, precision="fp32"))
+    assert default.cfg.threads == default_threads() == min(len(os.sched_getaffinity(0)), 4)
+    rollouts = make_player(PlayerSpec(visits=8, threads=2))  # playouts hold the GIL: 1 thread
+    assert rollouts.cfg.threads == 1
+
+
+def test_the_spec_names_the_devices_the_network_layer_knows():
+    from rocks.nets.devices import DEVICE_NAMES
+    from rocks.play.players import Device
+
+    assert get_args(Device) == DEVICE_NAMES
+    with pytest.raises(ValueError, match="device"):
+        PlayerSpec(device="tpu")
+    spec = gtp_config("--threads", "3", "--device", "cpu").player_spec()
+    assert (spec.threads, spec.device) == (3, "cpu")

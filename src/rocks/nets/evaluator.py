@@ -319,6 +319,13 @@ MODES: dict[str, dict[str, Any]] = {
 }
 
 
+#: The modes worth timing when a player starts (``rocks gtp --precision auto``): each was the
+#: fastest faithful one somewhere in docs/benchmarks.md; the others never were, and int8's
+#: calibration alone takes seconds (it is checked by ``rocks nets tune`` and bench/hardware.py).
+START_UP_MODES: tuple[str, ...] = ("fp32", "bf16+channels_last", "torchscript-bf16+channels_last",
+                                   "onnx")
+
+
 def mode_name(backend: str, use_bf16: bool, channels_last: bool) -> str:
     """The :data:`MODES` name of a backend/precision/layout combination."""
     arith = ("bf16" if use_bf16 else "fp32") + ("+channels_last" if channels_last else "")
@@ -479,6 +486,9 @@ def fastest_settings(net: PolicyValueNet, size: int, batch_size: int = 32, repea
     ref = Evaluator(net, batch_size=64, device="cpu")(checked)
     checks: dict[str, PrecisionCheck] = {}
     for name in names:
+        if name == "fp32" and dev.type == "cpu":  # the reference itself
+            checks[name] = compare(ref, ref)
+            continue
         low = Evaluator(net, batch_size=64, device=dev, **MODES[name])(checked)
         checks[name] = compare(ref, low)
     kept = [n for n in names if n == "fp32" or checks[n].acceptable(min_agreement)]

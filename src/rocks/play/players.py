@@ -23,10 +23,18 @@ Departures, numbered:
   2. A network player runs one tiny search when it is made (``warm_up``), so that the first
      ``genmove`` does not pay for compiling the search kernels and the network's first call
      (measured 1.8 s against 0.9 s for later moves).
+  3. A network player searches on ``threads`` cores (:mod:`rocks.search.parallel`; default
+     min(cores, 4)), each search thread evaluating on one torch thread; with
+     ``precision="auto"`` its inference mode is the fastest that keeps fp32's top move on
+     >= 97% of 256 positions (:func:`rocks.nets.evaluator.fastest_settings`, timed with as
+     many callers as search threads), found once per process and model.  The search over
+     rollouts keeps one thread (its playouts hold the GIL).
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +51,9 @@ BUNDLED_MODEL = Path(__file__).resolve().parents[3] / "models" / "rocks-9x9-b6c6
 PlayerKind = Literal["mcts", "random", "pass"]
 Precision = Literal["auto", "fp32", "bf16"]
 Symmetries = Literal["none", "random", "all"]
+#: rocks.nets.devices.DeviceName, spelt here so that a spec does not import torch (a test
+#: checks that the two agree).
+Device = Literal["auto", "cpu", "cuda", "mps"]
 
 
 @dataclass(frozen=True)
@@ -55,16 +66,19 @@ class PlayerSpec:
         visits: new search simulations per move; None: search until the move's time is spent.
         move_time_s: a cap on seconds per move below the engine's budget; None: none.
         precision: network arithmetic: "bf16" (bfloat16 autocast, channels-last: 1.5x the
-            visits of fp32 under load, docs/benchmarks.md "Search"), "fp32", or "auto": bf16
-            when :func:`~rocks.nets.evaluator.precision_check` finds it faithful for this net
-            on 64 positions.
+            visits of fp32 under load, docs/benchmarks.md "Search"), "fp32", or "auto": the
+            fastest inference mode that chooses fp32's top move on >= 97% of 256 positions
+            (departure 3; docs/benchmarks.md "Cores and accelerators").
         symmetries: "random" (AlphaGo Zero's play: each position in one of its 8 symmetries,
             which averages out the net's orientation quirks and makes games against a
             deterministic opponent vary), "none" or "all" (the mean of all 8).
         seed: seed of the player's random choices (None: fresh entropy).
         c_puct: the search's exploration constant; None: the search's default.
-        threads: torch threads (process-wide; one by default: on a shared 2-core machine two
-            threads waiting on each other measured 100x slower); None: leave torch's setting.
+        threads: search threads sharing one tree, each evaluating on one core (departure 3;
+            torch itself runs one thread); None: min(cores, 4); 1: the plain search, the only
+            one reproducible with a seed.
+        device: where the network runs: auto (CUDA, then Apple's MPS, then the CPU), cpu,
+            cuda or mps.
         warm_up: a network player searches once when made (departure 2).
     """
 
@@ -76,13 +90,15 @@ class PlayerSpec:
     symmetries: Symmetries = "random"
     seed: int | None = None
     c_puct: float | None = None
-    threads: int | None = 1
+    threads: int | None = None
+    device: Device = "auto"
     warm_up: bool = True
 
     def __post_init__(self) -> None:
         _check_choice("kind", self.kind, PlayerKind)
         _check_choice("precision", self.precision, Precision)
         _check_choice("symmetries", self.symmetries, Symmetries)
+        _check_choice("device", self.device, Device)
         if self.visits is not None and self.visits < 1:
             raise ValueError(f"visits must be at least 1, got {self.visits}")
         if self.move_time_s is not None and not self.move_time_s > 0:
@@ -97,6 +113,13 @@ def _check_choice(name: str, value: str, choices: object) -> None:
     allowed = get_args(choices)
     if value not in allowed:
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def default_threads() -> int:
+    """Search threads when a spec names none: this process's cores, at most 4 (more threads
+    spread the search thinner under virtual loss for less gain)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, 4))
 
 
 def bundled_model() -> str | None:
@@ -142,23 +165,36 @@ def _mcts_player(spec: PlayerSpec) -> Player:
     if spec.model is None:
         evaluate = rollout_evaluator(RolloutConfig(playouts=1, seed=spec.seed or 0))
         return MCTSPlayer(evaluate, cfg, name="mcts-rollouts")
+    import torch
+
     from rocks.nets.checkpoint import load_checkpoint
-    from rocks.nets.evaluator import Evaluator, precision_check, sample_positions
+    from rocks.nets.evaluator import MODES, Evaluator
 
     net, _ = load_checkpoint(spec.model)
-    if spec.threads is not None:
-        import torch
-
-        torch.set_num_threads(spec.threads)
-    low = spec.precision == "bf16" or (
-        spec.precision == "auto" and precision_check(net, sample_positions(64, 9)).acceptable())
-    evaluator = Evaluator(net, batch_size=max(cfg.search.leaves_per_batch, 1), use_bf16=low,
-                          channels_last=low, threads=spec.threads, symmetries=spec.symmetries,
-                          seed=spec.seed)
-    player = MCTSPlayer(evaluator, cfg, name="mcts")
+    threads = spec.threads or default_threads()
+    torch.set_num_threads(1)  # one core per search thread (departure 3)
+    batch = max(cfg.search.leaves_per_batch, 1)
+    mode = {"fp32": "fp32", "bf16": "bf16+channels_last"}.get(spec.precision) or \
+        _fastest_mode(spec.model, spec.device, threads, batch)
+    evaluator = Evaluator(net, batch_size=batch, symmetries=spec.symmetries, seed=spec.seed,
+                          device=spec.device, **MODES[mode])
+    player = MCTSPlayer(evaluator, dataclasses.replace(cfg, threads=threads), name="mcts")
     if spec.warm_up:
         player.select_move(Position.empty(9), 0.05)
     return player
+
+
+@functools.lru_cache(maxsize=8)
+def _fastest_mode(model: str, device: str, callers: int, batch: int) -> str:
+    """The inference mode of ``precision="auto"`` (departure 3), measured once per process:
+    the web page makes a player per game."""
+    from rocks.nets.checkpoint import load_checkpoint
+    from rocks.nets.evaluator import START_UP_MODES, available_modes, fastest_settings
+
+    net, _ = load_checkpoint(model)
+    modes = [m for m in START_UP_MODES if m in available_modes(device)]
+    return fastest_settings(net, 9, batch_size=batch, repeats=3, modes=modes, device=device,
+                            callers=callers).mode
 
 
 class RandomPlayer:

@@ -40,6 +40,7 @@ from rocks.play.gtp.gogui import GoGuiCommands
 from rocks.play.gtp.kgs import KgsCommands
 from rocks.play.gtp.protocol import GtpEngine
 from rocks.play.players import (
+    Device,
     PlayerSpec,
     Precision,
     Symmetries,
@@ -62,12 +63,15 @@ class GtpConfig:
         visits: MCTS simulations per move (none: as many as the move time allows).
         move_time: seconds per move when the controller sets no clock (0.8: with the bundled
             model every move stays under 1 s on a 2-core VM).
-        precision: network arithmetic: bf16 (bfloat16, channels-last) gave 1.5x the visits of
-            fp32 under load on a CPU with bf16 support; auto uses it when a start-up check
-            finds it faithful to fp32.
+        precision: network arithmetic: bf16 (bfloat16, channels-last eager torch), fp32, or
+            auto: the fastest inference mode (torch, TorchScript, ONNX Runtime; fp32 or bf16)
+            that keeps fp32's top move on >= 97% of 256 positions, measured at start-up.
         symmetries: board symmetries per evaluation: random (one of 8), none, or all.
         c_puct: the search's exploration constant (none: the search's default).
-        threads: torch threads (none: torch's default).
+        threads: search threads sharing one tree, one core each (none: the machine's cores, at
+            most 4; 1: the plain search, reproducible with --seed).
+        device: where the network runs: auto (CUDA, then Apple's MPS, then the CPU), cpu,
+            cuda or mps.
         seed: random seed of the player.
         suicide: allow suicide (Tromp-Taylor rules).
         superko: positional superko, or none (simple ko only).
@@ -83,7 +87,8 @@ class GtpConfig:
     precision: Precision = "auto"
     symmetries: Symmetries = "random"
     c_puct: float | None = None
-    threads: int | None = 1
+    threads: int | None = None
+    device: Device = "auto"
     seed: int | None = None
     suicide: bool = False
     superko: Literal["positional", "none"] = "positional"
@@ -103,7 +108,7 @@ class GtpConfig:
             kind = "mcts"  # a model implies the search
         return PlayerSpec(kind=kind, model=model, visits=self.visits,
                           precision=self.precision, symmetries=self.symmetries, seed=self.seed,
-                          c_puct=self.c_puct, threads=self.threads)
+                          c_puct=self.c_puct, threads=self.threads, device=self.device)
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(size=self.size, komi=self.komi,
@@ -148,7 +153,8 @@ def gtp_argv(spec: PlayerSpec, **options: object) -> list[str]:
     values: dict[str, object] = {
         "player": spec.kind, "model": spec.model if spec.model is not None else "none",
         "visits": spec.visits, "precision": spec.precision, "symmetries": spec.symmetries,
-        "c_puct": spec.c_puct, "threads": spec.threads, "seed": spec.seed}
+        "c_puct": spec.c_puct, "threads": spec.threads, "device": spec.device,
+        "seed": spec.seed}
     if spec.move_time_s is not None:
         values["move_time"] = spec.move_time_s
     if spec.kind != "mcts":  # the search's settings would not change a random or pass player

@@ -45,7 +45,7 @@ from pydantic import BaseModel, Field
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position
 from rocks.play.decision import Decision
-from rocks.play.players import PlayerSpec, make_player, resolve_model
+from rocks.play.players import Device, PlayerSpec, make_player, resolve_model
 
 STATIC = Path(__file__).parent / "static"
 COLOURS = {"black": BLACK, "white": WHITE}
@@ -68,6 +68,10 @@ class WebConfig:
         max_games: games kept at once; the least recently used is forgotten beyond this.
         max_sgf_bytes: largest SGF upload accepted.
         open_browser: open the page in the user's browser on start (--no-browser: just serve).
+        threads: search threads of the bot, one core each (none: the machine's cores, at
+            most 4).
+        device: where the bot's network runs: auto (CUDA, then Apple's MPS, then the CPU),
+            cpu, cuda or mps.
     """
 
     host: str = "127.0.0.1"
@@ -78,6 +82,8 @@ class WebConfig:
     max_games: int = 64
     max_sgf_bytes: int = 256_000
     open_browser: bool = field(default=True, metadata={"flag": "--browser"})
+    threads: int | None = None
+    device: Device = "auto"
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -91,7 +97,8 @@ class WebConfig:
         model = resolve_model(self.model, wanted=self.player == "mcts")
         kind = "mcts" if self.player == "mcts" or model is not None else "random"
         return PlayerSpec(kind=kind, model=model,
-                          visits=strength.visits if strength.seconds is None else None)
+                          visits=strength.visits if strength.seconds is None else None,
+                          threads=self.threads, device=self.device)
 
 
 @dataclass(frozen=True)
