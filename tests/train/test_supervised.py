@@ -55,3 +55,17 @@ def test_a_different_network_is_refused_for_an_existing_run(shards, tmp_path):
     run_supervised(cfg)
     with pytest.raises(TrainConfigError, match="b1c16.*b2c16"):
         run_supervised(SupervisedConfig(**{**cfg.__dict__, "net": "b2c16"}))
+
+
+@pytest.mark.parametrize("device", [
+    "cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+        not __import__("torch").cuda.is_available(), reason="no CUDA GPU here"))])
+def test_trains_on_the_device_it_is_given_and_writes_a_device_free_checkpoint(shards, tmp_path,
+                                                                              device):
+    cfg = SupervisedConfig(data_dir=str(shards), out_dir=str(tmp_path / "run"), net="b1c16",
+                           epochs=2, batch_size=8, device=device)
+    run_supervised(cfg)
+    ckpt = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.safetensors")
+    assert next(ckpt.net.parameters()).device.type == "cpu"
+    run_supervised(SupervisedConfig(**{**cfg.__dict__, "epochs": 3}))  # resumes on the device
+    assert [r["epoch"] for r in rows(tmp_path / "run" / "train.csv")] == ["0", "1", "2"]

@@ -72,6 +72,14 @@ def autocast(device: torch.device, enabled: bool) -> torch.autocast:
     return torch.autocast(device.type, dtype=low_precision_dtype(device), enabled=enabled)
 
 
+def training_autocast(device: torch.device, enabled: bool) -> torch.autocast:
+    """Autocast for a training step: bfloat16 only.  Where the device's low precision is
+    float16 (MPS, pre-Ampere CUDA) training stays fp32, since float16 gradients need a loss
+    scaler this project does not use."""
+    dtype = low_precision_dtype(device)
+    return torch.autocast(device.type, dtype=dtype, enabled=enabled and dtype == torch.bfloat16)
+
+
 def to_device(batch: torch.Tensor, device: torch.device) -> torch.Tensor:
     """A host tensor on ``device``: through pinned memory with an asynchronous copy on CUDA
     (the copy overlaps the previous kernels; a later ``.cpu()`` synchronises), as is."""
