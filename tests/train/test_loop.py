@@ -108,3 +108,14 @@ def test_cli_refuses_an_incompatible_run_clearly(tmp_path):
     Loop(LoopConfig(out_dir=str(out), net="b1c16", generations=0, selfplay=TINY))
     code = main(["train", "loop", "--out", str(out), "--net", "b2c16", "--generations", "0"])
     assert code == 2
+
+
+def test_the_loop_plays_and_trains_on_the_device_it_is_given(tmp_path):
+    cfg = LoopConfig(out_dir=str(tmp_path / "run"), net="b1c16", generations=1,
+                     games_per_generation=2, selfplay=TINY, train_steps=2, batch_size=8,
+                     gating_games=0, device="cpu")
+    loop = Loop(cfg)
+    assert loop._evaluator(loop.ckpts / "best.safetensors").device.type == "cpu"
+    assert loop.run()["generation"] == 1
+    latest = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.safetensors")
+    assert next(latest.net.parameters()).device.type == "cpu"

@@ -49,6 +49,7 @@ from rocks.atomic import write_text
 from rocks.engines.commands import gnugo_command
 from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
+from rocks.nets.devices import DeviceName, resolve_device
 from rocks.nets.evaluator import Evaluator
 from rocks.nets.model import NetConfig, PolicyValueNet
 from rocks.progress import progress
@@ -92,6 +93,8 @@ class LoopConfig:
         gating_games, gating_visits, gate: candidate vs best (0 games: no gate, AlphaZero).
         gnugo_every, gnugo_games, gnugo_level, gnugo_visits: strength checks (0: never).
         eval_batch: positions per network call in self-play.
+        device: where self-play evaluates and the trainer trains: auto (CUDA, then MPS, then
+            the CPU), cpu, cuda or mps (rocks.nets.devices).
         seed: everything random derives from it.
     """
 
@@ -116,6 +119,7 @@ class LoopConfig:
     gnugo_level: int = 10
     gnugo_visits: int = 64
     eval_batch: int = 256
+    device: DeviceName = "auto"
     resign_window: int = 200
     seed: int = 0
     weights: LossWeights = field(default_factory=LossWeights)
@@ -176,7 +180,7 @@ class Loop:
     def _evaluator(self, path: Path, seed: int = 0) -> Evaluator:
         net = read_checkpoint(path).net
         return Evaluator(net, batch_size=self.cfg.eval_batch, use_bf16=self.cfg.bf16,
-                         symmetries="random", seed=seed)
+                         symmetries="random", seed=seed, device=self.cfg.device)
 
     # ------------------------------------------------------------------ stages
     def selfplay(self, gen: int) -> None:
@@ -239,6 +243,8 @@ class Loop:
         latest = self.ckpts / "latest.safetensors"
         net = read_checkpoint(latest if latest.exists() else
                               self.ckpts / "best.safetensors").net
+        device = resolve_device(cfg.device)
+        net = net.to(device)
         optimizer = make_optimizer(net, cfg.lr, cfg.weight_decay)
         opt_path = self.out / "optimizer.pt"
         if opt_path.exists() and latest.exists():
@@ -251,8 +257,8 @@ class Loop:
         for _ in progress(range(cfg.train_steps), desc=f"gen {gen} train",
                           total=cfg.train_steps):
             idx = rng.choice(len(data), size=min(cfg.batch_size, len(data)), p=weights)
-            parts = train_step(net, optimizer, batch_tensors(data, idx, int(rng.integers(8))),
-                               cfg.weights, cfg.bf16)
+            batch = batch_tensors(data, idx, int(rng.integers(8)), device)
+            parts = train_step(net, optimizer, batch, cfg.weights, cfg.bf16)
             for k, v in parts.items():
                 sums[k] = sums.get(k, 0.0) + v / cfg.train_steps
         net.eval()
