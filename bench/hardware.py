@@ -39,10 +39,10 @@ import numpy as np
 import torch
 from benchdoc import replace_section
 
+from rocks.devices import describe, resolve_device
 from rocks.go import features
 from rocks.go.board import Position
 from rocks.nets.checkpoint import load_checkpoint
-from rocks.nets.devices import describe, resolve_device
 from rocks.nets.evaluator import (
     MODES,
     Evaluator,

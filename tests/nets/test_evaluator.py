@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from rocks.devices import resolve_device
 from rocks.go import features as F
 from rocks.go.board import Position
 from rocks.nets.evaluator import (
@@ -262,3 +263,47 @@ def test_the_int8_backend_is_a_calibrated_approximation_of_fp32(net, positions):
     assert not np.array_equal(ev.priors, ref.priors)
     check = precision_check(net, positions, mode="onnx-int8")
     assert check.positions == 12 and 0 <= check.argmax_agreement <= 1
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
+
+
+def test_the_evaluator_runs_on_the_device_it_is_given(net):
+    positions = sample_positions(6, 7, seed=2)
+    on_cpu = Evaluator(net, device="cpu")
+    assert on_cpu.device.type == "cpu"
+    assert next(on_cpu.net.parameters()).device.type == "cpu"
+    auto = Evaluator(net)  # "auto" here: the CPU unless a GPU is present
+    assert auto.device == resolve_device("auto")
+    np.testing.assert_allclose(auto(positions).values, on_cpu(positions).values, atol=2e-3)
+
+
+def test_onnx_runs_on_the_cpu_only(net, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert Evaluator(net, backend="onnx").device.type == "cpu"  # auto means the CPU for it
+    with pytest.raises(ValueError, match="CPU only"):
+        Evaluator(net, backend="onnx", device="cuda")
+
+
+@needs_cuda
+def test_on_cuda_the_evaluator_gives_the_cpu_answers(net):
+    positions = sample_positions(16, 9, seed=3)
+    ref = Evaluator(net, device="cpu")(positions)
+    gpu = Evaluator(net, device="cuda", batch_size=8)
+    assert gpu.device.type == "cuda"
+    ev = gpu(positions)
+    np.testing.assert_allclose(ev.priors, ref.priors, atol=2e-3)
+    np.testing.assert_allclose(ev.values, ref.values, atol=2e-3)
+    low = Evaluator(net, device="cuda", use_bf16=True, channels_last=True)(positions)
+    assert np.abs(low.values - ref.values).max() < 0.05
+
+
+@needs_cuda
+def test_a_checkpoint_written_from_cuda_loads_on_the_cpu(net, tmp_path):
+    from rocks.nets.checkpoint import load_checkpoint, save_checkpoint
+
+    save_checkpoint(tmp_path / "n.safetensors", net.to("cuda"))
+    loaded, _ = load_checkpoint(tmp_path / "n.safetensors")
+    net.to("cpu")
+    assert next(loaded.parameters()).device.type == "cpu"

@@ -169,7 +169,7 @@ def test_threads_and_device_reach_the_search_and_the_network(tmp_path):
 
 
 def test_the_spec_names_the_devices_the_network_layer_knows():
-    from rocks.nets.devices import DEVICE_NAMES
+    from rocks.devices import DEVICE_NAMES
     from rocks.play.players import Device
 
     assert get_args(Device) == DEVICE_NAMES

@@ -6,6 +6,7 @@
     ev = evaluate(positions)   # Evaluation(priors [B, N+1], values [B], ownership [B, N], score)
 """
 
+from rocks.devices import DeviceName, resolve_device
 from rocks.nets.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -14,7 +15,6 @@ from rocks.nets.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
-from rocks.nets.devices import DeviceName, resolve_device
 from rocks.nets.evaluator import (
     MODES,
     EvaluateFn,

@@ -19,7 +19,7 @@ Departures from the paper:
   3. One Evaluator may be called from several threads at once (the search threads of
      :mod:`rocks.search.parallel`): the network is only read, and the running totals and the
      symmetry draws are guarded by a lock.
-  4. The network runs on ``device`` (:mod:`rocks.nets.devices`: auto, cpu, cuda, mps), with
+  4. The network runs on ``device`` (:mod:`rocks.devices`: auto, cpu, cuda, mps), with
      that device's low-precision autocast and, on CUDA, batches copied from pinned memory.
      ONNX Runtime modes run on the CPU only.
 """
@@ -36,10 +36,10 @@ from typing import Any, Literal, get_args
 import numpy as np
 import torch
 
+from rocks.devices import DeviceName, autocast, resolve_device, to_device
 from rocks.go import features
 from rocks.go.board import Position
 from rocks.nets import onnx_runtime, torchscript
-from rocks.nets.devices import DeviceName, autocast, resolve_device, to_device
 from rocks.nets.model import PolicyValueNet
 
 SymmetryMode = Literal["none", "random", "all"]

@@ -29,7 +29,7 @@ import warnings
 
 import torch
 
-from rocks.nets.devices import autocast
+from rocks.devices import autocast
 from rocks.nets.model import PolicyValueNet
 from rocks.nets.onnx_runtime import PresentOutputs, present_outputs
 

@@ -51,7 +51,7 @@ BUNDLED_MODEL = Path(__file__).resolve().parents[3] / "models" / "rocks-9x9-b6c6
 PlayerKind = Literal["mcts", "random", "pass"]
 Precision = Literal["auto", "fp32", "bf16"]
 Symmetries = Literal["none", "random", "all"]
-#: rocks.nets.devices.DeviceName, spelt here so that a spec does not import torch (a test
+#: rocks.devices.DeviceName, spelt here so that a spec does not import torch (a test
 #: checks that the two agree).
 Device = Literal["auto", "cpu", "cuda", "mps"]
 

@@ -46,10 +46,10 @@ import numpy as np
 import torch
 
 from rocks.atomic import write_text
+from rocks.devices import DeviceName, resolve_device
 from rocks.engines.commands import gnugo_command
 from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
-from rocks.nets.devices import DeviceName, resolve_device
 from rocks.nets.evaluator import Evaluator
 from rocks.nets.model import NetConfig, PolicyValueNet
 from rocks.progress import progress
@@ -94,7 +94,7 @@ class LoopConfig:
         gnugo_every, gnugo_games, gnugo_level, gnugo_visits: strength checks (0: never).
         eval_batch: positions per network call in self-play.
         device: where self-play evaluates and the trainer trains: auto (CUDA, then MPS, then
-            the CPU), cpu, cuda or mps (rocks.nets.devices).
+            the CPU), cpu, cuda or mps (rocks.devices).
         seed: everything random derives from it.
     """
 

@@ -13,7 +13,7 @@ Departures, numbered:
   3. Ownership: mean squared error against +1/-1/0 targets, weight ``c_own``; score: Huber loss
      on the lead / 10, weight ``c_score``; both only where the board was played out.
   4. bf16 autocast (measured ~1.8x faster for b6c64 on this CPU; the loss stays in fp32), on
-     ``device`` (auto: CUDA, then MPS, then the CPU; :mod:`rocks.nets.devices`), where batches
+     ``device`` (auto: CUDA, then MPS, then the CPU; :mod:`rocks.devices`), where batches
      travel through pinned memory on CUDA; devices without bf16 train in fp32.
   5. Resume: after each epoch the net, optimizer and epoch are saved atomically; a rerun with
      the same out_dir continues from the last finished epoch, and refuses a changed network.
@@ -32,10 +32,10 @@ import torch
 from torch.nn import functional as F
 
 from rocks.atomic import replace_with, write_text
+from rocks.devices import DeviceName, resolve_device, to_device, training_autocast
 from rocks.go import features
 from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
-from rocks.nets.devices import DeviceName, resolve_device, to_device, training_autocast
 from rocks.nets.model import NetConfig, PolicyValueNet
 from rocks.progress import progress
 from rocks.train.shards import Examples, list_shards, load_examples

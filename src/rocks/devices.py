@@ -5,7 +5,8 @@ Follows PyTorch's device semantics (``torch.device``, ``torch.autocast(device_ty
 practice of running the network on the accelerator when there is one.  Every place that runs
 or trains a network (the Evaluator, supervised training, the self-play loop's trainer, the R1
 side's TinyLM and Hugging Face models) names its device with :data:`DeviceName` and resolves it
-here, so ``auto`` means the same thing everywhere.
+here, so ``auto`` means the same thing everywhere; it is a utility (it imports only torch) so
+that the Go side and the R1 side, which import nothing of each other, both can.
 
 Departures, numbered:
   1. ``auto`` prefers CUDA, then Apple's MPS, then the CPU; naming an accelerator that is
