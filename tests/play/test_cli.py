@@ -21,13 +21,10 @@ def option_strings(parser: argparse.ArgumentParser) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("parser, config, exclude, by_hand", [
-    (gtp_parser, GtpConfig, [], set()),
-    (play_parser, WebConfig, [], set()),
-    (arena_parser, ArenaOptions, ["engine"], {"--engine"}),  # repeated: cli departure 1
-])
-def test_the_flags_are_the_config_fields(parser, config, exclude, by_hand):
-    assert option_strings(parser()) == config_flags(config, exclude=exclude) | by_hand
+@pytest.mark.parametrize("parser, config", [
+    (gtp_parser, GtpConfig), (play_parser, WebConfig), (arena_parser, ArenaOptions)])
+def test_the_flags_are_the_config_fields(parser, config):
+    assert option_strings(parser()) == config_flags(config)
 
 
 def test_no_flag_means_the_fields_default():

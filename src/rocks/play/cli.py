@@ -13,22 +13,18 @@ command            options                                     parser
 
 The player behind ``rocks gtp`` and ``rocks play`` is made by the one factory,
 :func:`rocks.play.players.make_player`, from the options' :class:`~rocks.play.players.PlayerSpec`.
-
-Departures, numbered:
-  1. ``rocks arena --engine`` is repeated, once per engine (``--engine gnugo:10 --engine
-     rocks:random``), so it is the one option added by hand (with ``action="append"``); its
-     help is still its field's.
+``rocks arena --engine`` is given once per engine (``--engine gnugo:10 --engine rocks:random``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from rocks.configcli import add_config_arguments, config_from_args, field_help
+from rocks.configcli import add_config_arguments, config_from_args
 
 
 def gtp_parser() -> argparse.ArgumentParser:
@@ -122,7 +118,7 @@ class ArenaOptions:
     """
 
     out: str
-    engine: tuple[str, ...] = ()
+    engine: tuple[str, ...] = field(default=(), metadata={"repeat": True})
     mode: Literal["round-robin", "gauntlet"] = "round-robin"
     games: int = 20
     size: int = 9
@@ -148,14 +144,12 @@ class ArenaOptions:
 
 
 def arena_parser() -> argparse.ArgumentParser:
-    """The parser of ``rocks arena`` (from :class:`ArenaOptions`; departure 1)."""
+    """The parser of ``rocks arena`` (from :class:`ArenaOptions`)."""
     p = argparse.ArgumentParser(
         prog="rocks arena",
         description="Round-robin or gauntlet matches between GTP engines, with Elo ratings. "
                     "Rerun the same command to resume an interrupted arena.")
-    add_config_arguments(p, ArenaOptions, exclude=["engine"])
-    p.add_argument("--engine", action="append", default=argparse.SUPPRESS, metavar="SPEC",
-                   help=field_help(ArenaOptions)["engine"])
+    add_config_arguments(p, ArenaOptions)
     return p
 
 
