@@ -229,3 +229,25 @@ def test_pretraining_lowers_the_loss_and_writes_a_checkpoint(tmp_path):
     pretrain(dataclasses.replace(cfg, steps=1, init=str(tmp_path / "base"),
                                  out=str(tmp_path / "more")), log=more.append)
     assert more[0]["loss"] < logs[0]["loss"] - 1.0
+
+
+@pytest.mark.parametrize("device", [
+    "cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                         reason="no CUDA GPU here"))])
+def test_sampling_on_a_device_draws_the_cpu_tokens_for_a_seed(device, tmp_path):
+    from rocks.devices import resolve_device
+
+    prompts = [TOK.encode("<bos>12+7="), TOK.encode("<bos>3*4=")]
+
+    def draw(model):
+        g = torch.Generator().manual_seed(5)
+        return sample(model, prompts, 12, TOK.eos_id, TOK.pad_id, temperature=1.0, generator=g)
+
+    ref = draw(tiny())
+    model = tiny().to(resolve_device(device))
+    got = draw(model)
+    assert got.ids.device.type == device
+    assert torch.equal(got.ids.cpu(), ref.ids)
+    save_checkpoint(tmp_path / "lm", model, TOK, {})
+    loaded, _, _ = load_checkpoint(tmp_path / "lm")
+    assert next(loaded.parameters()).device.type == "cpu"

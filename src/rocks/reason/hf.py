@@ -15,6 +15,8 @@ Departures:
    attention mask in ``generate`` but not in a plain forward call.
 2. The format tags are ordinary (non-special) tokens, so ``skip_special_tokens=True`` decoding
    keeps them, as the format reward needs.
+3. ``HFPolicy`` encodes onto its model's device; ``load_pretrained`` places the model
+   (:mod:`rocks.devices`; the CPU unless asked).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from rocks.devices import DeviceName, resolve_device
 from rocks.reason.lm import Samples, TinyLM, token_logprobs
 from rocks.reason.tokenizer import BOS, EOS, PAD, UNK, CharTokenizer
 
@@ -109,10 +112,15 @@ class HFPolicy:
     tokenizer: Any
     prompt_prefix: str = ""
 
+    @property
+    def device(self) -> torch.device:
+        """Where the model's weights are (move it with ``policy.model.to(device)``)."""
+        return next(self.model.parameters()).device
+
     def _encode(self, texts: Sequence[str]) -> tuple[Tensor, Tensor]:
         enc = self.tokenizer([self.prompt_prefix + t for t in texts], add_special_tokens=False,
                              padding=True, padding_side="left", return_tensors="pt")
-        return enc["input_ids"], enc["attention_mask"]
+        return enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
 
     @torch.no_grad()
     def sample(
@@ -122,9 +130,11 @@ class HFPolicy:
         ids, mask = self._encode(prompts)
         p = ids.shape[1]
         if prefix:
-            extra = torch.tensor(self.tokenizer(prefix, add_special_tokens=False)["input_ids"])
+            extra = torch.tensor(self.tokenizer(prefix, add_special_tokens=False)["input_ids"],
+                                 device=ids.device)
             ids = torch.cat([ids, extra.expand(ids.shape[0], -1)], dim=1)
-            mask = torch.cat([mask, torch.ones(ids.shape[0], len(extra), dtype=mask.dtype)], 1)
+            mask = torch.cat([mask, torch.ones(ids.shape[0], len(extra), dtype=mask.dtype,
+                                               device=mask.device)], 1)
         if generator is not None:
             # generate() draws from the global RNG; seed it from the caller's generator.
             torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=generator)))
@@ -166,13 +176,15 @@ class HFPolicy:
         return texts
 
 
-def load_pretrained(path: str, gguf_file: str | None = None) -> HFPolicy:
-    """An ``AutoModelForCausalLM`` from a local directory (optionally a GGUF file in it)."""
+def load_pretrained(path: str, gguf_file: str | None = None,
+                    device: DeviceName = "cpu") -> HFPolicy:
+    """An ``AutoModelForCausalLM`` from a local directory (optionally a GGUF file in it), on
+    ``device`` (auto: CUDA, then MPS, then the CPU)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs = {"gguf_file": gguf_file} if gguf_file else {}
     tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(resolve_device(device))
     return HFPolicy(model, tokenizer)

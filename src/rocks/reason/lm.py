@@ -13,6 +13,9 @@ Departures from LLaMA:
 2. Batched sampling keeps one pre-allocated KV cache per layer, ``[B, H, T_max, Dh]``, and
    left-pads prompts of different lengths; position ids count real tokens only, so a padded
    row computes exactly what it would compute alone (tested).
+3. The model runs on whatever device its weights are on (``model.to(rocks.devices.
+   resolve_device("auto"))``); sampling draws on the CPU when given a CPU generator, so a seed
+   gives the same tokens on every device's logits; checkpoints are written from the CPU.
 """
 
 from __future__ import annotations
@@ -23,11 +26,18 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from rocks.atomic import replace_with, write_json
 from rocks.reason.tokenizer import CharTokenizer
+from rocks.userfiles import read_user_file
+
+# A checkpoint directory is a user's path (``--model``): its files are read through
+# ``rocks.userfiles`` (regular files only, bounded), so a FIFO or a device cannot hang a load.
+CONFIG_MAX_BYTES = 2**20
+WEIGHTS_MAX_BYTES = 2**30
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,8 @@ class RMSNorm(nn.Module):
 
 def rope_tables(pos: Tensor, head_dim: int, theta: float) -> tuple[Tensor, Tensor]:
     """cos, sin of shape [B, 1, T, Dh] for position ids ``pos`` [B, T] (LLaMA's half-split form)."""
-    inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+    steps = torch.arange(0, head_dim, 2, dtype=torch.float32, device=pos.device)
+    inv_freq = 1.0 / theta ** (steps / head_dim)
     freqs = pos.float()[..., None] * inv_freq
     emb = torch.cat([freqs, freqs], dim=-1)[:, None]
     return emb.cos(), emb.sin()
@@ -90,11 +101,12 @@ def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
 class KVCache:
     """Keys and values for every layer, written in place as sampling advances."""
 
-    def __init__(self, cfg: LMConfig, batch: int, length: int, dtype: torch.dtype) -> None:
+    def __init__(self, cfg: LMConfig, batch: int, length: int, dtype: torch.dtype,
+                 device: torch.device | None = None) -> None:
         head_dim = cfg.d_model // cfg.n_heads
         shape = (batch, cfg.n_heads, length, head_dim)
-        self.k = [torch.zeros(shape, dtype=dtype) for _ in range(cfg.n_layers)]
-        self.v = [torch.zeros(shape, dtype=dtype) for _ in range(cfg.n_layers)]
+        self.k = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(cfg.n_layers)]
+        self.v = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(cfg.n_layers)]
         self.filled = 0
 
 
@@ -195,8 +207,8 @@ class TinyLM(nn.Module):
             raise ValueError(f"sequence of {past + t} tokens exceeds max_len {self.cfg.max_len}")
         pos = (key_mask.long().cumsum(-1) - 1).clamp(min=0)[:, past : past + t]
         cos, sin = rope_tables(pos, self.cfg.d_model // self.cfg.n_heads, self.cfg.rope_theta)
-        q_idx = torch.arange(past, past + t)[:, None]
-        k_idx = torch.arange(past + t)[None, :]
+        q_idx = torch.arange(past, past + t, device=ids.device)[:, None]
+        k_idx = torch.arange(past + t, device=ids.device)[None, :]
         causal = k_idx <= q_idx
         # A padding query would see no key at all (NaN softmax); letting it see itself keeps
         # the arithmetic finite, and nothing downstream reads padding positions.
@@ -258,27 +270,30 @@ def sample(
     """
     was_training = model.training
     model.eval()
-    ids, mask = left_pad(prompts, pad_id)
+    device = model.embed_tokens.weight.device
+    ids, mask = (t.to(device) for t in left_pad(prompts, pad_id))
     b, p = ids.shape
     max_new_tokens = min(max_new_tokens, model.cfg.max_len - p)
     if max_new_tokens < 1:
         raise ValueError(f"prompt of {p} tokens leaves no room under max_len {model.cfg.max_len}")
     dtype = model.embed_tokens.weight.dtype
-    cache = KVCache(model.cfg, b, p + max_new_tokens, dtype)
-    out = torch.full((b, max_new_tokens), pad_id, dtype=torch.long)
-    done = torch.zeros(b, dtype=torch.bool)
+    cache = KVCache(model.cfg, b, p + max_new_tokens, dtype, device)
+    out = torch.full((b, max_new_tokens), pad_id, dtype=torch.long, device=device)
+    done = torch.zeros(b, dtype=torch.bool, device=device)
     key_mask = mask.bool()
     logits = model(ids, cache=cache, key_mask=key_mask)[:, -1]
     forced = list(prefix or [])
     steps = 0
     for t in range(max_new_tokens):
         if t < len(forced):
-            nxt = torch.full((b,), forced[t], dtype=torch.long)
+            nxt = torch.full((b,), forced[t], dtype=torch.long, device=device)
         elif temperature <= 0:
             nxt = logits.argmax(-1)
         else:
             probs = torch.softmax(logits.float() / temperature, dim=-1)
-            nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+            if generator is not None:  # departure 3: draw where the generator lives
+                probs = probs.to(generator.device)
+            nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1).to(device)
         nxt = torch.where(done, torch.full_like(nxt, pad_id), nxt)
         out[:, t] = nxt
         steps = t + 1
@@ -326,7 +341,7 @@ def save_checkpoint(path: str | Path, model: TinyLM, tokenizer: CharTokenizer, m
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     config = {"lm": asdict(model.cfg), "tokenizer": tokenizer.to_dict(), "meta": meta}
-    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     replace_with(path / "model.safetensors", lambda tmp: save_file(weights, tmp))
     write_json(path / "config.json", config)
 
@@ -337,6 +352,6 @@ def load_checkpoint(path: str | Path) -> tuple[TinyLM, CharTokenizer, dict]:
         raise FileNotFoundError(f"{path} is not a rocks LM checkpoint (config.json + weights)")
     config = json.loads((path / "config.json").read_text())
     model = TinyLM(LMConfig(**config["lm"]))
-    model.load_state_dict(load_file(str(path / "model.safetensors")))
+    model.load_state_dict(load_file(str(path / "model.safetensors"), device="cpu"))
     return model, CharTokenizer.from_dict(config["tokenizer"]), config.get("meta", {})
 
