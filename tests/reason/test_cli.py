@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -24,7 +25,6 @@ from rocks.reason.evaluate import EvalConfig
 from rocks.reason.grpo import GRPOConfig
 from rocks.reason.pipeline import PipelineConfig
 from rocks.reason.pretrain import PretrainConfig
-from rocks.reason.sandbox import UNSAFE_ENV
 from rocks.reason.sft import SFTConfig
 from rocks.reason.star import STaRConfig
 from rocks.reason.tot import CompareConfig
@@ -129,12 +129,24 @@ def test_a_config_check_is_a_usage_error(capsys):
     assert "group_size G must be >= 2" in capsys.readouterr().err
 
 
-def test_the_sandbox_opt_in_is_a_flag(tmp_path, monkeypatch):
-    monkeypatch.setenv(UNSAFE_ENV, "0")  # restored after the test
-    assert main(["eval", "--model", str(tmp_path / "nope")]) == 2
-    assert os.environ[UNSAFE_ENV] == "0"
-    assert main(["eval", "--model", str(tmp_path / "nope"), "--unsafe-no-bubblewrap"]) == 2
-    assert os.environ[UNSAFE_ENV] == "1"
+@pytest.mark.parametrize("name", ["eval", "train", "pipeline"])
+def test_the_sandbox_opt_in_is_a_flag_passed_down_as_configuration(name, monkeypatch):
+    seen = []
+    command = cli.SUBCOMMANDS[name]
+    monkeypatch.setitem(cli.SUBCOMMANDS, name, cli.Subcommand(
+        command.configs, lambda *configs: seen.append(configs) or 0, command.help))
+    environ = dict(os.environ)
+    assert main([name]) == 0 and main([name, "--unsafe-no-bubblewrap"]) == 0
+    assert dict(os.environ) == environ  # no process-wide switch
+    (plain,), (opted,) = seen[0][:1], seen[1][:1]
+    assert not any(isinstance(c, SandboxChoice) for c in seen[0] + seen[1])
+    paths = [p for p in (["reward"] if name != "pipeline" else
+                         ["stage1.reward", "stage2.reward", "stage3.reward"])]
+    for path in paths:
+        get = lambda cfg, path=path: functools.reduce(getattr, path.split("."), cfg)  # noqa: E731
+        assert get(plain).allow_weak_sandbox is False
+        assert get(opted).allow_weak_sandbox is True
+        assert dataclasses.replace(get(opted), allow_weak_sandbox=False) == get(plain)
 
 
 def test_tasks_prints_prompts_and_answers(capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import random
 
 import pytest
@@ -32,6 +33,7 @@ from rocks.reason.tasks import get_family
 from rocks.reason.tasks.arithmetic import binop_trace, column_add
 from rocks.reason.tasks.parity import parity_trace
 from rocks.reason.tokenizer import CharTokenizer
+from rocks.userfiles import UserFileError
 
 TOK = CharTokenizer()
 
@@ -145,6 +147,15 @@ def test_checkpoint_round_trip(tmp_path):
     torch.testing.assert_close(model(ids), loaded(ids))
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing")
+
+
+def test_a_checkpoint_file_that_is_not_a_regular_file_is_refused_not_read(tmp_path):
+    save_checkpoint(tmp_path / "ckpt", tiny(3), TOK, {})
+    weights = tmp_path / "ckpt" / "model.safetensors"
+    weights.unlink()
+    os.mkfifo(weights)  # a plain open() would wait for a writer forever
+    with pytest.raises(UserFileError, match="FIFO"):
+        load_checkpoint(tmp_path / "ckpt")
 
 
 @pytest.mark.parametrize(

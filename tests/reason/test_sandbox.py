@@ -21,7 +21,6 @@ import pytest
 
 from rocks.reason import sandbox
 from rocks.reason.sandbox import (
-    UNSAFE_ENV,
     SandboxConfig,
     SandboxUnavailable,
     bwrap_path,
@@ -49,7 +48,6 @@ def os_only(request) -> SandboxConfig:
 def no_bwrap(monkeypatch: pytest.MonkeyPatch) -> None:
     """This machine as if bubblewrap were not installed, and nobody opted into the fallback."""
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
-    monkeypatch.delenv(UNSAFE_ENV, raising=False)
 
 
 def require_any(config: SandboxConfig, *layers: str) -> None:
@@ -339,5 +337,7 @@ def test_opting_into_the_weak_fallback_runs_without_bubblewrap(
 ) -> None:
     result = run_python("print(6 * 7)", config=SandboxConfig(allow_weak_sandbox=True, **FAST))
     assert result.ok and result.stdout == "42\n" and "bwrap" not in result.layers
-    monkeypatch.setenv(UNSAFE_ENV, "1")  # the process-wide opt-in (--unsafe-no-bubblewrap)
-    assert run_python("print(1)", config=SandboxConfig(**FAST)).stdout == "1\n"
+    # The opt-in is configuration only: the old process-wide variable no longer opens it.
+    monkeypatch.setenv("ROCKS_UNSAFE_NO_BUBBLEWRAP", "1")
+    with pytest.raises(SandboxUnavailable):
+        run_python("print(1)", config=SandboxConfig(**FAST))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rocks.reason import rewards, sandbox
-from rocks.reason.sandbox import UNSAFE_ENV, SandboxConfig, SandboxUnavailable, bwrap_path
+from rocks.reason.sandbox import SandboxConfig, SandboxUnavailable, bwrap_path
 from rocks.reason.tasks import code, get_family
 
 FENCE = "```"
@@ -87,8 +87,28 @@ def test_without_bubblewrap_the_reward_stops_the_run_with_the_install_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
-    monkeypatch.delenv(UNSAFE_ENV, raising=False)
     t = get_family("code").generate(0, 1)
     # Not a silent 0 for every sample (what a verifier bug would get): the run stops.
     with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
         rewards.score(wrap(t.answer), t)
+
+
+def test_the_reward_settings_carry_the_sandbox_opt_in_down_to_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    configs: list[SandboxConfig] = []
+    real = code.run_python
+
+    def spy(*args, config: SandboxConfig, **kwargs):
+        configs.append(config)
+        return real(*args, config=config, **kwargs)
+
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    monkeypatch.setattr(code, "run_python", spy)
+    t = get_family("code").generate(0, 1)
+    weak = rewards.RewardWeights(allow_weak_sandbox=True)
+    assert rewards.score(wrap(t.answer), t, weak).accuracy == 1.0  # runs on the fallback layers
+    assert configs[-1].allow_weak_sandbox and configs[-1].cpu_seconds == code.SANDBOX.cpu_seconds
+    with pytest.raises(SandboxUnavailable):
+        rewards.score(wrap(t.answer), t)
+    assert not configs[-1].allow_weak_sandbox

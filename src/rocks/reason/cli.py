@@ -20,8 +20,8 @@ from, the sandbox opt-in).  A nested config's fields are dotted: ``--reward.form
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -32,10 +32,11 @@ from rocks.reason.evaluate import EvalConfig
 from rocks.reason.grpo import GRPOConfig
 from rocks.reason.pipeline import PipelineConfig
 from rocks.reason.pretrain import PretrainConfig
-from rocks.reason.sandbox import UNSAFE_ENV
+from rocks.reason.rewards import RewardWeights
 from rocks.reason.sft import SFTConfig
 from rocks.reason.star import STaRConfig
 from rocks.reason.tot import CompareConfig
+from rocks.userfiles import UserFileError
 
 
 @dataclass(frozen=True)
@@ -76,25 +77,54 @@ class SandboxChoice:
 
     Attributes:
         unsafe_no_bubblewrap: run it without bubblewrap, on weaker layers that let a program
-            read the host's files and write to its /tmp (sets ROCKS_UNSAFE_NO_BUBBLEWRAP=1;
-            see rocks.reason.sandbox).  Without this flag a machine lacking bubblewrap refuses.
+            read the host's files and write to its /tmp (sets ``allow_weak_sandbox`` in every
+            reward setting of the command's config; see rocks.reason.sandbox).  Without this
+            flag a machine lacking bubblewrap refuses.
     """
 
     unsafe_no_bubblewrap: bool = False
 
 
+def _reward_paths(config: type, prefix: str = "") -> list[str]:
+    """Dotted paths of every ``RewardWeights`` field nested in ``config`` (a dataclass type)."""
+    paths = []
+    for f in dataclasses.fields(config):
+        kind = f.type if isinstance(f.type, type) else None
+        if kind is None and f.default_factory is not dataclasses.MISSING:
+            kind = type(f.default_factory())
+        if kind is RewardWeights:
+            paths.append(prefix + f.name)
+        elif kind is not None and dataclasses.is_dataclass(kind):
+            paths += _reward_paths(kind, f"{prefix}{f.name}.")
+    return paths
+
+
+def with_weak_sandbox(config):
+    """``config`` with ``allow_weak_sandbox`` set in every ``RewardWeights`` it holds."""
+    if isinstance(config, RewardWeights):
+        return dataclasses.replace(config, allow_weak_sandbox=True)
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        return config
+    changes = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            new = with_weak_sandbox(value)
+            if new is not value:
+                changes[f.name] = new
+    return dataclasses.replace(config, **changes) if changes else config
+
+
 # Fields a stage sets itself, so a flag for them would be ignored: pretraining takes the
 # vocabulary size from the tokenizer; the pipeline gives every stage its own task, seed,
-# threads and directory, and runs no evaluation inside a GRPO stage.
+# threads and directory, and runs no evaluation inside a GRPO stage.  The sandbox opt-in of
+# every reward setting has one flag, ``--unsafe-no-bubblewrap`` (``SandboxChoice``).
 _PIPELINE_SETS = ("family", "difficulty", "seed", "threads", "out")
-EXCLUDED: dict[str, frozenset[str]] = {
-    "pretrain": frozenset({"lm.vocab_size"}),
-    "pipeline": frozenset(
-        [f"{stage}.{name}" for stage in ("stage1", "stage2", "stage3") for name in _PIPELINE_SETS]
-        + [f"{stage}.{name}" for stage in ("stage1", "stage3")
-           for name in ("eval_every", "eval_tasks", "eval_samples")]
-    ),
-}
+_PIPELINE_EXCLUDED = frozenset(
+    [f"{stage}.{name}" for stage in ("stage1", "stage2", "stage3") for name in _PIPELINE_SETS]
+    + [f"{stage}.{name}" for stage in ("stage1", "stage3")
+       for name in ("eval_every", "eval_tasks", "eval_samples")]
+)
 
 
 def _load(source: ModelSource | EvalConfig | CompareConfig | PipelineConfig, prog: str):
@@ -103,7 +133,7 @@ def _load(source: ModelSource | EvalConfig | CompareConfig | PipelineConfig, pro
     path = source.base if isinstance(source, ModelSource | PipelineConfig) else source.model
     try:
         return load_policy(path, source.hf, source.gguf_file)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, UserFileError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return None
 
@@ -159,7 +189,7 @@ def run_evaluation(cfg: EvalConfig) -> int:
 
     try:
         result = run_eval(cfg)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, UserFileError) as exc:
         print(f"rocks reason eval: {exc}", file=sys.stderr)
         return 2
     free = result["free"]
@@ -259,6 +289,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
+EXCLUDED: dict[str, frozenset[str]] = {
+    name: frozenset(
+        [f"{path}.allow_weak_sandbox" for cls in command.configs for path in _reward_paths(cls)]
+        + (["lm.vocab_size"] if name == "pretrain" else [])
+        + (list(_PIPELINE_EXCLUDED) if name == "pipeline" else [])
+    )
+    for name, command in SUBCOMMANDS.items()
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``rocks reason`` (without running anything), generated from the configs."""
     parser = argparse.ArgumentParser(prog="rocks reason", description=__doc__.split("\n")[0],
@@ -288,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # a config's own check (__post_init__)
         parser.error(f"{args.command}: {exc}")
     choice = next((c for c in configs if isinstance(c, SandboxChoice)), None)
+    configs = [c for c in configs if not isinstance(c, SandboxChoice)]
     if choice is not None and choice.unsafe_no_bubblewrap:
-        os.environ[UNSAFE_ENV] = "1"
-    return command.run(*[c for c in configs if not isinstance(c, SandboxChoice)])
+        configs = [with_weak_sandbox(c) for c in configs]  # passed down, never os.environ
+    return command.run(*configs)

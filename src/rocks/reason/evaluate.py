@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -169,6 +169,7 @@ class EvalConfig:
         max_new_tokens: generation budget.
         forced_short: also run the forced ``<think></think><answer>`` ablation.
         seed: sampling seed.
+        reward: how samples are scored (``prefill``, the sandbox opt-in).
         out: directory for summary.json, samples.csv, by_think_length.csv ('' = print only).
         hf: load ``model`` with transformers instead of as a TinyLM checkpoint.
         gguf_file: a GGUF file inside ``model`` (with ``hf``).
@@ -185,6 +186,7 @@ class EvalConfig:
     max_new_tokens: int = 160
     forced_short: bool = True
     seed: int = 0
+    reward: RewardWeights = field(default_factory=RewardWeights)
     out: str = ""
     hf: bool = False
     gguf_file: str = ""
@@ -198,13 +200,13 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
         policy = load_policy(cfg.model, cfg.hf, cfg.gguf_file)
     tasks = held_out_tasks(cfg.family, cfg.difficulty, cfg.tasks)
     summary, rows = evaluate(policy, tasks, cfg.samples, cfg.temperature, cfg.max_new_tokens,
-                             seed=cfg.seed)
+                             seed=cfg.seed, weights=cfg.reward)
     result: dict = {"config": asdict(cfg), "free": asdict(summary),
                     "by_think_length": accuracy_by_think_length(rows)}
     if cfg.forced_short:
         forced, forced_rows = evaluate(policy, tasks, cfg.samples, cfg.temperature,
                                        cfg.max_new_tokens, prefix=FORCED_SHORT_PREFIX,
-                                       seed=cfg.seed)
+                                       seed=cfg.seed, weights=cfg.reward)
         result["forced_short"] = asdict(forced)
     if cfg.out:
 

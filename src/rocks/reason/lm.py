@@ -347,11 +347,15 @@ def save_checkpoint(path: str | Path, model: TinyLM, tokenizer: CharTokenizer, m
 
 
 def load_checkpoint(path: str | Path) -> tuple[TinyLM, CharTokenizer, dict]:
+    """A checkpoint written by ``save_checkpoint``; FileNotFoundError when ``path`` is not one,
+    ``rocks.userfiles.UserFileError`` (a ValueError) when a file in it is not a regular file or
+    is too large."""
     path = Path(path)
     if not (path / "config.json").exists() or not (path / "model.safetensors").exists():
         raise FileNotFoundError(f"{path} is not a rocks LM checkpoint (config.json + weights)")
-    config = json.loads((path / "config.json").read_text())
+    config = json.loads(read_user_file(path / "config.json", CONFIG_MAX_BYTES, "LM config"))
     model = TinyLM(LMConfig(**config["lm"]))
-    model.load_state_dict(load_file(str(path / "model.safetensors"), device="cpu"))
+    weights = read_user_file(path / "model.safetensors", WEIGHTS_MAX_BYTES, "LM weights")
+    model.load_state_dict(load_safetensors(weights))  # tensors land on the CPU
     return model, CharTokenizer.from_dict(config["tokenizer"]), config.get("meta", {})
 

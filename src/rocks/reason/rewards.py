@@ -58,6 +58,9 @@ class RewardWeights:
         cache_length: DAPO's L_cache, the soft band before L_max where the penalty ramps to -1.
         prefill: text the prompt template already put at the start of the completion (e.g.
             ``"<think>"``); it is prepended before the format and language checks.
+        allow_weak_sandbox: a verifier that runs model-written code (the ``code`` family) may
+            run it without bubblewrap, on weaker layers that share the host's file system (see
+            ``rocks.reason.sandbox``); set by ``rocks reason ... --unsafe-no-bubblewrap``.
     """
 
     accuracy: float = 1.0
@@ -67,6 +70,7 @@ class RewardWeights:
     max_length: int | None = None
     cache_length: int = 0
     prefill: str = ""
+    allow_weak_sandbox: bool = False
 
     def __post_init__(self) -> None:
         for name in COMPONENTS:
@@ -161,14 +165,18 @@ def length_reward(length: int, weights: RewardWeights) -> float:
     return (soft - length) / weights.cache_length
 
 
-def accuracy_reward(completion: str, task: Task) -> RewardBreakdown:
+def accuracy_reward(
+    completion: str, task: Task, allow_weak_sandbox: bool = False
+) -> RewardBreakdown:
     """The family verifier's verdict; a verifier that raises (a bug) scores 0 with the reason.
+
+    ``allow_weak_sandbox`` is passed to the family (see ``RewardWeights``).
 
     ``SandboxUnavailable`` is not one bad sample but a machine that cannot run code safely: it
     propagates, so a run stops with the install command instead of scoring every sample 0.
     """
     try:
-        return get_family(task.family).verify(completion, task)
+        return get_family(task.family).verify(completion, task, allow_weak_sandbox)
     except SandboxUnavailable:
         raise
     except Exception as e:  # noqa: BLE001 - one bad sample must not end a training run
@@ -187,7 +195,7 @@ def score(
     if not isinstance(completion, str):
         completion = ""
     full = weights.prefill + completion
-    verdict = accuracy_reward(full, task)
+    verdict = accuracy_reward(full, task, weights.allow_weak_sandbox)
     fmt, fmt_note = format_reward(full)
     lang = language_reward(full, task.prompt)
     size = len(completion) if length is None else length

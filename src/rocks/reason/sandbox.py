@@ -28,8 +28,10 @@ world-readable host files (the project's own source), and wrote to the host's ``
 starting a process through ``_posixsubprocess.fork_exec``, which raises no audit event (a
 Python-level hook is not a security boundary).  So when bubblewrap is missing ``run_python``
 raises ``SandboxUnavailable`` (with the install command, ``apt-get install bubblewrap``) unless
-the caller accepts that loss: ``SandboxConfig(allow_weak_sandbox=True)``, or for the whole
-process ``ROCKS_UNSAFE_NO_BUBBLEWRAP=1`` (what ``rocks reason ... --unsafe-no-bubblewrap`` sets).
+the caller accepts that loss: ``SandboxConfig(allow_weak_sandbox=True)``.  The opt-in is
+configuration passed down, never process state: ``rocks reason ... --unsafe-no-bubblewrap``
+sets ``RewardWeights.allow_weak_sandbox``, which ``rewards.score`` hands to the task family's
+``verify``, which puts it into the ``SandboxConfig`` of its run.
 
 Departures (from the hosted sandboxes those papers used):
 1. Local processes instead of a remote service; isolation is as strong as the layers that were
@@ -56,7 +58,6 @@ from pathlib import Path
 
 SANDBOX_DIR = "/sandbox"  # where the working directory appears inside bubblewrap
 _UID_RANGE = (1_000_000, 2_000_000_000)  # fresh uids, far from any real account
-UNSAFE_ENV = "ROCKS_UNSAFE_NO_BUBBLEWRAP"  # "1": every run may fall back to the weak layers
 INSTALL_BWRAP = "apt-get install bubblewrap"
 
 
@@ -82,8 +83,7 @@ class SandboxConfig:
         allow_weak_sandbox: run without bubblewrap (when it is missing or ``use_bwrap`` is
             off) on the fallback layers only, which share the host's file system: the program
             can then read world-readable host files and write world-writable places such as
-            ``/tmp``.  False (the default) raises ``SandboxUnavailable`` instead;
-            ``ROCKS_UNSAFE_NO_BUBBLEWRAP=1`` in the environment allows it for every run.
+            ``/tmp``.  False (the default) raises ``SandboxUnavailable`` instead.
         tmp_root: where working directories are made (None = the system temp directory); with
             the uid layer it must be traversable by other users (like /tmp).
     """
@@ -200,15 +200,15 @@ def _outer_layer(config: SandboxConfig) -> str | None:
     bwrap = bwrap_path() if config.use_bwrap else None
     if bwrap is not None:
         return bwrap
-    if config.allow_weak_sandbox or os.environ.get(UNSAFE_ENV) == "1":
+    if config.allow_weak_sandbox:
         return None
     why = ("use_bwrap is off" if not config.use_bwrap else
            "bubblewrap (bwrap) is not installed, or cannot create namespaces here")
     raise SandboxUnavailable(
         f"refusing to run untrusted code: {why}.  Without bubblewrap a sandboxed program can read "
         f"the host's files and write to its /tmp.  Install it ({INSTALL_BWRAP}), or accept that "
-        f"loss with SandboxConfig(allow_weak_sandbox=True), {UNSAFE_ENV}=1, or "
-        "--unsafe-no-bubblewrap on a `rocks reason` command."
+        "loss with SandboxConfig(allow_weak_sandbox=True), RewardWeights(allow_weak_sandbox=True), "
+        "or --unsafe-no-bubblewrap on a `rocks reason` command."
     )
 
 

@@ -307,6 +307,7 @@ class CompareConfig:
         family, difficulty, tasks: held-out tasks (seeds from ``EVAL_SEED_BASE``).
         batch: samples per call of the sampling baselines.
         search: the tree-search settings (its ``token_budget`` is every method's budget).
+        reward: how a finished completion is scored (``prefill``, the sandbox opt-in).
         seed: sampling seed.
         out: directory for config.json and per_task.csv ('' = print only).
         hf: load ``model`` with transformers.
@@ -320,6 +321,7 @@ class CompareConfig:
     tasks: int = 50
     batch: int = 8
     search: ToTConfig = field(default_factory=ToTConfig)
+    reward: RewardWeights = field(default_factory=RewardWeights)
     seed: int = 0
     out: str = ""
     hf: bool = False
@@ -342,7 +344,7 @@ def compare_at_budget(policy, tasks: Sequence[Task], cfg: CompareConfig,
 
         items = tqdm(tasks, desc="tot vs sampling")
     for task in items:
-        verify = verifier_for(task)
+        verify = verifier_for(task, cfg.reward)
         results = {
             "sample": sample_at_budget(policy, task, s.token_budget, verify, cfg.batch,
                                        s.max_new_tokens, s.temperature, "", generator,

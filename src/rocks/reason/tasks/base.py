@@ -11,8 +11,11 @@ knowing about tasks itself.  A ``TaskFamily`` has:
   the family says otherwise);
 * ``trace(task) -> str | None``: a worked reasoning trace for ``<think>`` (the pretraining
   scratchpad), or None when the family has none;
-* ``verify(completion, task) -> RewardBreakdown``: a pure function that never raises on any
-  string (accuracy only; ``rocks.reason.rewards`` adds format, language and length).
+* ``verify(completion, task, allow_weak_sandbox=False) -> RewardBreakdown``: a pure function
+  that never raises on any string (accuracy only; ``rocks.reason.rewards`` adds format,
+  language and length).  ``allow_weak_sandbox`` matters only to families that run model-written
+  code (``runs_code``): it is the caller's opt-in to ``rocks.reason.sandbox``'s fallback without
+  bubblewrap, passed down as configuration (never read from the environment).
 
 The seed split (``TRAIN_SEEDS``, ``PRETRAIN_SEEDS``, ``EVAL_SEED_BASE``) is part of the
 contract: each consumer draws its task seeds from its own range, so held-out tasks are never
@@ -114,7 +117,9 @@ class TaskFamily(Protocol):
 
     def trace(self, task: Task) -> str | None: ...
 
-    def verify(self, completion: str, task: Task) -> RewardBreakdown: ...
+    def verify(
+        self, completion: str, task: Task, allow_weak_sandbox: bool = False
+    ) -> RewardBreakdown: ...
 
 
 def plain_prompt(task: Task) -> str:
@@ -155,14 +160,19 @@ def no_answer(note: str = "no <answer>…</answer> found") -> RewardBreakdown:
 
 @dataclass(frozen=True)
 class FunctionFamily:
-    """A ``TaskFamily`` made of a module's pure functions (what the registry holds)."""
+    """A ``TaskFamily`` made of a module's pure functions (what the registry holds).
+
+    ``runs_code``: ``verify_fn`` executes model-written code and takes the sandbox opt-in as a
+    third argument, ``verify_fn(completion, task, allow_weak_sandbox)``.
+    """
 
     name: str
     generate_fn: Callable[[int, int], Task]
-    verify_fn: Callable[[str, Task], RewardBreakdown]
+    verify_fn: Callable[..., RewardBreakdown]  # (completion, task[, allow_weak_sandbox])
     description: str = ""
     trace_fn: Callable[[Task], str | None] = no_trace
     prompt_fn: Callable[[Task], str] = plain_prompt
+    runs_code: bool = False
 
     def _own(self, task: Task) -> None:
         if task.family != self.name:
@@ -183,6 +193,10 @@ class FunctionFamily:
         self._own(task)
         return self.trace_fn(task)
 
-    def verify(self, completion: str, task: Task) -> RewardBreakdown:
+    def verify(
+        self, completion: str, task: Task, allow_weak_sandbox: bool = False
+    ) -> RewardBreakdown:
         self._own(task)
+        if self.runs_code:
+            return self.verify_fn(completion, task, allow_weak_sandbox)
         return self.verify_fn(completion, task)

@@ -22,7 +22,7 @@ import json
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rocks.reason.sandbox import SandboxConfig, run_python
 from rocks.reason.tasks.base import FunctionFamily, RewardBreakdown, Task, extract_answer, no_answer
@@ -185,17 +185,21 @@ def run_tests(source: str, tests: list, config: SandboxConfig = SANDBOX) -> tupl
     return passed, note or "ran"
 
 
-def verify(completion: str, task: Task) -> RewardBreakdown:
+def verify(completion: str, task: Task, allow_weak_sandbox: bool = False) -> RewardBreakdown:
+    """Fraction of the hidden tests passed; ``allow_weak_sandbox`` is the caller's opt-in to
+    running without bubblewrap (``SandboxConfig.allow_weak_sandbox``)."""
     answer = extract_answer(completion)
     if answer is None:
         return no_answer()
     tests = [list(t) for t in task.meta["tests"]]
     if not tests:
         return RewardBreakdown(accuracy=0.0, note="task has no tests")
-    passed, note = run_tests(solution_source(answer), tests)
+    config = replace(SANDBOX, allow_weak_sandbox=allow_weak_sandbox)
+    passed, note = run_tests(solution_source(answer), tests, config)
     return RewardBreakdown(
         accuracy=passed / len(tests), note=f"{passed}/{len(tests)} tests; {note}"
     )
 
 
-FAMILY = FunctionFamily(NAME, generate, verify, "write f(...) in Python; reward = tests passed")
+FAMILY = FunctionFamily(NAME, generate, verify, "write f(...) in Python; reward = tests passed",
+                        runs_code=True)
