@@ -31,6 +31,8 @@ CONFIGS: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {
     ("lab", "list"): (("rocks.lab.cli:ListConfig",), frozenset()),
     ("lab", "show"): (("rocks.lab.cli:ShowConfig",), frozenset()),
     ("lab", "sweep"): (("rocks.lab.cli:SweepConfig",), frozenset()),
+    ("lab", "tune"): (("rocks.lab.cli:TuneConfig",), frozenset()),
+    ("lab", "next"): (("rocks.lab.cli:NextConfig",), frozenset()),
     ("play",): (("rocks.play.web.server:WebConfig",), frozenset()),
     ("gtp",): (("rocks.play.gtp.command:GtpConfig",), frozenset()),
     ("arena",): (("rocks.play.cli:ArenaOptions",), frozenset()),

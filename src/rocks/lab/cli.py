@@ -1,4 +1,4 @@
-"""``rocks lab``: new, run, list, show and sweep experiments (see docs/lab.md).
+"""``rocks lab``: new, run, list, show, sweep, tune and next (see docs/lab.md).
 
 Each subcommand's options are the fields of its config below (:mod:`rocks.configcli`); ``--root``
 (:class:`LabConfig`) comes before the subcommand and applies to all of them.
@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rocks.configcli import add_config_arguments, config_from_args
 from rocks.lab.folders import (
@@ -26,7 +26,7 @@ from rocks.lab.folders import (
 )
 from rocks.lab.ledger import Ledger, RunRecord
 
-EXIT_FOR_STATUS = {"ok": 0, "failed": 1, "interrupted": 130, "running": 1}
+EXIT_FOR_STATUS = {"ok": 0, "failed": 1, "interrupted": 130, "running": 1, "pruned": 1}
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,13 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class ListConfig:
-    """``rocks lab list``: no options."""
+    """``rocks lab list``.
+
+    Attributes:
+        json: print JSON (docs/lab.md, "driving the loop from a program") instead of a table.
+    """
+
+    json: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,24 @@ class ShowConfig:
 
     Attributes:
         experiment: a folder, its name, or a unique part of the name.
+        json: print JSON: runs with config and metrics, sweeps, tunes, the report's lists.
     """
 
     experiment: str = field(metadata={"positional": True})
+    json: bool = False
+
+
+@dataclass(frozen=True)
+class NextConfig:
+    """``rocks lab next``.
+
+    Attributes:
+        experiment: a folder, its name, or a unique part of the name.
+        json: print JSON instead of text.
+    """
+
+    experiment: str = field(metadata={"positional": True})
+    json: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,45 @@ class SweepConfig:
     experiment: str = field(metadata={"positional": True})
     params: tuple[str, ...] = field(default=(), metadata={"flag": "--param", "repeat": True})
     overrides: tuple[str, ...] = field(default=(), metadata={"flag": "--set", "repeat": True})
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """``rocks lab tune``.
+
+    Attributes:
+        experiment: a folder, its name, or a unique part of the name.
+        params: NAME=KIND:...: a Config field and its range, log:LO:HI, float:LO:HI,
+            int:LO:HI or cat:A,B,...
+        overrides: KEY=VALUE: a fixed override for every trial.
+        metric: the summary.json metric to optimise ('': the headline).
+        direction: whether a larger (max) or smaller (min) metric is better.
+        trials: the budget, in trials that finish (ok, failed or pruned); the same command
+            run again continues the tune up to it.
+        sampler: tpe, gp (a Gaussian process; needs scipy) or random.
+        seed: the sampler's seed.
+        startup_trials: random trials before the sampler models the results (none: a third
+            of the budget, 2 to 10).
+        prune: stop a trial whose curve is below the median of earlier trials at that step.
+        curve: FILE:COLUMN: a CSV in the run's folder with intermediate values, e.g.
+            grpo/eval.csv:pass1 (what --prune reads).
+        fresh: start a new tune even if one with this space exists.
+        quiet: keep each run's output in its log.txt only.
+    """
+
+    experiment: str = field(metadata={"positional": True})
+    params: tuple[str, ...] = field(default=(), metadata={"flag": "--param", "repeat": True})
+    overrides: tuple[str, ...] = field(default=(), metadata={"flag": "--set", "repeat": True})
+    metric: str = ""
+    direction: Literal["max", "min"] = "max"
+    trials: int = 20
+    sampler: Literal["tpe", "gp", "random"] = "tpe"
+    seed: int = 0
+    startup_trials: int | None = None
+    prune: bool = False
+    curve: str = ""
+    fresh: bool = False
     quiet: bool = False
 
 
@@ -171,6 +231,42 @@ def cmd_sweep(cfg: SweepConfig, root: Path | None) -> int:
     return 0 if counts.get("ok") == len(result.trials) else 1
 
 
+def cmd_tune(cfg: TuneConfig, root: Path | None) -> int:
+    from rocks.lab.tune import TuneSpec, run_tune
+
+    exp = resolve_experiment(cfg.experiment, root)
+    spec = TuneSpec(params=cfg.params, fixed=cfg.overrides, metric=cfg.metric,
+                    direction=cfg.direction, sampler=cfg.sampler, seed=cfg.seed,
+                    startup_trials=cfg.startup_trials, prune=cfg.prune, curve=cfg.curve)
+    result = run_tune(exp, spec, cfg.trials, fresh=cfg.fresh, echo=not cfg.quiet)
+    states: dict[str, int] = {}
+    for r in result.rows:
+        states[r["state"]] = states.get(r["state"], 0) + 1
+    done = sum(states.get(s, 0) for s in ("complete", "fail", "pruned"))
+    print(f"{result.tune_id}: {done}/{result.budget} trials ({result.ran} run now): "
+          + ", ".join(f"{n} {s}" for s, n in states.items()))
+    if result.best is not None:
+        b = result.best
+        names = [p.partition("=")[0].strip().replace("-", "_") for p in cfg.params]
+        print(f"best: {cfg.metric or b.get('headline_name') or 'headline'} = {b['value']:.4g} "
+              f"({b['run_id']}, trial {b['trial']}): "
+              + " ".join(f"{n}={b[n]}" for n in names))
+    print(f"table: {result.csv}")
+    if result.figure:
+        print(f"figure: {result.figure}")
+    if done < result.budget:
+        return 130
+    return 0 if result.best is not None else 1
+
+
+def cmd_next(cfg: NextConfig, root: Path | None) -> int:
+    from rocks.lab.state import dumps, format_next, next_steps
+
+    steps = next_steps(resolve_experiment(cfg.experiment, root))
+    print(dumps(steps) if cfg.json else format_next(steps))
+    return 0
+
+
 def _headline(records: list[RunRecord]) -> str:
     ok = [r for r in records if r.status == "ok" and r.headline_name]
     if not ok:
@@ -200,6 +296,11 @@ def experiment_row(exp: Experiment) -> list[object]:
 
 def cmd_list(cfg: ListConfig, root: Path | None) -> int:
     root = root if root is not None else default_root()
+    if cfg.json:
+        from rocks.lab.state import dumps, lab_summary
+
+        print(dumps(lab_summary(root)))
+        return 0
     experiments = find_experiments(root)
     if not experiments:
         print(f"no experiments under {root} (`rocks lab new \"topic\"` makes one)")
@@ -211,6 +312,11 @@ def cmd_list(cfg: ListConfig, root: Path | None) -> int:
 
 def cmd_show(cfg: ShowConfig, root: Path | None) -> int:
     exp = resolve_experiment(cfg.experiment, root)
+    if cfg.json:
+        from rocks.lab.state import dumps, experiment_state
+
+        print(dumps(experiment_state(exp)))
+        return 0
     report = exp.report.read_text(encoding="utf-8") if exp.report.is_file() else "(no report)"
     print(report.rstrip())
     print(f"\n## Runs ({exp.ledger})\n")
@@ -225,7 +331,8 @@ def cmd_show(cfg: ShowConfig, root: Path | None) -> int:
         print(format_table(["run", "sweep", "status", "start", "s", "config diff",
                             "headline", "error"], rows))
     sweeps = sorted(exp.sweeps_dir.glob("sweep-*.csv")) if exp.sweeps_dir.is_dir() else []
-    for s in sweeps:
+    tunes = sorted((exp.data / "tunes").glob("tune-*.csv"))
+    for s in [*sweeps, *tunes]:
         fig = exp.figures / f"{s.stem}.png"
         print(f"{s.stem}: {s.relative_to(exp.path)}"
               + (f", figure {fig.relative_to(exp.path)}" if fig.is_file() else ""))
@@ -239,4 +346,8 @@ COMMANDS: dict[str, tuple[type, Callable[[Any, Path | None], int], str]] = {
     "list": (ListConfig, cmd_list, "a table of experiments, their runs and headline metrics"),
     "show": (ShowConfig, cmd_show, "print an experiment's report and its runs"),
     "sweep": (SweepConfig, cmd_sweep, "run a grid of Config values, one ledger row per trial"),
+    "tune": (TuneConfig, cmd_tune, "choose each trial from the results so far (Optuna), one "
+             "ledger row per trial"),
+    "next": (NextConfig, cmd_next, "print the report's Next items and the settings not yet "
+             "run"),
 }

@@ -7,7 +7,12 @@ and completed when it ends, so a run whose launcher died still shows up.
 Columns: ``run_id, sweep_id, status, start, end, seconds, commit, config_diff,
 headline_name, headline_value, command, error``.  Status is one of ``running``, ``ok``,
 ``failed`` (non-zero exit; the output's tail is in ``data/runs/<run_id>/log.txt`` and the last
-line in ``error``) or ``interrupted`` (Ctrl-C or a termination signal).
+line in ``error``), ``interrupted`` (Ctrl-C or a termination signal) or ``pruned`` (a tune
+stopped the trial early from its intermediate metrics, :mod:`rocks.lab.tune`).
+
+One format for every reader: pandas reads the file (``pd.read_csv``), the JSON a program reads
+(``rocks lab show --json``) is :meth:`RunRecord.to_json` of the same rows under the same names
+(a missing number is NaN in pandas and ``null`` in JSON), and the figures are drawn from them.
 
 Writes are atomic (:func:`rocks.metrics.write_table` rewrites the whole file) and serialized
 between processes with an exclusive ``flock`` on the ``data/`` folder, so two runs finishing at
@@ -34,7 +39,7 @@ from rocks.metrics import read_rows, write_table
 if TYPE_CHECKING:
     import pandas as pd
 
-STATUSES = ("running", "ok", "failed", "interrupted")
+STATUSES = ("running", "ok", "failed", "interrupted", "pruned")
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,14 @@ class RunRecord:
             else:
                 row[f.name] = str(v)
         return row
+
+    def to_json(self) -> dict[str, object]:
+        """The row as JSON values under the ledger's column names (NaN becomes None)."""
+        out: dict[str, object] = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = None if isinstance(v, float) and not math.isfinite(v) else v
+        return out
 
 
 COLUMNS = tuple(f.name for f in dataclasses.fields(RunRecord))

@@ -8,7 +8,8 @@ headline metric from the ``summary.json`` the run writes, and writes the ledger 
 read and written as :mod:`rocks.configcli` does (``--flag``/``--no-flag`` for a bool).
 
 Status: ``ok`` (exit 0), ``failed`` (other exit; the last line of output goes to the ledger's
-``error`` column, the rest stays in log.txt) or ``interrupted`` (Ctrl-C, SIGINT or SIGTERM).
+``error`` column, the rest stays in log.txt), ``interrupted`` (Ctrl-C, SIGINT or SIGTERM) or
+``pruned`` (a ``watch`` callback, polled while the run goes, asked to stop it: a tune's pruner).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +37,9 @@ from rocks.lab.ledger import Ledger, RunRecord
 from rocks.lab.runfile import git_commit, next_run_dir
 
 Clock = Callable[[], datetime]
+# Called every WATCH_SECONDS with the run's folder while it runs; True stops it (status pruned).
+Watch = Callable[[Path], bool]
+WATCH_SECONDS = 2.0
 INTERRUPT_CODES = (-signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM)
 
 
@@ -131,7 +136,7 @@ def run_experiment(experiment: Experiment | Path | str,
                    overrides: Iterable[str] | Mapping[str, Any] = (),
                    sweep_id: str = "", python: str | None = None, clock: Clock = _now,
                    echo: bool = True, timeout: float | None = None,
-                   resume: str | None = None) -> RunRecord:
+                   resume: str | None = None, watch: Watch | None = None) -> RunRecord:
     """Run ``run.py`` once with ``overrides`` and return its (completed) ledger row.
 
     Bad overrides raise LabError before anything is created.  ``clock`` fixes times in tests;
@@ -142,12 +147,16 @@ def run_experiment(experiment: Experiment | Path | str,
     ``overrides``, for run.py scripts that continue from what they find there (a checkpoint,
     the last row of a metrics CSV).  Its ledger row is reopened rather than a new one added;
     seconds accumulate and the output is appended to log.txt.
+
+    ``watch(run_dir)`` is polled while the run goes (a tune reads its intermediate metrics);
+    when it returns True the run is stopped as Ctrl-C would and recorded as ``pruned``.
     """
     exp = experiment if isinstance(experiment, Experiment) else Experiment.at(Path(experiment))
     fields = config_fields(exp.run_py)
     ledger = Ledger(exp.ledger)
     if resume is not None:
-        return _resume(exp, fields, ledger, resume, overrides, python, clock, echo, timeout)
+        return _resume(exp, fields, ledger, resume, overrides, python, clock, echo, timeout,
+                       watch)
     values = parse_overrides(overrides, fields)
     run_dir = next_run_dir(exp.runs_dir)
     run_id = run_dir.name
@@ -156,7 +165,8 @@ def run_experiment(experiment: Experiment | Path | str,
     ledger.add(RunRecord(run_id=run_id, sweep_id=sweep_id, status="running",
                          start=_iso(started), commit=git_commit(exp.path),
                          config_diff=config_diff(values, fields), command=shown))
-    return _finish(ledger, run_id, argv, exp, run_dir, clock, started, echo, timeout, 0.0)
+    return _finish(ledger, run_id, argv, exp, run_dir, clock, started, echo, timeout, 0.0,
+                   watch)
 
 
 def _command(exp: Experiment, run_dir: Path, values: Mapping[str, Any],
@@ -170,7 +180,7 @@ def _command(exp: Experiment, run_dir: Path, values: Mapping[str, Any],
 
 def _resume(exp: Experiment, fields: Mapping[str, ConfigField], ledger: Ledger, run_id: str,
             overrides: Iterable[str] | Mapping[str, Any], python: str | None, clock: Clock,
-            echo: bool, timeout: float | None) -> RunRecord:
+            echo: bool, timeout: float | None, watch: Watch | None) -> RunRecord:
     run_dir = exp.runs_dir / run_id
     if not run_dir.is_dir():
         raise LabError(f"there is no run {run_id} in {exp.runs_dir} to resume")
@@ -192,18 +202,22 @@ def _resume(exp: Experiment, fields: Mapping[str, ConfigField], ledger: Ledger, 
                   config_diff=config_diff(values, fields), command=shown)
     with open(run_dir / "log.txt", "ab") as log:
         log.write(f"\n=== resumed {_iso(started)}: {shown}\n".encode())
-    return _finish(ledger, run_id, argv, exp, run_dir, clock, started, echo, timeout, before)
+    return _finish(ledger, run_id, argv, exp, run_dir, clock, started, echo, timeout, before,
+                   watch)
 
 
 def _finish(ledger: Ledger, run_id: str, argv: list[str], exp: Experiment, run_dir: Path,
             clock: Clock, started: datetime, echo: bool, timeout: float | None,
-            seconds_before: float) -> RunRecord:
+            seconds_before: float, watch: Watch | None = None) -> RunRecord:
     """Run the child, then complete the ledger row from its exit code and summary.json."""
     status, rc = "failed", None
     log_path = run_dir / "log.txt"
+    stop = None if watch is None else (lambda: watch(run_dir))
     try:
-        rc = _execute(argv, exp.path, log_path, echo, timeout)
-        if rc == 0:
+        rc = _execute(argv, exp.path, log_path, echo, timeout, stop)
+        if rc == _PRUNED:
+            status, rc = "pruned", None
+        elif rc == 0:
             status = "ok"
         elif rc in INTERRUPT_CODES or rc is None:
             status = "interrupted"
@@ -214,6 +228,8 @@ def _finish(ledger: Ledger, run_id: str, argv: list[str], exp: Experiment, run_d
     error = ""
     if status == "failed":
         error = f"exit {rc}: {_last_line(log_path)}"
+    elif status == "pruned":
+        error = "stopped early by the tune's pruner"
     elif status == "interrupted":
         error = "interrupted" if rc is not None else "timed out or interrupted"
     elif note:
@@ -224,9 +240,13 @@ def _finish(ledger: Ledger, run_id: str, argv: list[str], exp: Experiment, run_d
                          error=error)
 
 
+_PRUNED = -(10**6)  # what _execute returns when ``stop`` ended the run (no exit code is this)
+
+
 def _execute(argv: list[str], cwd: Path, log_path: Path, echo: bool,
-             timeout: float | None) -> int | None:
-    """Run ``argv``, teeing its output to ``log_path``; the exit code (None if cut short)."""
+             timeout: float | None, stop: Callable[[], bool] | None = None) -> int | None:
+    """Run ``argv``, teeing its output to ``log_path``; the exit code (None if cut short,
+    ``_PRUNED`` if ``stop()``, polled every WATCH_SECONDS, asked to end it)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     previous = None
     if threading.current_thread() is threading.main_thread():
@@ -239,10 +259,7 @@ def _execute(argv: list[str], cwd: Path, log_path: Path, echo: bool,
         pump = threading.Thread(target=_pump, args=(proc.stdout, log, echo), daemon=True)
         pump.start()
         try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _stop(proc)
-            rc = None
+            rc = _wait(proc, timeout, stop)
         except BaseException:
             _stop(proc)
             raise
@@ -251,6 +268,25 @@ def _execute(argv: list[str], cwd: Path, log_path: Path, echo: bool,
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
     return rc
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None,
+          stop: Callable[[], bool] | None) -> int | None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        wait = None if stop is None else WATCH_SECONDS
+        if deadline is not None:
+            left = max(0.0, deadline - time.monotonic())
+            wait = left if wait is None else min(wait, left)
+        try:
+            return proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                _stop(proc)
+                return None
+            if stop is not None and stop():
+                _stop(proc)
+                return _PRUNED
 
 
 def _pump(stream: BinaryIO | None, log: BinaryIO, echo: bool) -> None:

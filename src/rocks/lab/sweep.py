@@ -122,7 +122,7 @@ def run_sweep(experiment: Experiment | Path | str, params: Mapping[str, Sequence
         record = run_experiment(exp, {**fixed_values, **values}, sweep_id=sweep_id,
                                 clock=clock, echo=echo, python=python)
         records.append(record)
-        rows.append(_trial_row(exp, i, record, points[i]))
+        rows.append(trial_row(exp, i, record, points[i]))
         write_table(csv_path, rows)
         if record.status == "interrupted":
             break
@@ -130,7 +130,7 @@ def run_sweep(experiment: Experiment | Path | str, params: Mapping[str, Sequence
     return SweepResult(sweep_id, tuple(records), csv_path, figure)
 
 
-def _trial_row(exp: Experiment, i: int, record: RunRecord, point: Mapping[str, str]) -> dict:
+def trial_row(exp: Experiment, i: int, record: RunRecord, point: Mapping[str, str]) -> dict:
     row: dict[str, Any] = {"trial": i, "run_id": record.run_id, **point,
                            "status": record.status, "seconds": record.seconds,
                            "headline_name": record.headline_name,
