@@ -197,7 +197,7 @@ def stage_aggregate(cfg: Config, run: Run) -> None:
         samples = pd.concat(frames)
         from rocks.reason.evaluate import SampleRow
 
-        rows_ = [SampleRow(**{k: r[k] for k in SampleRow.__dataclass_fields__})
+        rows_ = [SampleRow(**{k: r[k] for k in SampleRow.__dataclass_fields__ if k in r})
                  for r in samples.fillna("").to_dict("records")]
         buckets = accuracy_by_think_length(rows_)
         pd.DataFrame(buckets).to_csv(run.dir / f"by_think_length_{label}.csv", index=False)

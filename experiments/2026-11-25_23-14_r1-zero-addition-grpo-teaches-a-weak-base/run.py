@@ -141,7 +141,7 @@ def _finished_runs(run: Run, only: str) -> list[tuple[dict, dict, Path]]:
 
 def _rows(samples_csv: Path) -> list[SampleRow]:
     s = pd.read_csv(samples_csv).fillna("")
-    return [SampleRow(**{k: r[k] for k in SampleRow.__dataclass_fields__})
+    return [SampleRow(**{k: r[k] for k in SampleRow.__dataclass_fields__ if k in r})
             for r in s.to_dict("records")]
 
 

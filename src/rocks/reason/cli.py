@@ -193,8 +193,10 @@ def run_evaluation(cfg: EvalConfig) -> int:
         print(f"rocks reason eval: {exc}", file=sys.stderr)
         return 2
     free = result["free"]
-    print(f"pass@1 {free['pass1']:.3f}  pass@{cfg.samples} {free['pass_k']:.3f}  "
-          f"format {free['format']:.3f}  think {free['think_chars']:.1f} chars "
+    print(f"pass@1 strict {free['pass1']:.3f} lenient {free['pass1_lenient']:.3f}  "
+          f"pass@{cfg.samples} strict {free['pass_k']:.3f} lenient {free['pass_k_lenient']:.3f}  "
+          f"format {free['format']:.3f}  language {free['language']:.3f}  "
+          f"self-checks {free['self_check_rate']:.0%}  think {free['think_chars']:.1f} chars "
           f"({free['think_rate']:.0%} of samples think)")
     if "forced_short" in result:
         print(f"forced short answer: pass@1 {result['forced_short']['pass1']:.3f}")

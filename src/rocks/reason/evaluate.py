@@ -1,5 +1,11 @@
 """Held-out evaluation: pass@1, pass@k, accuracy by thinking length, forced short answers.
 
+Accuracy is reported twice (``rocks.reason.tasks.base``): STRICT, the answer in the
+``<answer>`` tag (what the reward pays for), and LENIENT, the final answer written anywhere in
+the response.  A lift claimed on lenient accuracy cannot come from learning the format alone.
+Format, language consistency and the share of responses that check or revise themselves
+(``rocks.reason.selfcheck``) are reported beside them.
+
 pass@k is Chen et al. (2021, "Evaluating Large Language Models Trained on Code", eq. 1)'s
 unbiased estimator: with n samples of which c are correct, pass@k = 1 - C(n-c, k) / C(n, k),
 averaged over tasks.  Held-out tasks use seeds from ``EVAL_SEED_BASE`` up, a range neither
@@ -26,6 +32,7 @@ import torch
 from rocks.atomic import write_json
 from rocks.metrics import write_table
 from rocks.reason.rewards import RewardWeights, score
+from rocks.reason.selfcheck import self_check
 from rocks.reason.tasks import get_family, prompt_text
 from rocks.reason.tasks.base import Task, held_out_seeds
 
@@ -51,15 +58,19 @@ def held_out_tasks(family: str, difficulty: int, count: int) -> list[Task]:
 
 @dataclass(frozen=True)
 class SampleRow:
-    """One evaluated completion (a row of the samples CSV)."""
+    """One evaluated completion (a row of the samples CSV; the last three columns are newer, so
+    they default for older files)."""
 
     seed: int
     sample: int
-    correct: float
+    correct: float  # strict: the <answer> tag
     format: float
     think_chars: int
     response_chars: int
     completion: str
+    lenient: float = 0.0  # the final answer anywhere in the response
+    language: float = 0.0
+    self_check: int = 0  # 1 when the response checks or revises itself
 
 
 @dataclass(frozen=True)
@@ -68,9 +79,12 @@ class EvalSummary:
 
     Attributes:
         tasks, samples: how many tasks and samples per task.
-        pass1: mean fraction correct (unbiased pass@1).
-        pass_k: pass@k for k = samples (the largest k the samples support).
+        pass1: mean fraction correct, strict (unbiased pass@1 on the ``<answer>`` tag).
+        pass_k: strict pass@k for k = samples (the largest k the samples support).
+        pass1_lenient, pass_k_lenient: the same with the lenient reading.
         format: mean format reward.
+        language: mean language-consistency reward.
+        self_check_rate: share of samples that check or revise themselves.
         think_chars, response_chars: mean lengths (characters).
         think_rate: share of samples with a non-empty thought.
     """
@@ -79,7 +93,11 @@ class EvalSummary:
     samples: int
     pass1: float
     pass_k: float
+    pass1_lenient: float
+    pass_k_lenient: float
     format: float
+    language: float
+    self_check_rate: float
     think_chars: float
     response_chars: float
     think_rate: float
@@ -115,7 +133,8 @@ def evaluate(
         for (task, s), text in zip(chunk, policy.completions(out), strict=True):
             b = score(text, task, weights)
             rows.append(SampleRow(task.seed, s, b.accuracy, b.format, think_chars(text),
-                                  len(text), text))
+                                  len(text), text, b.lenient, b.language,
+                                  int(self_check(text).checks)))
     return summarise(rows, samples), rows
 
 
@@ -124,13 +143,21 @@ def summarise(rows: Sequence[SampleRow], samples: int) -> EvalSummary:
     for r in rows:
         by_task.setdefault(r.seed, []).append(r)
     n = len(rows)
+
+    def pass_k(attr: str) -> float:
+        return sum(pass_at_k(len(v), int(sum(getattr(r, attr) == 1.0 for r in v)), samples)
+                   for v in by_task.values()) / len(by_task)
+
     return EvalSummary(
         tasks=len(by_task),
         samples=samples,
         pass1=sum(r.correct for r in rows) / n,
-        pass_k=sum(pass_at_k(len(v), int(sum(r.correct for r in v)), samples)
-                   for v in by_task.values()) / len(by_task),
+        pass_k=pass_k("correct"),
+        pass1_lenient=sum(r.lenient for r in rows) / n,
+        pass_k_lenient=pass_k("lenient"),
         format=sum(r.format for r in rows) / n,
+        language=sum(r.language for r in rows) / n,
+        self_check_rate=sum(r.self_check for r in rows) / n,
         think_chars=sum(r.think_chars for r in rows) / n,
         response_chars=sum(r.response_chars for r in rows) / n,
         think_rate=sum(r.think_chars > 0 for r in rows) / n,

@@ -49,6 +49,7 @@ from rocks.atomic import replace_with, write_json
 from rocks.metrics import MetricsLogger
 from rocks.reason.lm import Samples, TinyLM, completion_logprobs, sample, save_checkpoint
 from rocks.reason.rewards import RewardWeights, score
+from rocks.reason.selfcheck import self_check_rate
 from rocks.reason.tasks import get_family, prompt_text
 from rocks.reason.tasks.base import TRAIN_SEEDS, RewardBreakdown, Task, draw_seed
 from rocks.reason.tokenizer import CharTokenizer
@@ -240,8 +241,11 @@ class StepStats:
 
     step: int
     reward: float
-    accuracy: float
+    accuracy: float  # strict (the <answer> tag): what the reward pays for
+    lenient: float  # the final answer anywhere in the response (logged, not rewarded)
     format: float
+    language: float
+    self_check: float  # share of completions that check or revise themselves
     response_tokens: float
     think_chars: float
     solved_groups: float
@@ -312,7 +316,10 @@ def grpo_step(
         step=step,
         reward=float(rewards.mean()),
         accuracy=float(acc.mean()),
+        lenient=sum(b.lenient for b in breakdowns) / len(breakdowns),
         format=sum(b.format for b in breakdowns) / len(breakdowns),
+        language=sum(b.language for b in breakdowns) / len(breakdowns),
+        self_check=self_check_rate(texts),
         response_tokens=float(samples.completion_mask.float().sum(-1).mean()),
         think_chars=sum(think_length(c) for c in texts) / len(texts),
         solved_groups=float((acc.max(-1).values > 0).float().mean()),

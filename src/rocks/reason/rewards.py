@@ -10,7 +10,9 @@ optional length term is DAPO's overlong reward shaping (Yu et al., 2025, eq. 13)
                 = -1                         if |y| > L_max
 
 ``score(completion, task, weights)`` returns every component separately and their weighted sum
-``total``; ``trl_reward_funcs`` wraps the components as TRL reward functions.
+``total``, plus ``lenient`` accuracy (the final answer read anywhere in the response, see
+``rocks.reason.tasks.base``; logged, never rewarded); ``trl_reward_funcs`` wraps the components
+as TRL reward functions.
 
 Departures:
 1. Format is all-or-nothing on a strict reading: exactly one ``<think>``, ``</think>``,
@@ -183,6 +185,19 @@ def accuracy_reward(
         return RewardBreakdown(accuracy=0.0, note=f"verifier error: {type(e).__name__}: {e}")
 
 
+def lenient_accuracy(completion: str, task: Task, strict: float,
+                     allow_weak_sandbox: bool = False) -> float:
+    """Accuracy of the family's lenient reading of ``completion`` (at least ``strict``): the
+    final answer written anywhere, judged by the same verifier as if it had been tagged."""
+    if strict >= 1.0:
+        return strict
+    candidate = get_family(task.family).lenient_answer(completion, task)
+    if candidate is None:
+        return strict
+    verdict = accuracy_reward(f"{ANSWER_OPEN}{candidate}{ANSWER_CLOSE}", task, allow_weak_sandbox)
+    return max(strict, verdict.accuracy)
+
+
 def score(
     completion: str,
     task: Task,
@@ -207,7 +222,9 @@ def score(
         + weights.length * shaped
     )
     note = verdict.note if fmt == 1.0 else f"{verdict.note}; format: {fmt_note}"
-    return replace(verdict, format=fmt, language=lang, length=shaped, total=total, note=note)
+    lenient = lenient_accuracy(full, task, verdict.accuracy, weights.allow_weak_sandbox)
+    return replace(verdict, format=fmt, language=lang, length=shaped, total=total, note=note,
+                   lenient=lenient)
 
 
 def task_to_json(task: Task) -> str:

@@ -22,10 +22,17 @@ contract: each consumer draws its task seeds from its own range, so held-out tas
 trained on.
 
 Where the answer is read from (shared by all verifiers, see ``extract_answer``): the text of the
-LAST ``<answer>…</answer>`` pair.  A completion with a closing ``</answer>`` but no opening tag
-(the prompt template already ended with ``<answer>``) counts too, from after the last
-``</think>``.  A completion without ``</answer>`` -- untagged or truncated -- has no answer and
-earns accuracy 0; the format reward (``rocks.reason.rewards``) judges the tags themselves.
+LAST ``<answer>…</answer>`` pair -- the STRICT reading, what the accuracy reward uses.  A
+completion with a closing ``</answer>`` but no opening tag (the prompt template already ended
+with ``<answer>``) counts too, from after the last ``</think>``.  A completion without
+``</answer>`` -- untagged or truncated -- has no answer and earns accuracy 0; the format reward
+(``rocks.reason.rewards``) judges the tags themselves.
+
+For an honest account of what RL changed, evaluation also reads each completion LENIENTLY:
+``lenient_answer(completion, task)`` is the family's final answer written anywhere in the
+response, tags or not (by default the last number, ``last_number``; countdown its last
+expression, parity its last "even"/"odd"), judged by the same verifier.  A lift in lenient
+accuracy cannot come from learning the tag format alone.
 
 Departures from the paper:
 1. R1 asked for maths answers in a box; here every family reads the ``<answer>`` tag, so one
@@ -35,6 +42,7 @@ Departures from the paper:
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -95,7 +103,8 @@ class RewardBreakdown:
     """Each reward component in [0, 1] (length shaping may be negative), logged separately.
 
     ``total`` is the weighted sum the trainer optimises; see ``rocks.reason.rewards``.
-    A verifier fills ``accuracy`` and ``note`` only; ``rewards.score`` fills the rest.
+    A verifier fills ``accuracy`` and ``note`` only; ``rewards.score`` fills the rest, including
+    ``lenient`` (a logged measure, not a reward).
     """
 
     accuracy: float
@@ -104,6 +113,7 @@ class RewardBreakdown:
     length: float = 0.0
     total: float = 0.0
     note: str = ""
+    lenient: float = 0.0  # accuracy read leniently (see module doc); never in ``total``
 
 
 class TaskFamily(Protocol):
@@ -116,6 +126,8 @@ class TaskFamily(Protocol):
     def prompt(self, task: Task) -> str: ...
 
     def trace(self, task: Task) -> str | None: ...
+
+    def lenient_answer(self, completion: str, task: Task) -> str | None: ...
 
     def verify(
         self, completion: str, task: Task, allow_weak_sandbox: bool = False
@@ -154,6 +166,45 @@ def extract_answer(completion: str) -> str | None:
     return text
 
 
+_NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
+
+
+def last_number(completion: str, task: Task | None = None) -> str | None:
+    """The last number written anywhere in ``completion`` (the lenient reading of GSM8K-style
+    evaluations), or None.  Digit-grouping commas are dropped; a trailing ``.0`` is kept for
+    the verifier to judge."""
+    if not isinstance(completion, str):
+        return None
+    found = _NUMBER.findall(completion[-MAX_ANSWER_CHARS:])
+    if not found:
+        return None
+    return found[-1].replace(",", "")
+
+
+def last_word_of(words: tuple[str, ...]) -> Callable[[str, Task], str | None]:
+    """A lenient reader for option answers: the last of ``words`` in the response (any case)."""
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+
+    def read(completion: str, task: Task | None = None) -> str | None:
+        found = pattern.findall(completion) if isinstance(completion, str) else []
+        return found[-1].lower() if found else None
+
+    return read
+
+
+def last_line(completion: str, task: Task | None = None) -> str | None:
+    """The last non-empty line of the response (lenient reading of a sentence answer)."""
+    if not isinstance(completion, str):
+        return None
+    lines = [ln.strip() for ln in completion[-MAX_ANSWER_CHARS:].splitlines() if ln.strip()]
+    return lines[-1] if lines else None
+
+
+def no_lenient(completion: str, task: Task | None = None) -> None:
+    """For families without a lenient reading (code: only a tagged answer is run)."""
+    return None
+
+
 def no_answer(note: str = "no <answer>…</answer> found") -> RewardBreakdown:
     return RewardBreakdown(accuracy=0.0, note=note)
 
@@ -163,7 +214,8 @@ class FunctionFamily:
     """A ``TaskFamily`` made of a module's pure functions (what the registry holds).
 
     ``runs_code``: ``verify_fn`` executes model-written code and takes the sandbox opt-in as a
-    third argument, ``verify_fn(completion, task, allow_weak_sandbox)``.
+    third argument, ``verify_fn(completion, task, allow_weak_sandbox)``.  ``lenient_fn`` reads
+    the final answer anywhere in a response (module doc), None when there is none.
     """
 
     name: str
@@ -173,6 +225,7 @@ class FunctionFamily:
     trace_fn: Callable[[Task], str | None] = no_trace
     prompt_fn: Callable[[Task], str] = plain_prompt
     runs_code: bool = False
+    lenient_fn: Callable[[str, Task], str | None] = last_number
 
     def _own(self, task: Task) -> None:
         if task.family != self.name:
@@ -192,6 +245,11 @@ class FunctionFamily:
     def trace(self, task: Task) -> str | None:
         self._own(task)
         return self.trace_fn(task)
+
+    def lenient_answer(self, completion: str, task: Task) -> str | None:
+        """The final answer written anywhere in ``completion`` (see the module doc)."""
+        self._own(task)
+        return self.lenient_fn(completion, task)
 
     def verify(
         self, completion: str, task: Task, allow_weak_sandbox: bool = False

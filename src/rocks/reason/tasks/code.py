@@ -25,7 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rocks.reason.sandbox import SandboxConfig, run_python
-from rocks.reason.tasks.base import FunctionFamily, RewardBreakdown, Task, extract_answer, no_answer
+from rocks.reason.tasks.base import (
+    FunctionFamily,
+    RewardBreakdown,
+    Task,
+    extract_answer,
+    no_answer,
+    no_lenient,
+)
 
 NAME = "code"
 N_TESTS = 6
@@ -202,4 +209,4 @@ def verify(completion: str, task: Task, allow_weak_sandbox: bool = False) -> Rew
 
 
 FAMILY = FunctionFamily(NAME, generate, verify, "write f(...) in Python; reward = tests passed",
-                        runs_code=True)
+                        runs_code=True, lenient_fn=no_lenient)

@@ -27,10 +27,18 @@ from __future__ import annotations
 
 import ast
 import random
+import re
 from fractions import Fraction
 
 from rocks.reason.tasks.arithmetic import binop_trace
-from rocks.reason.tasks.base import FunctionFamily, RewardBreakdown, Task, extract_answer, no_answer
+from rocks.reason.tasks.base import (
+    MAX_ANSWER_CHARS,
+    FunctionFamily,
+    RewardBreakdown,
+    Task,
+    extract_answer,
+    no_answer,
+)
 
 NAME = "countdown"
 MAX_TOKENS = 200
@@ -231,6 +239,21 @@ def verify(completion: str, task: Task) -> RewardBreakdown:
     return RewardBreakdown(accuracy=1.0 if ok else 0.0, note=why)
 
 
+# An arithmetic expression written in prose: numbers joined by at least one operator, maybe
+# parenthesised, maybe followed by "= <number>" (the lenient reading's candidates).
+_EXPRESSION = re.compile(
+    r"[(\s]*\d+(?:\s*[-+*/×÷x]\s*[(\s]*\d+[)\s]*)+[)]*(?:\s*=\s*-?\d+)?"
+)
+
+
+def last_expression(completion: str, task: Task | None = None) -> str | None:
+    """The last arithmetic expression written anywhere in ``completion`` (lenient reading)."""
+    if not isinstance(completion, str):
+        return None
+    found = _EXPRESSION.findall(completion[-MAX_ANSWER_CHARS:])
+    return found[-1].strip() if found else None
+
+
 def expression_trace(expr: str) -> str | None:
     """Trace of an integer expression of + - * and parentheses: one line per operation."""
     try:
@@ -269,4 +292,4 @@ def trace(task: Task) -> str | None:
 
 
 FAMILY = FunctionFamily(NAME, generate, verify, "reach a target with + - * / (exact rationals)",
-                        trace_fn=trace)
+                        trace_fn=trace, lenient_fn=last_expression)

@@ -23,7 +23,14 @@ import random
 import re
 from collections.abc import Callable
 
-from rocks.reason.tasks.base import FunctionFamily, RewardBreakdown, Task, extract_answer, no_answer
+from rocks.reason.tasks.base import (
+    FunctionFamily,
+    RewardBreakdown,
+    Task,
+    extract_answer,
+    last_line,
+    no_answer,
+)
 
 NAME = "logic"
 ROLES = ("knave", "knight")  # index = truthfulness
@@ -118,4 +125,5 @@ def verify(completion: str, task: Task) -> RewardBreakdown:
     return RewardBreakdown(accuracy=1.0, note="all roles right")
 
 
-FAMILY = FunctionFamily(NAME, generate, verify, "knights and knaves with a unique solution")
+FAMILY = FunctionFamily(NAME, generate, verify, "knights and knaves with a unique solution",
+                        lenient_fn=last_line)

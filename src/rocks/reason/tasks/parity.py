@@ -17,7 +17,14 @@ from __future__ import annotations
 
 import random
 
-from rocks.reason.tasks.base import FunctionFamily, RewardBreakdown, Task, extract_answer, no_answer
+from rocks.reason.tasks.base import (
+    FunctionFamily,
+    RewardBreakdown,
+    Task,
+    extract_answer,
+    last_word_of,
+    no_answer,
+)
 
 NAME = "parity"
 
@@ -61,4 +68,4 @@ def trace(task: Task) -> str:
 
 
 FAMILY = FunctionFamily(NAME, generate, verify, "even or odd number of 1s in a bit string",
-                        trace_fn=trace)
+                        trace_fn=trace, lenient_fn=last_word_of(("even", "odd")))
