@@ -11,8 +11,9 @@ Departures from a free-text report:
      without bullets is one item, and a section still holding the template's placeholder text
      is empty.
   2. "Untried settings" are the ``key=value`` pairs a Next item names (``--set lr=1e-4``, or
-     ``lr=1e-4,3e-4`` for alternatives) whose every combination no ok run has yet; keys that
-     are not Config fields are ignored, so prose is safe.
+     ``lr=1e-4,3e-4`` for alternatives: commas separate values except for a tuple field)
+     in the combinations no ok run has had yet; keys that are not Config fields, and values
+     that are not of the field's type, are ignored, so prose is safe.
 
 Run objects use the ledger's column names and values (:meth:`RunRecord.to_json`), so the JSON,
 ``pandas.read_csv("data/runs.csv")`` and the figures agree on one format.
@@ -194,9 +195,8 @@ def item_settings(text: str, fields: Mapping[str, ConfigField]) -> dict[str, lis
             continue
         raw = raw.rstrip(".,;:)")
         ftype = fields[name].type
-        whole = ftype.startswith("tuple") or ftype in ("str", "str | None")
         values = []
-        for piece in [raw] if whole else raw.split(","):
+        for piece in [raw] if ftype.startswith("tuple") else raw.split(","):
             try:
                 values.append(parse_value(piece, ftype, name))
             except ConfigError:
@@ -207,7 +207,7 @@ def item_settings(text: str, fields: Mapping[str, ConfigField]) -> dict[str, lis
                 found[name].append(v)
         if not found.get(name):
             found.pop(name, None)
-    return found
+    return {name: found[name] for name in fields if name in found}  # in the Config's order
 
 
 def _matching_runs(runs: Sequence[Mapping[str, Any]], combo: Mapping[str, Any]) -> list[str]:
@@ -237,7 +237,8 @@ def next_steps(exp: Experiment) -> dict[str, Any]:
                   ] if settings else []
         tried = {_run_command(exp, c): _matching_runs(ok, c) for c in combos}
         open_ = [cmd for cmd, runs in tried.items() if not runs]
-        untried += [{"item": i, "command": cmd} for cmd in open_]
+        seen = {u["command"] for u in untried}
+        untried += [{"item": i, "command": cmd} for cmd in open_ if cmd not in seen]
         items.append({"item": i, "text": text, "settings": settings,
                       "tried_by": sorted({r for runs in tried.values() for r in runs}),
                       "untried": open_})
