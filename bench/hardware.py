@@ -11,9 +11,6 @@ them), all side by side in one run:
     default (bf16 + channels-last eager, one thread) and the default mode on 1 and 2 search
     threads (:func:`rocks.search.parallel.run_parallel`), move by move in turn: new visits per
     move, visits/s, the slowest move;
-  * whether two threads choose the moves one thread chooses at equal visits: on positions
-    from random games, how often a 2-thread search picks the move of a 1-thread search, next
-    to how often two 1-thread searches (other seeds of the random symmetries) agree;
   * the same on a CUDA GPU when torch sees one (otherwise the section says none was lent).
 
     .venv/bin/python bench/hardware.py                # print the tables (~1.5 minutes)
@@ -71,8 +68,6 @@ class BenchConfig:
         min_seconds: time each mode at least this long per caller count.
         move_time_s: seconds per move in the search runs.
         moves: moves per search configuration (after one warm-up move).
-        same_move_positions: positions of the equal-visits comparison.
-        same_move_visits: simulations per search in it.
         out: where the raw results go (JSON).
         write_docs: replace the section of docs/benchmarks.md.
     """
@@ -85,31 +80,53 @@ class BenchConfig:
     min_seconds: float = 0.6
     move_time_s: float = 1.0
     moves: int = 8
-    same_move_positions: int = 24
-    same_move_visits: int = 400
     out: str = "bench/results/hardware.json"
     write_docs: bool = False
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """(busy seconds of the whole machine, CPU seconds of this process) so far: their deltas
+    over a run show how much of the machine other jobs took meanwhile."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK"), time.process_time()
+
+
+def others_cores(start: tuple[float, float], wall_s: float) -> float:
+    """Cores that other jobs kept busy on average since ``start`` (over ``wall_s`` seconds)."""
+    busy, mine = cpu_seconds()
+    return max(0.0, (busy - start[0]) - (mine - start[1])) / wall_s
+
+
 def concurrent_rate(ev: Evaluator, planes: np.ndarray, callers: int) -> float:
-    """Evaluations/s of ``callers`` threads each evaluating ``planes`` once, at the same time."""
+    """Evaluations/s of ``callers`` threads evaluating ``planes`` at the same time (one call,
+    or four calls each when several threads call)."""
     if callers == 1:
         start = time.perf_counter()
         ev.evaluate_planes(planes)
         return len(planes) / (time.perf_counter() - start)
-    workers = [threading.Thread(target=ev.evaluate_planes, args=(planes,)) for _ in range(callers)]
+
+    def burst() -> None:  # several calls per thread, so starting threads costs little
+        for _ in range(4):
+            ev.evaluate_planes(planes)
+
+    workers = [threading.Thread(target=burst) for _ in range(callers)]
     start = time.perf_counter()
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    return callers * len(planes) / (time.perf_counter() - start)
+    return 4 * callers * len(planes) / (time.perf_counter() - start)
 
 
-def bench_modes(cfg: BenchConfig, net: torch.nn.Module, device: str) -> dict[str, dict]:
-    """Agreement and evaluations/s (1 and 2 callers) of every mode this device can run."""
+def bench_modes(cfg: BenchConfig, net: torch.nn.Module,
+                device: str) -> tuple[dict[str, dict], float]:
+    """Agreement and evaluations/s (1 and 2 callers) of every mode this device can run, and
+    the cores other jobs took meanwhile."""
     positions = sample_positions(cfg.check_positions, cfg.size, seed=0)
     planes = features.batch_planes(positions[:cfg.batch])
+    usage, t0 = cpu_seconds(), time.perf_counter()
     ref = Evaluator(net, batch_size=64, device="cpu")(positions)
     evaluators, out = {}, {}
     for name in available_modes(device):
@@ -136,7 +153,7 @@ def bench_modes(cfg: BenchConfig, net: torch.nn.Module, device: str) -> dict[str
         print(f"{device} {callers} caller(s): "
               + ", ".join(f"{n} {statistics.median(r):.0f}/s" for n, r in rates.items()),
               flush=True)
-    return out
+    return out, others_cores(usage, time.perf_counter() - t0)
 
 
 def opening(size: int, moves: int = 10, seed: int = 0) -> Position:
@@ -148,9 +165,10 @@ def opening(size: int, moves: int = 10, seed: int = 0) -> Position:
 
 
 def bench_search(cfg: BenchConfig, net: torch.nn.Module,
-                 configs: dict[str, tuple[str, int, str]]) -> dict[str, dict]:
+                 configs: dict[str, tuple[str, int, str]]) -> tuple[dict[str, dict], float]:
     """One game per ``configs`` entry (name -> (mode, threads, device)) at ``move_time_s``,
-    move by move in turn, as ``rocks gtp`` searches (tree reuse, random symmetries)."""
+    move by move in turn, as ``rocks gtp`` searches (tree reuse, random symmetries); and the
+    cores other jobs took meanwhile."""
     search_cfg = MCTSConfig(fpu_reduction_root=0.25, leaves_per_batch=cfg.batch)
     games = {}
     for name, (mode, threads, device) in configs.items():
@@ -160,12 +178,14 @@ def bench_search(cfg: BenchConfig, net: torch.nn.Module,
         run_parallel(search, ev, threads, 10**9, 0.3)  # warm-up: numba, the graph, the tree
         games[name] = (search, ev, threads)
     moves: dict[str, list[tuple[int, float]]] = {n: [] for n in games}
+    usage, t0 = cpu_seconds(), time.perf_counter()
     for _ in range(cfg.moves):
         for name, (search, ev, threads) in games.items():
             start = time.perf_counter()
             res = run_parallel(search, ev, threads, 10**9, cfg.move_time_s)
             moves[name].append((res.simulations, time.perf_counter() - start))
             search.advance(res.move)
+    others = others_cores(usage, time.perf_counter() - t0)
     out = {}
     for name, got in moves.items():
         out[name] = {"visits_per_move": statistics.median(v for v, _ in got),
@@ -173,36 +193,18 @@ def bench_search(cfg: BenchConfig, net: torch.nn.Module,
                      "seconds_per_move": statistics.median(s for _, s in got),
                      "max_seconds_per_move": max(s for _, s in got)}
         print(f"search {name}: {out[name]}", flush=True)
-    return out
-
-
-def bench_same_moves(cfg: BenchConfig, net: torch.nn.Module, mode: str) -> dict[str, float]:
-    """How often a 2-thread search at equal visits picks a 1-thread search's move, next to how
-    often two 1-thread searches with other symmetry seeds agree."""
-    positions = sample_positions(cfg.same_move_positions, cfg.size, seed=7, max_moves=40)
-    search_cfg = MCTSConfig(num_simulations=cfg.same_move_visits, fpu_reduction_root=0.25,
-                            leaves_per_batch=cfg.batch)
-
-    def moves(threads: int, seed: int) -> list[int]:
-        ev = Evaluator(net, batch_size=cfg.batch, symmetries="random", seed=seed,
-                       **MODES[mode])
-        return [run_parallel(MCTS(p, search_cfg, np.random.default_rng(seed)), ev,
-                             threads).move for p in positions if not p.is_game_over()]
-
-    one, other, two = moves(1, 1), moves(1, 2), moves(2, 1)
-    return {"positions": len(one),
-            "one_vs_one": float(np.mean(np.equal(one, other))),
-            "one_vs_two": float(np.mean(np.equal(one, two)))}
+    return out, others
 
 
 def run(cfg: BenchConfig) -> dict:
     torch.set_num_threads(1)  # one core per search thread
     net, _ = load_checkpoint(cfg.model)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    out: dict = {"modes": {}, "search": {}, "devices": {d: describe(resolve_device(d))
-                                                        for d in devices}}
+    out: dict = {"modes": {}, "search": {}, "others_cores": {},
+                 "devices": {d: describe(resolve_device(d)) for d in devices}}
     for device in devices:
-        out["modes"][device] = bench_modes(cfg, net, device)
+        out["modes"][device], out["others_cores"][f"modes {device}"] = \
+            bench_modes(cfg, net, device)
     cpu = out["modes"]["cpu"]
     kept = [n for n, m in cpu.items() if m["kept"]]
     default = {c: max(kept, key=lambda n, c=c: cpu[n][f"evals_per_s_{c}"]) for c in (1, 2)}
@@ -217,8 +219,7 @@ def run(cfg: BenchConfig) -> dict:
         for threads in (1, 2):
             configs[f"cuda bf16, {threads} thread{'s' if threads > 1 else ''}"] = \
                 ("bf16+channels_last", threads, "cuda")
-    out["search"] = bench_search(cfg, net, configs)
-    out["same_moves"] = bench_same_moves(cfg, net, default[2])
+    out["search"], out["others_cores"]["search"] = bench_search(cfg, net, configs)
     return out
 
 
@@ -243,7 +244,11 @@ def render(cfg: BenchConfig, res: dict, meta: dict) -> str:
         lines.append(f"| {name} | {m['evals_per_s_1']:,.0f} | {m['evals_per_s_2']:,.0f} | "
                      f"{m['argmax_agreement']:.1%} | {m['value_mae']:.4f} | "
                      f"{'yes' if m['kept'] else 'no (< 97%)'} |")
-    lines += ["", f"The default mode (the fastest kept one) is **{d1}** for one search thread "
+    busy = res["others_cores"]
+    lines += ["", f"Other jobs kept {busy['modes cpu']:.2f} of the 2 cores busy on average "
+              f"while the modes were timed, {busy['search']:.2f} during the searches below "
+              "(from /proc/stat less this process).", "",
+              f"The default mode (the fastest kept one) is **{d1}** for one search thread "
               f"and **{d2}** for two (what `fastest_settings` picks at start-up, timed with as "
               "many callers as search threads).", "",
               f"**One game at {cfg.move_time_s:g} s/move** (tree reuse, random symmetries, "
@@ -263,14 +268,9 @@ def render(cfg: BenchConfig, res: dict, meta: dict) -> str:
         ratios.append(f"{mode}: 2 threads make {two['visits_per_s'] / one['visits_per_s']:.2f}x "
                       "the visits of 1")
     new = search[f"{d2}, 2 threads"]["visits_per_s"]
-    sm = res["same_moves"]
     lines += ["", "- " + "; ".join(ratios) + ".",
               f"- The new default ({d2}, 2 threads) makes {new / before:.2f}x the visits of "
-              f"the previous default ({BEFORE}, 1 thread).",
-              f"- At equal visits ({cfg.same_move_visits}) on {sm['positions']} positions from "
-              f"random games, a 2-thread search chose the 1-thread search's move on "
-              f"{sm['one_vs_two']:.0%} of them; two 1-thread searches with other symmetry seeds "
-              f"agreed on {sm['one_vs_one']:.0%}.", ""]
+              f"the previous default ({BEFORE}, 1 thread).", ""]
     if "cuda" in res["modes"]:
         gpu = res["modes"]["cuda"]
         lines += [f"**On the GPU** ({res['devices']['cuda']}), evaluations/s at batch "
@@ -292,7 +292,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--moves", type=int, default=BenchConfig.moves)
     ap.add_argument("--move-time", type=float, default=BenchConfig.move_time_s)
     ap.add_argument("--check-positions", type=int, default=BenchConfig.check_positions)
-    ap.add_argument("--same-move-positions", type=int, default=BenchConfig.same_move_positions)
     ap.add_argument("--min-seconds", type=float, default=BenchConfig.min_seconds)
     ap.add_argument("--quiet-note", default="The machine's other jobs were running: medians "
                     "of a shared machine.", help="a sentence on the machine's load, for the docs")
@@ -301,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     cfg = BenchConfig(model=args.model, moves=args.moves, move_time_s=args.move_time,
                       check_positions=args.check_positions, min_seconds=args.min_seconds,
-                      same_move_positions=args.same_move_positions, out=args.out,
+                      out=args.out,
                       write_docs=args.write_docs)
     meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "load": f"{os.getloadavg()[0]:.1f}", "quiet": args.quiet_note,
