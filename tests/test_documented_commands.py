@@ -216,7 +216,7 @@ def test_documented_lab_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyP
     ran = 0
     for doc in lab:
         sub = doc.argv[1]
-        if sub in ("run", "show", "sweep"):
+        if sub in ("run", "show", "sweep", "tune", "next"):
             try:
                 resolve_experiment(doc.argv[2], root)
             except LabError:
@@ -224,7 +224,7 @@ def test_documented_lab_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyP
             if "--resume" in doc.argv:
                 continue
         argv = ("lab", "--root", str(root), *doc.argv[1:])
-        if sub in ("run", "sweep"):
+        if sub in ("run", "sweep", "tune"):
             argv = (*argv, "--quiet")
         before = {p.name for p in root.glob("*")} if root.is_dir() else set()
         _run(argv, doc)
