@@ -61,14 +61,17 @@ class ModelSource:
     """The model a training command starts from.
 
     Attributes:
-        base: TinyLM checkpoint directory, or with ``hf`` a transformers model directory.
+        base: TinyLM checkpoint directory, with ``hf`` a transformers model directory, or a
+            named pretrained model (``smollm2``, see rocks.reason.pretrained).
         hf: load ``base`` with transformers (any ``AutoModelForCausalLM``).
         gguf_file: a GGUF file inside ``base`` (with ``hf``).
+        adapter: a LoRA adapter directory to start from, put onto ``base`` ('' = none).
     """
 
     base: str = "models/reason/base"
     hf: bool = False
     gguf_file: str = ""
+    adapter: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def _load(source: ModelSource | EvalConfig | CompareConfig | PipelineConfig, pro
 
     path = source.base if isinstance(source, ModelSource | PipelineConfig) else source.model
     try:
-        return load_policy(path, source.hf, source.gguf_file)
+        return load_policy(path, source.hf, source.gguf_file, getattr(source, "adapter", ""))
     except (FileNotFoundError, UserFileError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return None

@@ -188,7 +188,8 @@ class EvalConfig:
     """One evaluation run (``rocks reason eval``).
 
     Attributes:
-        model: checkpoint directory (TinyLM) or, with ``hf``, a transformers model directory.
+        model: checkpoint directory (TinyLM), with ``hf`` a transformers model directory, or a
+            named pretrained model (``smollm2``, see rocks.reason.pretrained).
         family, difficulty: the held-out task family.
         tasks: number of held-out tasks (seeds EVAL_SEED_BASE ...).
         samples: samples per task (pass@1 is their mean, pass@k uses k = samples).
@@ -200,6 +201,7 @@ class EvalConfig:
         out: directory for summary.json, samples.csv, by_think_length.csv ('' = print only).
         hf: load ``model`` with transformers instead of as a TinyLM checkpoint.
         gguf_file: a GGUF file inside ``model`` (with ``hf``).
+        adapter: a LoRA adapter directory put onto ``model`` ('' = none).
         threads: torch CPU threads (1: on a shared 2-core machine two threads ran 10-40x
             slower).
     """
@@ -217,6 +219,7 @@ class EvalConfig:
     out: str = ""
     hf: bool = False
     gguf_file: str = ""
+    adapter: str = ""
     threads: int = 1
 
 
@@ -224,7 +227,7 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
     """Evaluate ``policy`` (or the model named in ``cfg``); returns and writes the summaries."""
     torch.set_num_threads(cfg.threads)
     if policy is None:
-        policy = load_policy(cfg.model, cfg.hf, cfg.gguf_file)
+        policy = load_policy(cfg.model, cfg.hf, cfg.gguf_file, cfg.adapter)
     tasks = held_out_tasks(cfg.family, cfg.difficulty, cfg.tasks)
     summary, rows = evaluate(policy, tasks, cfg.samples, cfg.temperature, cfg.max_new_tokens,
                              seed=cfg.seed, weights=cfg.reward)
@@ -247,8 +250,20 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
     return result
 
 
-def load_policy(model: str, hf: bool = False, gguf_file: str = ""):
-    """A policy from a TinyLM checkpoint directory, or with ``hf`` from transformers."""
+def load_policy(model: str, hf: bool = False, gguf_file: str = "", adapter: str = ""):
+    """A policy from a TinyLM checkpoint directory, with ``hf`` from transformers, or a named
+    pretrained model (``rocks.reason.pretrained.MODELS``, e.g. ``smollm2``); ``adapter``: a
+    LoRA adapter directory (``rocks.reason.lora``) put onto the transformers model."""
+    from rocks.reason import pretrained
+
+    if adapter:
+        from rocks.reason.lora import load_adapter
+
+        if not (hf or pretrained.is_named(model)):
+            raise ValueError("a LoRA adapter needs a transformers model (--hf or a named model)")
+        return load_adapter(load_policy(model, hf, gguf_file), adapter)
+    if pretrained.is_named(model):
+        return pretrained.load(model)
     if hf:
         from rocks.reason.hf import load_pretrained
 

@@ -48,6 +48,14 @@ from torch import Tensor, nn
 from rocks.atomic import replace_with, write_json
 from rocks.metrics import MetricsLogger
 from rocks.reason.lm import Samples, TinyLM, completion_logprobs, sample, save_checkpoint
+from rocks.reason.lora import (
+    LoraSettings,
+    attach,
+    is_lora,
+    load_trainable_state,
+    save_adapter,
+    trainable_state,
+)
 from rocks.reason.rewards import RewardWeights, score
 from rocks.reason.selfcheck import self_check_rate
 from rocks.reason.tasks import get_family, prompt_text
@@ -194,6 +202,8 @@ class GRPOConfig:
         mu: gradient steps per batch (μ).
         max_grad_norm: gradient clipping.
         reward: reward weights (accuracy, format, ...).
+        lora: LoRA adapters for a transformers policy (``rank`` 0 = train every weight);
+            ``train`` attaches them and saves the adapter under ``out/adapter``.
         seed: run seed (sampling and task order); training task seeds are drawn from
             ``TRAIN_SEEDS`` so evaluation tasks are never trained on.
         eval_every, eval_tasks, eval_samples: a held-out evaluation every ``eval_every``
@@ -218,6 +228,7 @@ class GRPOConfig:
     mu: int = 2
     max_grad_norm: float = 1.0
     reward: RewardWeights = field(default_factory=RewardWeights)
+    lora: LoraSettings = field(default_factory=LoraSettings)
     seed: int = 0
     eval_every: int = 10
     eval_tasks: int = 200
@@ -346,15 +357,18 @@ def train(
 
     Writes ``log.csv`` (one ``StepStats`` per step), ``eval.csv`` (``evaluate_fn`` rows every
     ``eval_every`` steps and at the end), ``config.json``, and for a ``TinyLMPolicy`` the final
-    weights under ``checkpoint/``.  Rows are logged every step but the state only every
-    ``checkpoint_every`` steps, so a resumed run first forgets the rows logged after its
-    checkpoint (it is about to log those steps again).
+    weights under ``checkpoint/`` (with ``cfg.lora``: the adapter under ``adapter/``).
+    ``state.pt`` holds only the weights that train (``lora.trainable_state``).  Rows are
+    logged every step but the state only every ``checkpoint_every`` steps, so a resumed run
+    first forgets the rows logged after its checkpoint (it is about to log those steps again).
     """
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     write_json(out / "config.json", asdict(cfg))
-    opt = torch.optim.AdamW(policy.model.parameters(), lr=cfg.lr, betas=(0.9, 0.99),
-                            weight_decay=0.0)
+    if cfg.lora.rank and not is_lora(policy.model):
+        attach(policy, cfg.lora)  # from here on only the adapter trains
+    opt = torch.optim.AdamW([p for p in policy.model.parameters() if p.requires_grad],
+                            lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.0)
     ref_model = None
     if cfg.beta != 0:
         ref_model = copy.deepcopy(policy.model).eval()
@@ -364,7 +378,7 @@ def train(
     state_path = out / "state.pt"
     if state_path.exists():
         state = torch.load(state_path, weights_only=False)
-        policy.model.load_state_dict(state["model"])
+        load_trainable_state(policy.model, state["model"])
         opt.load_state_dict(state["opt"])
         if ref_model is not None:
             ref_model.load_state_dict(state["ref"])
@@ -395,7 +409,7 @@ def train(
             ):
                 evals.log({"step": done, **evaluate_fn(policy, done)})
             if done % cfg.checkpoint_every == 0 or done == cfg.steps:
-                state = {"model": policy.model.state_dict(), "opt": opt.state_dict(),
+                state = {"model": trainable_state(policy.model), "opt": opt.state_dict(),
                          "step": done}
                 if ref_model is not None:
                     state["ref"] = ref_model.state_dict()
@@ -403,5 +417,7 @@ def train(
     if isinstance(policy, TinyLMPolicy):
         save_checkpoint(out / "checkpoint", policy.model, policy.tokenizer,
                         {"grpo": asdict(cfg), "steps": cfg.steps})
+    elif is_lora(policy.model):
+        save_adapter(policy, out / "adapter")
     return history
 

@@ -105,12 +105,27 @@ class HFPolicy:
     """Any ``transformers`` causal LM + tokenizer as a GRPO policy.
 
     ``prompt_prefix`` is prepended to every prompt (e.g. ``"<bos>"`` for a TinyLM converted
-    with ``to_hf``, whose fast tokenizer adds no BOS by itself).
+    with ``to_hf``, whose fast tokenizer adds no BOS by itself).  With ``system`` set, every
+    prompt becomes one user turn of the tokenizer's chat template after that system message,
+    ending where the assistant's reply starts (an instruct model's own format), followed by
+    ``assistant_prefix`` (e.g. ``"<think>"``: the reply starts inside the thought; score with
+    ``RewardWeights(prefill=...)`` equal to it).
     """
 
     model: nn.Module
     tokenizer: Any
     prompt_prefix: str = ""
+    system: str | None = None
+    assistant_prefix: str = ""
+
+    def prompt(self, text: str) -> str:
+        """The exact text the model is conditioned on for the task prompt ``text``."""
+        if self.system is None:
+            return self.prompt_prefix + text
+        messages = [{"role": "system", "content": self.system},
+                    {"role": "user", "content": text.strip()}]
+        return self.prompt_prefix + self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True) + self.assistant_prefix
 
     @property
     def device(self) -> torch.device:
@@ -118,7 +133,7 @@ class HFPolicy:
         return next(self.model.parameters()).device
 
     def _encode(self, texts: Sequence[str]) -> tuple[Tensor, Tensor]:
-        enc = self.tokenizer([self.prompt_prefix + t for t in texts], add_special_tokens=False,
+        enc = self.tokenizer([self.prompt(t) for t in texts], add_special_tokens=False,
                              padding=True, padding_side="left", return_tensors="pt")
         return enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
 
@@ -177,9 +192,10 @@ class HFPolicy:
 
 
 def load_pretrained(path: str, gguf_file: str | None = None,
-                    device: DeviceName = "cpu") -> HFPolicy:
+                    device: DeviceName = "cpu", system: str | None = None,
+                    assistant_prefix: str = "") -> HFPolicy:
     """An ``AutoModelForCausalLM`` from a local directory (optionally a GGUF file in it), on
-    ``device`` (auto: CUDA, then MPS, then the CPU)."""
+    ``device`` (auto: CUDA, then MPS, then the CPU); ``system``: see ``HFPolicy``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs = {"gguf_file": gguf_file} if gguf_file else {}
@@ -187,4 +203,4 @@ def load_pretrained(path: str, gguf_file: str | None = None,
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(resolve_device(device))
-    return HFPolicy(model, tokenizer)
+    return HFPolicy(model, tokenizer, system=system, assistant_prefix=assistant_prefix)
