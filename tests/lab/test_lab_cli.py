@@ -1,4 +1,4 @@
-"""The ``rocks lab`` command line: new, run, list, show, sweep, and its error messages."""
+"""The ``rocks lab`` command line: new, run, list, show, sweep, tune, next, and its errors."""
 
 from __future__ import annotations
 
@@ -44,6 +44,29 @@ def test_run_list_show_and_sweep(tiny: Experiment, root: Path, capsys) -> None:
     assert out.startswith("# tiny test") and "## Settled" in out
     assert "run-002" in out and "failed" in out and "x=3.0" in out
     assert "sweep-001: data/sweeps/sweep-001.csv, figure figures/sweep-001.png" in out
+
+
+def test_tune_and_next(tiny: Experiment, root: Path, capsys) -> None:
+    r = ["--root", str(root)]
+    assert main([*r, "tune", "tiny", "--param", "x=float:0:3", "--param", "n=int:2:4",
+                 "--trials", "3", "--sampler", "random", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "tune-001: 3/3 trials (3 run now): 3 complete" in out
+    assert "best: y_last = " in out and "table:" in out and "tune-001.png" in out
+    assert main([*r, "tune", "tiny", "--param", "x=float:0:3", "--param", "n=int:2:4",
+                 "--trials", "3", "--sampler", "random", "--quiet"]) == 0
+    assert "3/3 trials (0 run now)" in capsys.readouterr().out  # the same tune, already done
+    assert main([*r, "show", "tiny"]) == 0
+    assert "tune-001: data/tunes/tune-001.csv, figure figures/tune-001.png" in \
+        capsys.readouterr().out
+    tiny.report.write_text(tiny.report.read_text().replace(
+        "The experiments this one suggests.", "- Try n=5 with x=1.0."))
+    assert main([*r, "next", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "1. Try n=5 with x=1.0.  [untried]" in out
+    assert f"rocks lab run {tiny.name} --set x=1.0 --set n=5" in out
+    assert main([*r, "tune", "tiny", "--param", "x=linear:0:3"]) == 2
+    assert "name=log" in capsys.readouterr().err
 
 
 def test_errors_are_one_line_and_exit_2(tiny: Experiment, root: Path, capsys) -> None:

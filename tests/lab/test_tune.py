@@ -258,3 +258,9 @@ def test_an_int_log_range_samples_integers(toy: Experiment) -> None:
                       echo=False)
     assert all(float(r["steps"]).is_integer() for r in result.rows)
     assert not any(math.isnan(r["value"]) for r in result.rows)
+
+
+def test_the_gaussian_process_sampler_runs(toy: Experiment) -> None:
+    spec = TuneSpec(params=("x=float:-1:1", "kind=cat:a,b"), sampler="gp", startup_trials=2)
+    result = run_tune(toy, spec, trials=4, echo=False)
+    assert [r["state"] for r in result.rows] == ["complete"] * 4
