@@ -1,10 +1,11 @@
-"""rocks.lab: the research workflow (experiment folders, runs, ledger, sweeps, helpers).
+"""rocks.lab: the research workflow (experiment folders, runs, ledger, sweeps, tunes, state).
 
 From Python::
 
-    from rocks.lab import new_experiment, run_experiment, run_sweep
+    from rocks.lab import experiment_state, new_experiment, run_experiment, run_sweep
     exp = new_experiment("random go game length", root="experiments")
     record = run_experiment(exp, ["games=100"])       # one ledger row in data/runs.csv
+    state = experiment_state(exp)                     # what `rocks lab show --json` prints
 
 Inside an experiment's run.py::
 
@@ -36,6 +37,11 @@ _EXPORTS = {
     "RunRecord": "rocks.lab.ledger",
     "run_experiment": "rocks.lab.runner",
     "run_sweep": "rocks.lab.sweep",
+    "TuneSpec": "rocks.lab.tune",
+    "run_tune": "rocks.lab.tune",
+    "experiment_state": "rocks.lab.state",
+    "lab_summary": "rocks.lab.state",
+    "next_steps": "rocks.lab.state",
 }
 
 __all__ = sorted(_EXPORTS)
