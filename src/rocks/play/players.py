@@ -76,7 +76,7 @@ class PlayerSpec:
         c_puct: the search's exploration constant; None: the search's default.
         threads: search threads sharing one tree, each evaluating on one core (departure 3;
             torch itself runs one thread); None: min(cores, 4); 1: the plain search, the only
-            one reproducible with a seed.
+            one reproducible with a seed (with a fixed ``precision``: "auto" times the modes).
         device: where the network runs: auto (CUDA, then Apple's MPS, then the CPU), cpu,
             cuda or mps.
         warm_up: a network player searches once when made (departure 2).

@@ -69,7 +69,7 @@ class GtpConfig:
         symmetries: board symmetries per evaluation: random (one of 8), none, or all.
         c_puct: the search's exploration constant (none: the search's default).
         threads: search threads sharing one tree, one core each (none: the machine's cores, at
-            most 4; 1: the plain search, reproducible with --seed).
+            most 4; 1: the plain search, reproducible with --seed and a fixed --precision).
         device: where the network runs: auto (CUDA, then Apple's MPS, then the CPU), cpu,
             cuda or mps.
         seed: random seed of the player.
