@@ -29,7 +29,14 @@ import torch
 from torch import Tensor, nn
 
 from rocks.devices import DeviceName, resolve_device
-from rocks.reason.lm import Samples, TinyLM, token_logprobs
+from rocks.reason.lm import (
+    LMConfig,
+    Samples,
+    TinyLM,
+    completion_logprobs,
+    sample,
+    token_logprobs,
+)
 from rocks.reason.tokenizer import BOS, EOS, PAD, UNK, CharTokenizer
 
 
@@ -43,7 +50,7 @@ def hf_config(model: TinyLM, tok: CharTokenizer) -> Any:
         intermediate_size=c.d_ff,
         num_hidden_layers=c.n_layers,
         num_attention_heads=c.n_heads,
-        num_key_value_heads=c.n_heads,
+        num_key_value_heads=c.kv_heads,
         max_position_embeddings=c.max_len,
         rms_norm_eps=c.norm_eps,
         rope_theta=c.rope_theta,
@@ -78,6 +85,49 @@ def to_hf(model: TinyLM, tok: CharTokenizer) -> Any:
         raise RuntimeError(f"TinyLM -> Llama mapping is incomplete: {missing} {unexpected}")
     hf.tie_weights()
     return hf.eval()
+
+
+def _rope_theta(config: Any) -> float:
+    # transformers 5 keeps theta and any scaling in rope_parameters (rope_scaling before it)
+    params = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None)
+    params = params or {}
+    if params.get("rope_type", params.get("type", "default")) != "default":
+        raise ValueError(f"only plain RoPE converts to TinyLM, got {params}")
+    return float(params.get("rope_theta", getattr(config, "rope_theta", 10000.0)))
+
+
+def from_hf(hf: Any, max_len: int = 2048) -> TinyLM:
+    """The inverse of ``to_hf``: a ``TinyLM`` computing what the ``LlamaForCausalLM`` ``hf``
+    computes (weights copied), e.g. SmolLM2 for rocks' own KV-cache sampler.
+
+    ``max_len`` bounds prompt + completion (the model's own limit if that is smaller).  Refuses
+    what TinyLM cannot express: untied embeddings, biases, scaled RoPE, another activation.
+    """
+    c = hf.config
+    if c.model_type != "llama" or not c.tie_word_embeddings:
+        raise ValueError(f"from_hf needs a Llama with tied embeddings, got {c.model_type} "
+                         f"(tie_word_embeddings={c.tie_word_embeddings})")
+    if getattr(c, "attention_bias", False) or getattr(c, "mlp_bias", False) or (
+        c.hidden_act != "silu"
+    ):
+        raise ValueError("from_hf needs bias-free SiLU layers")
+    if getattr(c, "head_dim", None) not in (None, c.hidden_size // c.num_attention_heads):
+        raise ValueError("from_hf needs head_dim = hidden_size / num_attention_heads")
+    cfg = LMConfig(vocab_size=c.vocab_size, d_model=c.hidden_size, n_layers=c.num_hidden_layers,
+                   n_heads=c.num_attention_heads, n_kv_heads=c.num_key_value_heads,
+                   d_ff=c.intermediate_size, max_len=min(max_len, c.max_position_embeddings),
+                   rope_theta=_rope_theta(c), norm_eps=c.rms_norm_eps)
+    model = TinyLM(cfg)
+    state = {}
+    for name, value in hf.state_dict().items():
+        if name == "lm_head.weight" or "rotary" in name:
+            continue  # tied to the embedding / recomputed
+        name = name.removeprefix("model.")
+        if name.startswith("layers."):
+            name = name.replace(".mlp.", ".")
+        state[name] = value.detach().float()
+    model.load_state_dict(state)  # strict: every weight has its place
+    return model.eval()
 
 
 def hf_tokenizer(tok: CharTokenizer) -> Any:
@@ -189,6 +239,28 @@ class HFPolicy:
             texts.append(self.tokenizer.decode([t for t, k in zip(row, m, strict=True) if k],
                                                skip_special_tokens=True))
         return texts
+
+
+@dataclass
+class KVCachePolicy(HFPolicy):
+    """A transformers tokenizer and chat template with a ``TinyLM`` (``from_hf``) as the model:
+    rocks' own batched KV-cache sampler instead of ``generate`` (docs/benchmarks.md compares
+    them on SmolLM2).  Everything else -- prompts, log-probs' positions, decoding -- is
+    ``HFPolicy``'s."""
+
+    @torch.no_grad()
+    def sample(
+        self, prompts: Sequence[str], max_new_tokens: int, temperature: float,
+        generator: torch.Generator | None = None, prefix: str = "",
+    ) -> Samples:
+        rows = self.tokenizer([self.prompt(t) for t in prompts],
+                              add_special_tokens=False)["input_ids"]
+        forced = self.tokenizer(prefix, add_special_tokens=False)["input_ids"] if prefix else None
+        return sample(self.model, rows, max_new_tokens, self.tokenizer.eos_token_id,
+                      self.tokenizer.pad_token_id, temperature, generator, forced)
+
+    def logprobs(self, model: nn.Module, samples: Samples, temperature: float = 1.0) -> Tensor:
+        return completion_logprobs(model, samples, temperature)
 
 
 def load_pretrained(path: str, gguf_file: str | None = None,

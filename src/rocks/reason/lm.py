@@ -9,7 +9,9 @@ by our GRPO and by TRL's ``GRPOTrainer`` side by side.
 Shapes: B batch rows, T positions, H heads, Dh = d_model / H, V vocabulary.
 
 Departures from LLaMA:
-1. Full multi-head attention (no grouped-query attention): at d_model=128 GQA saves nothing.
+1. Full multi-head attention by default; grouped-query attention (``n_kv_heads`` < ``n_heads``,
+   Ainslie et al. 2023) exists so that LLaMA-layout checkpoints such as SmolLM2 load
+   (``rocks.reason.hf.from_hf``); at d_model=128 GQA saves nothing.
 2. Batched sampling keeps one pre-allocated KV cache per layer, ``[B, H, T_max, Dh]``, and
    left-pads prompts of different lengths; position ids count real tokens only, so a padded
    row computes exactly what it would compute alone (tested).
@@ -49,6 +51,8 @@ class LMConfig:
         d_model: residual width.
         n_layers: transformer blocks.
         n_heads: attention heads; must divide d_model.
+        n_kv_heads: key/value heads (grouped-query attention); 0 = n_heads; must divide
+            n_heads.
         d_ff: SwiGLU hidden width.
         max_len: the longest sequence (prompt + completion) the model is trained and sampled on.
         rope_theta: RoPE base.
@@ -59,6 +63,7 @@ class LMConfig:
     d_model: int = 128
     n_layers: int = 4
     n_heads: int = 4
+    n_kv_heads: int = 0
     d_ff: int = 384
     max_len: int = 192
     rope_theta: float = 10000.0
@@ -67,6 +72,13 @@ class LMConfig:
     def __post_init__(self) -> None:
         if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
             raise ValueError("d_model / n_heads must be an even integer (RoPE rotates pairs)")
+        if self.n_kv_heads < 0 or (self.n_kv_heads and self.n_heads % self.n_kv_heads):
+            raise ValueError(f"n_kv_heads must divide n_heads, got {self.n_kv_heads}")
+
+    @property
+    def kv_heads(self) -> int:
+        """Key/value heads (``n_kv_heads``, or ``n_heads`` when 0)."""
+        return self.n_kv_heads or self.n_heads
         if min(self.vocab_size, self.d_model, self.n_layers, self.d_ff, self.max_len) < 1:
             raise ValueError(f"every LMConfig size must be positive: {self}")
 
@@ -104,7 +116,7 @@ class KVCache:
     def __init__(self, cfg: LMConfig, batch: int, length: int, dtype: torch.dtype,
                  device: torch.device | None = None) -> None:
         head_dim = cfg.d_model // cfg.n_heads
-        shape = (batch, cfg.n_heads, length, head_dim)
+        shape = (batch, cfg.kv_heads, length, head_dim)
         self.k = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(cfg.n_layers)]
         self.v = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(cfg.n_layers)]
         self.filled = 0
@@ -114,10 +126,12 @@ class Attention(nn.Module):
     def __init__(self, cfg: LMConfig) -> None:
         super().__init__()
         self.n_heads = cfg.n_heads
+        self.n_kv_heads = cfg.kv_heads
         self.head_dim = cfg.d_model // cfg.n_heads
+        kv_width = self.n_kv_heads * self.head_dim
         self.q_proj = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
-        self.k_proj = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
-        self.v_proj = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
+        self.k_proj = nn.Linear(cfg.d_model, kv_width, bias=False)
+        self.v_proj = nn.Linear(cfg.d_model, kv_width, bias=False)
         self.o_proj = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
 
     def forward(
@@ -130,9 +144,10 @@ class Attention(nn.Module):
         layer: int,
     ) -> Tensor:
         b, t, d = x.shape
-        q, k, v = (
-            proj(x).view(b, t, self.n_heads, self.head_dim).transpose(1, 2)
-            for proj in (self.q_proj, self.k_proj, self.v_proj)
+        q = self.q_proj(x).view(b, t, self.n_heads, self.head_dim).transpose(1, 2)
+        k, v = (
+            proj(x).view(b, t, self.n_kv_heads, self.head_dim).transpose(1, 2)
+            for proj in (self.k_proj, self.v_proj)
         )
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if cache is not None:
@@ -141,7 +156,8 @@ class Attention(nn.Module):
             cache.v[layer][:, :, start : start + t] = v
             k = cache.k[layer][:, :, : start + t]
             v = cache.v[layer][:, :, : start + t]
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                           enable_gqa=self.n_kv_heads != self.n_heads)
         return self.o_proj(y.transpose(1, 2).reshape(b, t, d))
 
 
