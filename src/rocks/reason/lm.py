@@ -202,8 +202,10 @@ class TinyLM(nn.Module):
         attention_mask: Tensor | None = None,
         cache: KVCache | None = None,
         key_mask: Tensor | None = None,
+        last_only: bool = False,
     ) -> Tensor:
-        """Logits [B, T, V] for ids [B, T].
+        """Logits [B, T, V] for ids [B, T] ([B, 1, V] with ``last_only``: a sampler's prefill
+        needs only the last position, and the vocabulary projection dominates it).
 
         ``attention_mask`` [B, T] (1 = real token, 0 = left padding) without a cache; with a
         cache, ``key_mask`` [B, filled + T] covers everything cached so far plus ``ids``.
@@ -235,6 +237,8 @@ class TinyLM(nn.Module):
             x = layer(x, cos, sin, mask, cache, i)
         if cache is not None:
             cache.filled += t
+        if last_only:
+            x = x[:, -1:]
         return F.linear(self.norm(x), self.embed_tokens.weight)
 
 
@@ -297,7 +301,7 @@ def sample(
     out = torch.full((b, max_new_tokens), pad_id, dtype=torch.long, device=device)
     done = torch.zeros(b, dtype=torch.bool, device=device)
     key_mask = mask.bool()
-    logits = model(ids, cache=cache, key_mask=key_mask)[:, -1]
+    logits = model(ids, cache=cache, key_mask=key_mask, last_only=True)[:, -1]
     forced = list(prefix or [])
     steps = 0
     for t in range(max_new_tokens):

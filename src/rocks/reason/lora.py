@@ -67,9 +67,12 @@ def attach(policy, settings: LoraSettings):
         return policy
     from peft import LoraConfig, get_peft_model
 
+    # a transformers model gets peft's causal-LM wrapper; rocks' TinyLM (no generate()) the
+    # plain one, which only swaps its linear layers
+    hf = hasattr(policy.model, "prepare_inputs_for_generation")
     config = LoraConfig(r=settings.rank, lora_alpha=settings.alpha,
                         lora_dropout=settings.dropout, target_modules=settings.target_modules(),
-                        bias="none", task_type="CAUSAL_LM")
+                        bias="none", task_type="CAUSAL_LM" if hf else None)
     policy.model = get_peft_model(policy.model, config)
     return policy
 
