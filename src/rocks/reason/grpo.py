@@ -304,15 +304,18 @@ def grpo_step(
     advantages = advantages_fn(rewards, G)
     t1 = time.perf_counter()
     with torch.no_grad():
-        old_logp = policy.logprobs(policy.model, samples, cfg.temperature)
         ref_logp = (policy.logprobs(ref_model, samples, cfg.temperature)
                     if ref_model is not None else None)
-    terms = LossTerms(old_logp, ref_logp, advantages, samples.completion_mask, cfg.epsilon,
-                      cfg.beta, cfg.max_new_tokens)
     policy.model.train()
     losses, stats_acc = [], {"kl": 0.0, "clip_frac": 0.0}
+    terms: LossTerms | None = None
     for _ in range(cfg.mu):
         logp = policy.logprobs(policy.model, samples, cfg.temperature)
+        if terms is None:
+            # π_old is the policy before the first update, so its log-probs are the first
+            # pass's, detached: no separate no-grad forward pass (a quarter of an update)
+            terms = LossTerms(logp.detach(), ref_logp, advantages, samples.completion_mask,
+                              cfg.epsilon, cfg.beta, cfg.max_new_tokens)
         loss, stats = loss_fn(logp, terms)
         opt.zero_grad(set_to_none=True)
         loss.backward()

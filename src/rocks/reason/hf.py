@@ -226,11 +226,14 @@ class HFPolicy:
     def logprobs(self, model: nn.Module, samples: Samples, temperature: float = 1.0) -> Tensor:
         ids, mask = samples.ids[:, :-1], samples.attention_mask[:, :-1]
         pos = (mask.long().cumsum(-1) - 1).clamp(min=0)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits
+        p = samples.prompt_len
+        # only the completion's positions go through the vocabulary projection
+        keep = ids.shape[1] - (p - 1)
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos,
+                       logits_to_keep=keep).logits
         if temperature > 0 and temperature != 1.0:
             logits = logits.float() / temperature
-        p = samples.prompt_len
-        return token_logprobs(logits[:, p - 1 :], samples.ids[:, p:]) * samples.completion_mask
+        return token_logprobs(logits[:, -keep:], samples.ids[:, p:]) * samples.completion_mask
 
     def completions(self, samples: Samples) -> list[str]:
         comp = samples.ids[:, samples.prompt_len :] * samples.completion_mask
