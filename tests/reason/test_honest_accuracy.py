@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rocks.reason.evaluate import SampleRow, summarise
-from rocks.reason.rewards import score
+from rocks.reason.rewards import RewardWeights, score
 from rocks.reason.tasks import get_family
 from rocks.reason.tasks.base import Task, last_number
 from rocks.reason.tasks.countdown import last_expression
@@ -77,3 +77,17 @@ def test_the_summary_reports_both_accuracies():
     s = summarise(rows, 2)
     assert (s.pass1, s.pass1_lenient, s.pass_k, s.pass_k_lenient) == (0.25, 0.5, 0.5, 0.5)
     assert (s.format, s.language, s.self_check_rate) == (0.5, 0.75, 0.25)
+
+
+@pytest.mark.parametrize("response, tags", [
+    ("<think>a</think><answer>1</answer>", 1.0),
+    ("<think>a</think><answer>1", 0.75),
+    ("<think>a <answer>1", 0.5),
+    ("<think> <think> </think>", 0.25),  # <think> twice earns nothing
+    ("plain", 0.0),
+])
+def test_tags_are_partial_format_credit_weighted_only_when_asked(response, tags):
+    assert score(response, SUM).tags == tags
+    assert score(response, SUM, RewardWeights(format=0, tags=1)).total == pytest.approx(
+        tags + score(response, SUM).accuracy)
+    assert score(response, SUM, RewardWeights(format=0)).total == score(response, SUM).accuracy

@@ -108,6 +108,7 @@ def test_trl_adapter_returns_one_float_per_completion_per_component(task) -> Non
     assert [f.__name__ for f in funcs] == [
         "rocks_accuracy",
         "rocks_format",
+        "rocks_tags",
         "rocks_language",
         "rocks_length",
     ]
@@ -121,7 +122,8 @@ def test_trl_adapter_returns_one_float_per_completion_per_component(task) -> Non
     values = [f(["p"] * 3, completions, **columns) for f in funcs]
     assert values[0] == [1.0, 0.0, 1.0]
     assert values[1] == [1.0, 0.0, 1.0]
-    assert rewards.trl_reward_weights(RewardWeights(format=0.5)) == [1.0, 0.5, 0.0, 1.0]
+    assert values[2] == [1.0, 0.5, 1.0]  # tags: <answer> and </answer> only in the second
+    assert rewards.trl_reward_weights(RewardWeights(format=0.5)) == [1.0, 0.5, 0.0, 0.0, 1.0]
     # conversational completions and a task_json column work too
     conv = [[{"role": "assistant", "content": GOOD.format(task.answer)}]]
     (total,) = rewards.trl_reward_funcs(components=["total"])

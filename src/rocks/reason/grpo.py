@@ -255,6 +255,7 @@ class StepStats:
     accuracy: float  # strict (the <answer> tag): what the reward pays for
     lenient: float  # the final answer anywhere in the response (logged, not rewarded)
     format: float
+    tags: float  # partial format credit (rewards.tag_reward)
     language: float
     self_check: float  # share of completions that check or revise themselves
     response_tokens: float
@@ -332,6 +333,7 @@ def grpo_step(
         accuracy=float(acc.mean()),
         lenient=sum(b.lenient for b in breakdowns) / len(breakdowns),
         format=sum(b.format for b in breakdowns) / len(breakdowns),
+        tags=sum(b.tags for b in breakdowns) / len(breakdowns),
         language=sum(b.language for b in breakdowns) / len(breakdowns),
         self_check=self_check_rate(texts),
         response_tokens=float(samples.completion_mask.float().sum(-1).mean()),

@@ -1,4 +1,4 @@
-"""Rule-based rewards for R1-Zero training: accuracy, format, language consistency, length.
+"""Rule-based rewards for R1-Zero training: accuracy, format, tags, language consistency, length.
 
 Follows DeepSeek-R1 (2025, §2.2.2 and §2.3.2): no learned reward model; an accuracy reward from a
 verifier, a format reward for ``<think>…</think><answer>…</answer>``, and (R1, not R1-Zero) a
@@ -25,6 +25,10 @@ Departures:
    no letters (pure arithmetic) counts as consistent; no thought at all scores 0.  Only the
    first ``LANGUAGE_SAMPLE_CHARS`` characters are read, which bounds the cost on huge outputs.
 3. Length is counted in characters unless the caller passes ``length=`` (e.g. tokens).
+4. ``tags`` (weight 0 unless asked) is partial format credit, open-r1's tag-count reward: 1/4
+   for each of the four tags that appears exactly once.  A base that never writes the whole
+   format (SmolLM2-135M: 0 of 32 samples) gives the all-or-nothing format reward no signal;
+   this one rewards each step toward it.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from rocks.reason.tasks.base import (
 )
 
 LANGUAGE_SAMPLE_CHARS = 100_000
-COMPONENTS = ("accuracy", "format", "language", "length")
+COMPONENTS = ("accuracy", "format", "tags", "language", "length")
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class RewardWeights:
     """How the components add up to ``total``, and the length-shaping settings.
 
     Attributes:
-        accuracy, format, language, length: weights of each component in ``total``.
+        accuracy, format, tags, language, length: weights of each component in ``total``.
         max_length: DAPO's L_max (characters unless ``score(length=...)``); None = no shaping.
         cache_length: DAPO's L_cache, the soft band before L_max where the penalty ramps to -1.
         prefill: text the prompt template already put at the start of the completion (e.g.
@@ -67,6 +71,7 @@ class RewardWeights:
 
     accuracy: float = 1.0
     format: float = 0.2
+    tags: float = 0.0
     language: float = 0.0
     length: float = 1.0
     max_length: int | None = None
@@ -112,6 +117,14 @@ def format_reward(completion: str) -> tuple[float, str]:
     if not completion[a_open + len(ANSWER_OPEN) : a_close].strip():
         return 0.0, "empty answer"
     return 1.0, "well formed"
+
+
+def tag_reward(completion: str) -> float:
+    """Partial format credit (departure 4): 1/4 per tag that appears exactly once."""
+    if not isinstance(completion, str):
+        return 0.0
+    tags = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
+    return sum(completion.count(tag) == 1 for tag in tags) / len(tags)
 
 
 def thought(completion: str) -> str | None:
@@ -212,19 +225,21 @@ def score(
     full = weights.prefill + completion
     verdict = accuracy_reward(full, task, weights.allow_weak_sandbox)
     fmt, fmt_note = format_reward(full)
+    tags = tag_reward(full)
     lang = language_reward(full, task.prompt)
     size = len(completion) if length is None else length
     shaped = length_reward(size, weights)
     total = (
         weights.accuracy * verdict.accuracy
         + weights.format * fmt
+        + weights.tags * tags
         + weights.language * lang
         + weights.length * shaped
     )
     note = verdict.note if fmt == 1.0 else f"{verdict.note}; format: {fmt_note}"
     lenient = lenient_accuracy(full, task, verdict.accuracy, weights.allow_weak_sandbox)
-    return replace(verdict, format=fmt, language=lang, length=shaped, total=total, note=note,
-                   lenient=lenient)
+    return replace(verdict, format=fmt, tags=tags, language=lang, length=shaped, total=total,
+                   note=note, lenient=lenient)
 
 
 def task_to_json(task: Task) -> str:

@@ -109,6 +109,7 @@ class RewardBreakdown:
 
     accuracy: float
     format: float = 0.0
+    tags: float = 0.0
     language: float = 0.0
     length: float = 0.0
     total: float = 0.0
