@@ -552,9 +552,18 @@ def tune_figure(rows: Sequence[Mapping[str, Any]], params: Sequence[Param], metr
             ax.set_xticks(list(where.values()), list(where))
             ax.set_xlim(-0.5, len(where) - 0.5)
         else:
+            from matplotlib.ticker import MaxNLocator, NullFormatter
+
             xs = [float(r[p.name]) for r in ok]
             if p.kind == "log":
                 ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())  # "2x10^-5 3x10^-5 ..." overlap
+            if p.kind == "int" or p.integer:
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            # The whole declared range, so the figure shows where the space was not sampled.
+            pad = (p.high / p.low) ** 0.03 if p.kind == "log" else 0.03 * (p.high - p.low)
+            ax.set_xlim(*((p.low / pad, p.high * pad) if p.kind == "log"
+                          else (p.low - pad, p.high + pad)))
         scatter = ax.scatter(xs, value, c=trial, cmap="viridis", s=22)
         if top is not None:
             k = ok.index(next(r for r in ok if r["trial"] == top["trial"]))
