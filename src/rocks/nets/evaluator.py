@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -41,34 +41,12 @@ from rocks.go import features
 from rocks.go.board import Position
 from rocks.nets import onnx_runtime, torchscript
 from rocks.nets.model import PolicyValueNet
+from rocks.search.contracts import EvaluateFn, Evaluation
 
 SymmetryMode = Literal["none", "random", "all"]
 #: torch eager; a frozen TorchScript graph; ONNX Runtime fp32; ONNX Runtime int8 (CPU only).
 Backend = Literal["torch", "torchscript", "onnx", "onnx-int8"]
 BACKENDS: tuple[str, ...] = get_args(Backend)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """What the network says about B positions of one board size (N = size * size).
-
-    Attributes:
-        priors: float32 [B, N+1], move probabilities with pass last; sums to 1 per row.
-        values: float32 [B] in [-1, 1], the expected result for the player to move.
-        ownership: float32 [B, N] in [-1, 1] from the mover's side (+1 = the mover's), or None.
-        score: float32 [B], the mover's expected lead in points, or None.
-    """
-
-    priors: np.ndarray
-    values: np.ndarray
-    ownership: np.ndarray | None = None
-    score: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-
-EvaluateFn = Callable[[Sequence[Position]], Evaluation]
 
 
 @dataclass

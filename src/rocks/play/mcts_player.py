@@ -28,7 +28,7 @@ import numpy as np
 
 from rocks.go.board import Position
 from rocks.play.decision import Decision
-from rocks.search.mcts import MCTS, Evaluate, MCTSConfig, SearchResult
+from rocks.search.mcts import MCTS, EvaluateFn, MCTSConfig, SearchResult
 from rocks.search.parallel import run_parallel
 from rocks.search.policies import wants_resign
 
@@ -68,7 +68,7 @@ class MCTSPlayerConfig:
 class MCTSPlayer:
     """A :class:`~rocks.play.decision.Player` searching with :class:`~rocks.search.mcts.MCTS`."""
 
-    def __init__(self, evaluate: Evaluate, cfg: MCTSPlayerConfig = MCTSPlayerConfig(),
+    def __init__(self, evaluate: EvaluateFn, cfg: MCTSPlayerConfig = MCTSPlayerConfig(),
                  name: str = "mcts") -> None:
         self.evaluate = evaluate
         self.cfg = cfg

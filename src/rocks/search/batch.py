@@ -19,10 +19,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from rocks.go.board import Position
-from rocks.search.mcts import MCTS, Evaluate, MCTSConfig, SearchResult, as_evaluation
+from rocks.search.mcts import MCTS, EvaluateFn, MCTSConfig, SearchResult, as_evaluation
 
 
-def run_many(searches: Sequence[MCTS], evaluate: Evaluate, num_simulations: int | None = None,
+def run_many(searches: Sequence[MCTS], evaluate: EvaluateFn, num_simulations: int | None = None,
              time_budget_s: float | None = None) -> list[SearchResult]:
     """Search every tree in ``searches`` from its current root; one ``evaluate`` per round.
 
@@ -60,7 +60,7 @@ def run_many(searches: Sequence[MCTS], evaluate: Evaluate, num_simulations: int 
     return [s.result() for s in searches]
 
 
-def run_mcts_many(roots: Sequence[Position], evaluate: Evaluate,
+def run_mcts_many(roots: Sequence[Position], evaluate: EvaluateFn,
                   cfg: MCTSConfig | None = None, seed: int | None = None,
                   time_budget_s: float | None = None) -> list[SearchResult]:
     """One fresh search per root, batched together (game i uses the i-th child of ``seed``)."""

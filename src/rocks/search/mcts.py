@@ -53,7 +53,6 @@ __all__ = ["MCTS", "MCTSConfig", "SearchConfig", "run_mcts", "terminal_value", "
            "Evaluation", "EvaluateFn", "SearchResult", "as_evaluation", "visit_policy"]
 
 
-Evaluate = EvaluateFn  # the name this module used before the contracts had a home
 Play = Callable[[Position, int], Position]
 
 
@@ -306,7 +305,7 @@ class MCTS:
             tree.edge_child[sl.start + int(hit[0])] = -1
             self.positions[leaf.node] = None
 
-    def evaluate_and_apply(self, pending: Sequence[_Pending], evaluate: Evaluate) -> None:
+    def evaluate_and_apply(self, pending: Sequence[_Pending], evaluate: EvaluateFn) -> None:
         """One network call for ``pending``; on any exception the leaves are abandoned."""
         try:
             ev = as_evaluation(evaluate([p.position for p in pending]), len(pending))
@@ -342,7 +341,7 @@ class MCTS:
     def done(self) -> bool:
         return self.simulations >= self.target
 
-    def run(self, evaluate: Evaluate, num_simulations: int | None = None,
+    def run(self, evaluate: EvaluateFn, num_simulations: int | None = None,
             time_budget_s: float | None = None) -> SearchResult:
         """Search from the current root until the simulations or the time budget are spent."""
         self.begin(num_simulations)
@@ -432,7 +431,7 @@ class MCTS:
         return tuple(line)
 
 
-def run_mcts(root: Position, evaluate: Evaluate, cfg: MCTSConfig = MCTSConfig(),
+def run_mcts(root: Position, evaluate: EvaluateFn, cfg: MCTSConfig = MCTSConfig(),
              rng: np.random.Generator | None = None, time_budget_s: float | None = None,
              play: Play | None = None) -> SearchResult:
     """One search from ``root`` with a fresh tree (see :class:`MCTS` to keep the tree)."""

@@ -25,7 +25,7 @@ import numpy as np
 from rocks.go import fast
 from rocks.go.board import Position, Rules
 from rocks.go.playout import playout_scores
-from rocks.search.mcts import Evaluate, Evaluation, as_evaluation
+from rocks.search.mcts import EvaluateFn, Evaluation, as_evaluation
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Rollouts:
         return out
 
 
-def rollout_evaluator(cfg: RolloutConfig = RolloutConfig()) -> Evaluate:
+def rollout_evaluator(cfg: RolloutConfig = RolloutConfig()) -> EvaluateFn:
     """Pure Monte-Carlo evaluation: uniform priors, value z from random playouts (λ = 1)."""
     rollouts = Rollouts(cfg)
 
@@ -96,7 +96,7 @@ def rollout_evaluator(cfg: RolloutConfig = RolloutConfig()) -> Evaluate:
     return evaluate
 
 
-def mixed_evaluator(net: Evaluate, cfg: RolloutConfig = RolloutConfig()) -> Evaluate:
+def mixed_evaluator(net: EvaluateFn, cfg: RolloutConfig = RolloutConfig()) -> EvaluateFn:
     """The network's priors, and V = (1 - λ) v + λ z mixing its value with rollouts."""
     rollouts = Rollouts(cfg)
     lam = cfg.lam

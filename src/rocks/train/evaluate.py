@@ -27,10 +27,10 @@ from rocks.engines.gtp_client import GtpClient
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position, Rules
 from rocks.go.sgf import GameRecord, save_sgf
+from rocks.search.contracts import EvaluateFn
 from rocks.search.mcts import MCTS, MCTSConfig
 from rocks.search.policies import wants_resign
 from rocks.stats import wilson_interval
-from rocks.train.selfplay import EvaluateFn
 
 
 @dataclass(frozen=True)
