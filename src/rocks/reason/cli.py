@@ -126,7 +126,7 @@ _PIPELINE_SETS = ("family", "difficulty", "seed", "threads", "out")
 _PIPELINE_EXCLUDED = frozenset(
     [f"{stage}.{name}" for stage in ("stage1", "stage2", "stage3") for name in _PIPELINE_SETS]
     + [f"{stage}.{name}" for stage in ("stage1", "stage3")
-       for name in ("eval_every", "eval_tasks", "eval_samples")]
+       for name in ("eval_every", "eval_tasks", "eval_samples", "eval_temperature")]
 )
 
 
@@ -175,8 +175,8 @@ def run_train(cfg: GRPOConfig, source: ModelSource) -> int:
         eval_set = held_out_tasks(cfg.family, cfg.difficulty, cfg.eval_tasks)
 
         def evaluate_fn(pol, step: int) -> dict:
-            summary, _ = evaluate(pol, eval_set, cfg.eval_samples, 1.0, cfg.max_new_tokens,
-                                  seed=step)
+            summary, _ = evaluate(pol, eval_set, cfg.eval_samples, cfg.eval_temperature,
+                                  cfg.max_new_tokens, seed=step, weights=cfg.reward)
             return asdict(summary)
 
     history = train(policy, cfg, evaluate_fn, progress=True)

@@ -206,9 +206,10 @@ class GRPOConfig:
             ``train`` attaches them and saves the adapter under ``out/adapter``.
         seed: run seed (sampling and task order); training task seeds are drawn from
             ``TRAIN_SEEDS`` so evaluation tasks are never trained on.
-        eval_every, eval_tasks, eval_samples: a held-out evaluation every ``eval_every``
-            steps (0 = never) on ``eval_tasks`` tasks, ``eval_samples`` samples each (run by
-            the ``evaluate_fn`` the caller passes to ``train``).
+        eval_every, eval_tasks, eval_samples, eval_temperature: a held-out evaluation every
+            ``eval_every`` steps (0 = never) on ``eval_tasks`` tasks, ``eval_samples`` samples
+            each at ``eval_temperature`` (0 = greedy), run by the ``evaluate_fn`` the caller
+            passes to ``train``.
         checkpoint_every: steps between checkpoints (for resuming).
         threads: torch CPU threads.
         out: run directory (log.csv, eval.csv, checkpoint/).
@@ -233,6 +234,7 @@ class GRPOConfig:
     eval_every: int = 10
     eval_tasks: int = 200
     eval_samples: int = 2
+    eval_temperature: float = 1.0
     checkpoint_every: int = 10
     threads: int = 1
     out: str = "runs/grpo"
