@@ -96,7 +96,7 @@ def test_the_reliability_plot_draws_the_diagonal_and_one_point_per_bin():
     from rocks.reason.prm import reliability_plot
 
     fig, ax = plt.subplots()
-    reliability_plot(ax, calibration([0.1, 0.9, 0.8], [0.0, 1.0, 1.0]))
+    reliability_plot(ax, calibration([0.1, 0.85, 0.88], [0.0, 1.0, 1.0]))
     assert len(ax.collections[0].get_offsets()) == 2
     assert "ECE" in ax.get_legend().get_texts()[1].get_text()
     plt.close(fig)
