@@ -35,7 +35,7 @@ SUPERVISED = "../../models/rocks-9x9-b6c64.safetensors"
 class Config:
     """Every knob; `--name value` on the command line overrides a default."""
 
-    stage: str = "loop"  # loop | ladder
+    stage: str = "loop"  # loop | ladder | figures
     init: str = SUPERVISED  # '' = random init (the Zero route)
     net: str = "b6c64"
     search: str = "puct"  # puct | gumbel (self-play search)
@@ -55,8 +55,9 @@ class Config:
     gating_games: int = 0  # AlphaZero: always the latest net
     threads: int = 1
     seed: int = 0
-    # stage=ladder
+    # stage=ladder (one arm) and stage=figures (every arm named in arms)
     arm_run: str = ""  # run id of the arm to measure (its loop folder)
+    arms: str = "run-001:PUCT,run-002:Gumbel"  # run id:label, comma separated
     ladder_every: int = 10
     ladder_games: int = 40
     ladder_visits: int = 200
@@ -83,7 +84,7 @@ def run_loop(cfg: Config, run: Run) -> None:
         loop.run(int(loop.state["generation"]) + 1)  # type: ignore[call-overload]
     train = pd.read_csv(run.dir / "loop" / "train.csv")
     games = pd.read_csv(run.dir / "loop" / "selfplay.csv")
-    fig, axes = new_figure(1, 3, width=15)
+    fig, axes = new_figure(1, 3, width=5)
     hours = train.cpu_s / 3600
     axes[0].plot(hours, train.policy_ce, marker=".", label="policy CE")
     axes[0].plot(hours, train.value_mse, marker=".", label="value MSE")
@@ -150,12 +151,62 @@ def run_ladder(cfg: Config, run: Run) -> None:
     run.finish("measured", len(rows))
 
 
+def run_figures(cfg: Config, run: Run) -> None:
+    """Curves over CPU-hours for every arm: ladder score, losses, false resignations, length."""
+    here = Path(__file__).resolve().parent
+    fig, axes = new_figure(2, 3, width=5.5, height=4)
+    ax = axes.ravel()
+    rows = []
+    for item in cfg.arms.split(","):
+        run_id, label = item.split(":")
+        folder = here / "data" / "runs" / run_id
+        train = pd.read_csv(folder / "loop" / "train.csv")
+        games = pd.read_csv(folder / "loop" / "selfplay.csv")
+        hours = train.set_index("generation").cpu_s / 3600
+        ax[1].plot(hours, train.policy_ce.values, label=label)
+        ax[2].plot(hours, train.value_mse.values, label=label)
+        by_gen = games.groupby("generation")
+        gen_hours = hours.reindex(by_gen.moves.mean().index)
+        ax[3].plot(gen_hours, by_gen.moves.mean().values, label=label)
+        nr = games[games.no_resign.astype(str) == "True"].groupby("generation")
+        ax[4].plot(hours.reindex(nr.false_resign.mean().index), nr.false_resign.mean().values,
+                   label=label)
+        ladder_path = folder / "ladder.csv"
+        if ladder_path.exists():
+            ladder = pd.read_csv(ladder_path).sort_values("generation")
+            h = ladder.cpu_s / 3600
+            ax[0].errorbar(h, ladder.score, yerr=[ladder.score - ladder.lo,
+                                                  ladder.hi - ladder.score],
+                           marker="o", capsize=3, label=label)
+            ax[5].plot(h, ladder.value_mse, marker="o", label=f"{label}: the arm's net")
+            ax[5].plot(h, ladder.supervised_value_mse, marker="x", ls=":",
+                       label=f"{label}: supervised net")
+            for _, r in ladder.iterrows():
+                rows.append({"arm": label, **r.to_dict()})
+    ax[0].axhline(0.5, color="grey", lw=0.8)
+    ax[0].axhline(0.65, color="green", lw=0.8, ls="--")
+    titles = ["score vs the supervised net (200 visits, 95% CI)", "policy CE (train)",
+              "value MSE (train)", "mean game length (moves)",
+              "false-resignation rate (no-resign games)", "value MSE on held-out self-play"]
+    for a, t in zip(ax, titles, strict=True):
+        a.set_title(t)
+        a.set_xlabel("CPU-hours of the loop")
+        a.legend(fontsize=8)
+    run.save_figure(fig, "curves")
+    if rows:
+        from rocks.metrics import write_table
+        write_table(run.dir / "ladder_all.csv", rows)
+    run.finish("arms", len(cfg.arms.split(",")))
+
+
 def main(cfg: Config, run: Run) -> None:
     torch.set_num_threads(cfg.threads)
     if cfg.stage == "loop":
         run_loop(cfg, run)
     elif cfg.stage == "ladder":
         run_ladder(cfg, run)
+    elif cfg.stage == "figures":
+        run_figures(cfg, run)
     else:
         raise SystemExit(f"unknown stage {cfg.stage!r}")
 
