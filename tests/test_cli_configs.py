@@ -36,6 +36,8 @@ CONFIGS: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {
     ("play",): (("rocks.play.web.server:WebConfig",), frozenset()),
     ("gtp",): (("rocks.play.gtp.command:GtpConfig",), frozenset()),
     ("arena",): (("rocks.play.cli:ArenaOptions",), frozenset()),
+    ("analysis",): (("rocks.play.cli:AnalysisOptions",), frozenset()),
+    ("review",): (("rocks.play.review:ReviewConfig",), frozenset()),
 }
 
 # Commands whose areas are converting them to configcli today (issue 12): until their rows are

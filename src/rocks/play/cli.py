@@ -9,6 +9,8 @@ command            options                                     parser
 ``rocks gtp``      :class:`rocks.play.gtp.command.GtpConfig`   :func:`gtp_parser`
 ``rocks play``     :class:`rocks.play.web.server.WebConfig`    :func:`play_parser`
 ``rocks arena``    :class:`ArenaOptions`                       :func:`arena_parser`
+``rocks analysis`` :class:`AnalysisOptions`                    :func:`analysis_parser`
+``rocks review``   :class:`rocks.play.review.ReviewConfig`     :func:`review_parser`
 =================  ==========================================  ==============================
 
 The player behind ``rocks gtp`` and ``rocks play`` is made by the one factory,
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from rocks.configcli import add_config_arguments, config_from_args
+from rocks.play.players import Device, Precision, Symmetries
 
 
 def gtp_parser() -> argparse.ArgumentParser:
@@ -208,3 +211,118 @@ def _run_interruptible(func, *args, **kwargs):
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Options of ``rocks analysis``.
+
+    Attributes:
+        model: network checkpoint: a path, bundled (the shipped 9x9 model) or none (random
+            rollouts, no score head).
+        visits: maxVisits of a query that names none.
+        workers: queries searched at once.
+        threads: search threads per query, one core each.
+        precision: network arithmetic: auto (the fastest mode that keeps fp32's top move),
+            fp32 or bf16.
+        symmetries: board symmetries per evaluation: random (one of 8), none, or all.
+        device: where the network runs: auto, cpu, cuda or mps.
+        candidates: moves reported per position, most visited first.
+        seed: random seed of the searches.
+    """
+
+    model: str = "bundled"
+    visits: int = 100
+    workers: int = 1
+    threads: int = 1
+    precision: Precision = "auto"
+    symmetries: Symmetries = "random"
+    device: Device = "auto"
+    candidates: int = 10
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if min(self.visits, self.workers, self.threads, self.candidates) < 1:
+            raise ValueError("visits, workers, threads and candidates must be at least 1")
+
+
+def make_analyst(model: str, threads: int = 1, candidates: int = 10,
+                 precision: Precision = "auto", symmetries: Symmetries = "random",
+                 device: Device = "auto", seed: int | None = None, callers: int = 1):
+    """The :class:`~rocks.play.analyst.Analyst` of a ``--model`` value (``none``: rollouts)."""
+    from rocks.play.analyst import Analyst
+    from rocks.play.players import PlayerSpec, network_evaluator, resolve_model
+
+    path = resolve_model(model)
+    if path is None:
+        from rocks.search.rollout import RolloutConfig, rollout_evaluator
+
+        evaluate = rollout_evaluator(RolloutConfig(playouts=1, seed=seed or 0))
+        threads = 1  # rollouts hold the GIL
+    else:
+        spec = PlayerSpec(model=path, precision=precision, symmetries=symmetries, seed=seed,
+                          device=device, threads=threads)
+        evaluate = network_evaluator(spec, threads * callers)
+    return Analyst(evaluate, threads=threads, max_candidates=candidates, seed=seed)
+
+
+def analysis_parser() -> argparse.ArgumentParser:
+    """The parser of ``rocks analysis`` (from :class:`AnalysisOptions`)."""
+    p = argparse.ArgumentParser(
+        prog="rocks analysis",
+        description="KataGo's JSON analysis-engine protocol on stdin/stdout (for KaTrain and "
+                    "other review tools): one query per line in, one response per line out.")
+    add_config_arguments(p, AnalysisOptions)
+    return p
+
+
+def analysis_main(argv: list[str] | None = None) -> int:
+    """``rocks analysis``: serve KataGo analysis queries (rocks.play.analysis_engine)."""
+    from rocks.play.analysis_engine import serve
+
+    parser = analysis_parser()
+    try:
+        opts = config_from_args(AnalysisOptions, parser.parse_args(argv))
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        analyst = make_analyst(opts.model, opts.threads, opts.candidates, opts.precision,
+                               opts.symmetries, opts.device, opts.seed, opts.workers)
+    except (ValueError, OSError) as exc:
+        print(f"rocks analysis: {exc}", file=sys.stderr)
+        return 2
+    try:
+        serve(analyst, workers=opts.workers, default_visits=opts.visits,
+              log=lambda m: print(m, file=sys.stderr, flush=True))
+    except (KeyboardInterrupt, BrokenPipeError):
+        return 0
+    return 0
+
+
+def review_parser() -> argparse.ArgumentParser:
+    """The parser of ``rocks review`` (from :class:`~rocks.play.review.ReviewConfig`)."""
+    from rocks.play.review import ReviewConfig
+
+    p = argparse.ArgumentParser(
+        prog="rocks review",
+        description="Review a game: an annotated SGF, each side's biggest mistakes, a graph.")
+    add_config_arguments(p, ReviewConfig)
+    return p
+
+
+def review_main(argv: list[str] | None = None) -> int:
+    """``rocks review GAME.sgf``: analyse every position of a game (rocks.play.review)."""
+    from rocks.play.review import ReviewConfig, run_review
+
+    parser = review_parser()
+    try:
+        config = config_from_args(ReviewConfig, parser.parse_args(argv))
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        review = run_review(config)
+    except (ValueError, OSError) as exc:
+        print(f"rocks review: {exc}", file=sys.stderr)
+        return 2
+    print(review.summary)
+    return 0

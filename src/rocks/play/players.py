@@ -80,6 +80,8 @@ class PlayerSpec:
         device: where the network runs: auto (CUDA, then Apple's MPS, then the CPU), cpu,
             cuda or mps.
         warm_up: a network player searches once when made (departure 2).
+        score_utility: weight of KataGo's score utility in the value the search backs up,
+            once a game is decided (:mod:`rocks.play.score_utility`); 0: win/loss only.
     """
 
     kind: PlayerKind = "mcts"
@@ -93,6 +95,7 @@ class PlayerSpec:
     threads: int | None = None
     device: Device = "auto"
     warm_up: bool = True
+    score_utility: float = 0.0
 
     def __post_init__(self) -> None:
         _check_choice("kind", self.kind, PlayerKind)
@@ -107,6 +110,8 @@ class PlayerSpec:
             raise ValueError(f"c_puct must be positive, got {self.c_puct}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be at least 1, got {self.threads}")
+        if not 0.0 <= self.score_utility <= 1.0:
+            raise ValueError(f"score_utility must lie in [0, 1], got {self.score_utility}")
 
 
 def _check_choice(name: str, value: str, choices: object) -> None:
@@ -165,23 +170,35 @@ def _mcts_player(spec: PlayerSpec) -> Player:
     if spec.model is None:
         evaluate = rollout_evaluator(RolloutConfig(playouts=1, seed=spec.seed or 0))
         return MCTSPlayer(evaluate, cfg, name="mcts-rollouts")
+    threads = spec.threads or default_threads()
+    evaluator = network_evaluator(spec, threads, max(cfg.search.leaves_per_batch, 1))
+    if spec.score_utility > 0:
+        from rocks.play.score_utility import ScoreUtility, with_score_utility
+
+        evaluator = with_score_utility(evaluator, ScoreUtility(weight=spec.score_utility))
+    player = MCTSPlayer(evaluator, dataclasses.replace(cfg, threads=threads), name="mcts")
+    if spec.warm_up:
+        player.select_move(Position.empty(9), 0.05)
+    return player
+
+
+def network_evaluator(spec: PlayerSpec, threads: int, batch: int = 16):
+    """The thread-safe ``evaluate`` of ``spec``'s model (an
+    :class:`~rocks.nets.evaluator.Evaluator` in ``spec.precision`` on ``spec.device``), for
+    ``threads`` search threads of one torch thread each (departure 3)."""
     import torch
 
     from rocks.nets.checkpoint import load_checkpoint
     from rocks.nets.evaluator import MODES, Evaluator
 
+    if spec.model is None:
+        raise ValueError("network_evaluator needs a model")
     net, _ = load_checkpoint(spec.model)
-    threads = spec.threads or default_threads()
     torch.set_num_threads(1)  # one core per search thread (departure 3)
-    batch = max(cfg.search.leaves_per_batch, 1)
     mode = {"fp32": "fp32", "bf16": "bf16+channels_last"}.get(spec.precision) or \
         _fastest_mode(spec.model, spec.device, threads, batch)
-    evaluator = Evaluator(net, batch_size=batch, symmetries=spec.symmetries, seed=spec.seed,
-                          device=spec.device, **MODES[mode])
-    player = MCTSPlayer(evaluator, dataclasses.replace(cfg, threads=threads), name="mcts")
-    if spec.warm_up:
-        player.select_move(Position.empty(9), 0.05)
-    return player
+    return Evaluator(net, batch_size=batch, symmetries=spec.symmetries, seed=spec.seed,
+                     device=spec.device, **MODES[mode])
 
 
 @functools.lru_cache(maxsize=8)
