@@ -203,12 +203,13 @@ def test_pruning_stops_trials_whose_curve_falls_behind(toy: Experiment,
 def test_a_second_launcher_cannot_run_the_same_tune(toy: Experiment) -> None:
     from rocks.lab.tune import _Lock
 
-    folder = toy.data / "tunes"
-    folder.mkdir(parents=True)
-    with _Lock(folder / "tune-001.lock", "tune-001"), \
-            pytest.raises(LabError, match="another process"), \
-            _Lock(folder / "tune-001.lock", "tune-001"):
-        pass
+    run_tune(toy, TuneSpec(params=("x=float:0:1",)), trials=1, echo=False)
+    journal = toy.data / "tunes" / "tune-001.journal"
+    with _Lock(journal, "tune-001"), \
+            pytest.raises(LabError, match="tune-001 is running in another process"):
+        run_tune(toy, TuneSpec(params=("x=float:0:1",)), trials=2, echo=False)
+    assert run_tune(toy, TuneSpec(params=("x=float:0:1",)), trials=2, echo=False).ran == 1
+    assert sorted(p.suffix for p in journal.parent.iterdir()) == [".csv", ".journal", ".json"]
 
 
 def test_another_space_or_fresh_is_another_tune(toy: Experiment) -> None:

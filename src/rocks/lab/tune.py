@@ -219,7 +219,10 @@ def _open_tune(exp: Experiment, spec: TuneSpec, trials: int, fresh: bool,
 
 
 class _Lock:
-    """An exclusive, non-blocking lock on one tune: two processes never run the same study."""
+    """An exclusive, non-blocking lock on one tune: two processes never run the same study.
+
+    The lock is an ``flock`` on the journal file itself (Optuna only appends to it, so its inode
+    stays): no lock file is left behind, and a killed launcher's lock goes with its process."""
 
     def __init__(self, path: Path, tune_id: str) -> None:
         self.path, self.tune_id, self.fd = path, tune_id, -1
@@ -424,7 +427,7 @@ def run_tune(experiment: Experiment | Path | str, spec: TuneSpec, trials: int,
     journal = folder / f"{tune_id}.journal"
     from optuna.storages.journal import JournalFileBackend
 
-    with _Lock(folder / f"{tune_id}.lock", tune_id):
+    with _Lock(journal, tune_id):
         storage = optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
         study = _study(optuna, storage, tune_id, spec, trials)
         _recover(optuna, study, storage, exp, tune_id, spec.metric, echo)
