@@ -22,7 +22,9 @@ from rocks.configcli import config_flags
 from rocks.reason import cli
 from rocks.reason.cli import EXCLUDED, ModelSource, SandboxChoice, TasksConfig, build_parser, main
 from rocks.reason.evaluate import EvalConfig
+from rocks.reason.expert_iteration import ExItConfig
 from rocks.reason.grpo import GRPOConfig
+from rocks.reason.harness import HarnessConfig
 from rocks.reason.pipeline import PipelineConfig
 from rocks.reason.pretrain import PretrainConfig
 from rocks.reason.sft import SFTConfig
@@ -42,6 +44,8 @@ CONFIGS: dict[str, tuple[type, ...]] = {
     "star": (STaRConfig, ModelSource, SandboxChoice),
     "tot": (CompareConfig, SandboxChoice),
     "pipeline": (PipelineConfig, SandboxChoice),
+    "exit": (ExItConfig, ModelSource, SandboxChoice),
+    "harness": (HarnessConfig, ModelSource, SandboxChoice),
 }
 
 

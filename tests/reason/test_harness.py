@@ -65,3 +65,17 @@ def test_an_unknown_arm_or_test_method_is_refused():
         HarnessConfig(arm="z")
     with pytest.raises(ValueError, match="unknown test methods"):
         HarnessConfig(test_methods=("beam",))
+
+
+def test_rocks_reason_harness_flags_are_its_fields_less_those_the_harness_sets():
+    from rocks.configcli import config_from_args
+    from rocks.reason.cli import build_parser
+
+    args = build_parser().parse_args(["harness", "--arm", "e", "--train-tokens", "5000",
+                                      "--exit.mcts.branch", "3", "--test-budgets", "40,80"])
+    cfg = config_from_args(HarnessConfig, args)
+    assert (cfg.arm, cfg.train_tokens, cfg.exit.mcts.branch, cfg.test_budgets) == (
+        "e", 5000, 3, (40, 80))
+    for flag in ("--grpo.family", "--exit.search", "--grpo.lora.rank"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["harness", flag, "1"])

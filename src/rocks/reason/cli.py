@@ -29,7 +29,9 @@ from pathlib import Path
 
 from rocks.configcli import add_config_arguments, config_from_args
 from rocks.reason.evaluate import EvalConfig
+from rocks.reason.expert_iteration import ExItConfig
 from rocks.reason.grpo import GRPOConfig
+from rocks.reason.harness import HarnessConfig
 from rocks.reason.pipeline import PipelineConfig
 from rocks.reason.pretrain import PretrainConfig
 from rocks.reason.rewards import RewardWeights
@@ -127,6 +129,17 @@ _PIPELINE_EXCLUDED = frozenset(
     [f"{stage}.{name}" for stage in ("stage1", "stage2", "stage3") for name in _PIPELINE_SETS]
     + [f"{stage}.{name}" for stage in ("stage1", "stage3")
        for name in ("eval_every", "eval_tasks", "eval_samples", "eval_temperature")]
+)
+
+# The harness sets the task, seed, objective, generation budget and directories of the GRPO and
+# expert-iteration settings it holds, and trains TinyLM weights (no LoRA, no inner evaluation).
+_HARNESS_EXCLUDED = frozenset(
+    [f"grpo.{n}" for n in ("family", "difficulty", "seed", "objective", "max_new_tokens", "out",
+                           "eval_every", "eval_tasks", "eval_samples", "eval_temperature",
+                           "checkpoint_every", "threads", "steps", "lora")]
+    + [f"exit.{n}" for n in ("family", "difficulty", "seed", "search", "prm", "out", "threads",
+                            "iterations", "token_budget", "tot.max_new_tokens",
+                            "mcts.max_new_tokens")]
 )
 
 
@@ -266,6 +279,27 @@ def run_r1_pipeline(cfg: PipelineConfig) -> int:
     return 0
 
 
+def run_exit(cfg: ExItConfig, source: ModelSource) -> int:
+    from rocks.reason.expert_iteration import run_expert_iteration
+
+    policy = _load(source, "rocks reason exit")
+    if policy is None:
+        return 2
+    for row in run_expert_iteration(policy, cfg):
+        print(json.dumps(row))
+    return 0
+
+
+def run_harness(cfg: HarnessConfig, source: ModelSource) -> int:
+    from rocks.reason.harness import run_arm
+
+    policy = _load(source, "rocks reason harness")
+    if policy is None:
+        return 2
+    print(json.dumps(run_arm(policy, cfg)))
+    return 0
+
+
 @dataclass(frozen=True)
 class Subcommand:
     """One ``rocks reason <name>``: its configs (the stage's first) and what runs them."""
@@ -291,6 +325,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                       "tree search over reasoning steps vs sampling at equal token budget"),
     "pipeline": Subcommand((PipelineConfig, SandboxChoice), run_r1_pipeline,
                            "DeepSeek-R1 stages: GRPO -> rejection-sampling SFT -> GRPO"),
+    "exit": Subcommand((ExItConfig, ModelSource, SandboxChoice), run_exit,
+                       "expert iteration: search (best-first or MCTS + PRM), fine-tune on it"),
+    "harness": Subcommand((HarnessConfig, ModelSource, SandboxChoice), run_harness,
+                          "one arm (a-f: GRPO ... ExIt + MCTS + PRM) at a sampled-token budget"),
 }
 
 
@@ -299,6 +337,7 @@ EXCLUDED: dict[str, frozenset[str]] = {
         [f"{path}.allow_weak_sandbox" for cls in command.configs for path in _reward_paths(cls)]
         + (["lm.vocab_size"] if name == "pretrain" else [])
         + (list(_PIPELINE_EXCLUDED) if name == "pipeline" else [])
+        + (list(_HARNESS_EXCLUDED) if name == "harness" else [])
     )
     for name, command in SUBCOMMANDS.items()
 }
