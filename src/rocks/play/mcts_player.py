@@ -17,6 +17,8 @@ Departures:
      opens on the 4-4 point.
   5. ``threads`` > 1 searches one tree on several cores (:mod:`rocks.search.parallel`);
      the evaluator must then be thread-safe (:class:`rocks.nets.evaluator.Evaluator` is).
+  6. The score lead reported is the network's score head on the position searched (one more
+     evaluation per move; the tree keeps no scores), when the network has one.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from rocks.go.board import Position
 from rocks.play.decision import Decision
+from rocks.search.contracts import as_evaluation
 from rocks.search.mcts import MCTS, EvaluateFn, MCTSConfig, SearchResult
 from rocks.search.parallel import run_parallel
 from rocks.search.policies import wants_resign
@@ -124,6 +127,12 @@ class MCTSPlayer:
             ownership = (np.asarray(result.ownership, np.float32) * position.to_play)
         candidates = result.candidates
         pv = result.pv if result.pv and result.pv[0] == move else (move,)
-        return Decision(move=move, resign=resign, winrate=(q + 1.0) / 2.0, pv=pv,
+        return Decision(move=move, resign=resign, winrate=(q + 1.0) / 2.0,
+                        score_lead=self._score_lead(position), pv=pv,
                         candidates=candidates, ownership=ownership, visits=total)
+
+    def _score_lead(self, position: Position) -> float | None:
+        """The mover's expected lead by the network's score head (departure 6), if it has one."""
+        ev = as_evaluation(self.evaluate([position]), 1)
+        return None if ev.score is None else float(np.asarray(ev.score).reshape(-1)[0])
 

@@ -14,6 +14,8 @@ owns one Engine, so games never share state.  The API (documented in docs/guide.
     POST   /api/games/{id}/resign     the human resigns
     GET    /api/games/{id}/sgf        the game record (download)
     GET    /api/games/{id}/position/{k}  the board after move k (for review)
+    POST   /api/games/{id}/review     the whole game reviewed; POST .../hint: the bot's top move
+                                      (rocks.play.web.review_api)
     DELETE /api/games/{id}            forget the game
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status: 400 bad move or SGF, 404 unknown game
@@ -525,6 +527,9 @@ def create_app(config: WebConfig | None = None,
         store.remove(game_id)
         return {"deleted": game_id}
 
+    from rocks.play.web.review_api import add_review_routes
+
+    add_review_routes(app, store, _Locked, resolve_model(config.model, config.player == "mcts"))
     return app
 
 

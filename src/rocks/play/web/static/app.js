@@ -221,6 +221,7 @@ function draw(state) {
   }
   board.addEventListener("mouseleave", () => hover.setAttribute("visibility", "hidden"));
   renderPanel(state);
+  if (window.afterDraw) window.afterDraw(state); // review.js: graph, review marks, hint
 }
 
 function drawOwnership(n, state) {
