@@ -30,6 +30,9 @@ Departures:
    stops at the first budget overshoot or after ``simulations``.
 4. Unvisited children have Q = the parent's mean value (first-play urgency "parent"), so a
    sharp prior does not starve siblings whose value is unknown.
+5. Its own small PUCT tree rather than ``rocks.search``'s: ``reason`` and the Go packages are
+   independent by contract (docs/architecture.md, rule 4), and a text state needs none of the
+   Go tree's batching, virtual loss or transpositions.
 """
 
 from __future__ import annotations
