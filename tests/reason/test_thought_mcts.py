@@ -4,6 +4,7 @@ scripted LM tree finds the verified answer and returns visit distributions as po
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from rocks.reason.grpo import TinyLMPolicy
@@ -58,13 +59,40 @@ def test_too_few_simulations_follow_the_prior_and_the_budget_stops_the_search():
     assert env.calls == 5 and root.visits == 5
 
 
-def test_backup_sums_each_node_s_own_value_and_its_subtree_s():
+def test_backup_sums_each_node_s_own_values_and_its_subtree_s():
     root = run_mcts(Lock(), "", MCTSConfig(simulations=50))
     for node in (root, *root.children):
         if node.visits:
-            assert node.visits == 1 + sum(c.visits for c in node.children)
+            assert node.visits == node.expansions + sum(c.visits for c in node.children)
             below = sum(c.value_sum for c in node.children)
-            assert abs(node.value_sum - 0.5 - below) < 1e-9  # 0.5: its own expansion's value
+            # 0.5: the value of each of its own expansions
+            assert abs(node.value_sum - 0.5 * node.expansions - below) < 1e-9
+
+
+class Draws:
+    """Each expansion of the root proposes one finished answer, the n-th one "a<n>"; only
+    "a3" is right: a search that expands the root once never sees it."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def exhausted(self) -> bool:
+        return False
+
+    def expand(self, state: str) -> Expansion:
+        if state.startswith("a"):
+            return Expansion((), float(state == "a3"), terminal=True)
+        self.n += 1
+        return Expansion(((f"a{self.n}", 1.0),), 0.0)
+
+
+def test_progressive_widening_samples_a_visited_node_again():
+    once = run_mcts(Draws(), "", MCTSConfig(simulations=20, widen=0))
+    assert [c.state for c in once.children] == ["a1"]
+    widened = run_mcts(Draws(), "", MCTSConfig(simulations=20, widen=2))
+    assert "a3" in [c.state for c in widened.children]
+    assert principal_variation(widened)[-1].state == "a3"
+    assert sum(c.prior for c in widened.children) == pytest.approx(1.0)
 
 
 class TreePolicy(TinyLMPolicy):
@@ -116,7 +144,8 @@ def test_mcts_over_thoughts_finds_the_verified_answer_and_returns_visit_targets(
     root_state, pi = found.policy_targets[0]
     assert root_state == "<think>" and max(pi, key=pi.get) == "<think>7+5=12 "
     mc = {s: (n, k) for s, n, k in found.mc}
-    assert mc["<think>"] == (4, 0) and mc["<think>7+5=12 "][1] == mc["<think>7+5=12 "][0]
+    assert mc["<think>"][0] % 4 == 0 and mc["<think>"][1] == 0  # widened: 4 rollouts a time
+    assert mc["<think>7+5=12 "][1] == mc["<think>7+5=12 "][0] > 0
     assert r.tokens <= cfg.token_budget
 
 

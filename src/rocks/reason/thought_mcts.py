@@ -33,6 +33,10 @@ Departures:
 5. Its own small PUCT tree rather than ``rocks.search``'s: ``reason`` and the Go packages are
    independent by contract (docs/architecture.md, rule 4), and a text state needs none of the
    Go tree's batching, virtual loss or transpositions.
+6. Progressive widening (Coulom 2007; Couëtoux et al. 2011, for continuous/sampled actions):
+   sampled steps are a finite sample of an unbounded action set, so a visited node samples
+   again (``widen``); without it a state whose rollouts all finish at once (parity's one-line
+   traces) would be searched once and never again.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ class Node:
     value_sum: float = 0.0
     children: list[Node] = field(default_factory=list)
     expanded: bool = False
+    expansions: int = 0
     terminal: bool = False
     terminal_value: float = 0.0
 
@@ -95,14 +100,18 @@ class MCTSConfig:
         simulations: most selections from the root (the token budget usually ends it first).
         c_puct: exploration constant of PUCT.
         max_depth: steps beyond which a state is not expanded (it keeps its value).
+        widen: progressive widening (departure 6): a node is expanded again, adding the new
+            steps its fresh rollouts propose, once its visits reach ``widen`` x its expansions
+            (0 = expand once).
     """
 
     simulations: int = 64
     c_puct: float = 1.5
     max_depth: int = 24
+    widen: int = 4
 
     def __post_init__(self) -> None:
-        if self.simulations < 1 or self.max_depth < 1 or self.c_puct < 0:
+        if self.simulations < 1 or self.max_depth < 1 or self.c_puct < 0 or self.widen < 0:
             raise ValueError(f"MCTSConfig needs simulations, max_depth >= 1, c_puct >= 0: {self}")
 
 
@@ -125,26 +134,48 @@ def run_mcts(env: Environment, root_state: str, cfg: MCTSConfig) -> Node:
         if env.exhausted():
             break
         node, path = root, [root]
-        while node.expanded and node.children:
+        while node.expanded and node.children and not _widens(node, cfg):
             node = puct_child(node, cfg.c_puct)
             path.append(node)
         if node.terminal:
             value = node.terminal_value
-        elif node.expanded:  # a depth-limited or dead-end leaf: its value again
+        elif node.expanded and not _widens(node, cfg):  # a depth-limited or dead-end leaf
             value = node.q
         else:
             exp = env.expand(node.state)
             if exp is None:
                 break
             node.expanded, value = True, exp.value
+            node.expansions += 1
             if exp.terminal:
                 node.terminal, node.terminal_value = True, exp.value
             elif node.depth < cfg.max_depth:
-                node.children = [Node(s, p, node.depth + 1) for s, p in exp.children]
+                _merge_children(node, exp.children)
         for n in path:
             n.visits += 1
             n.value_sum += value
     return root
+
+
+def _widens(node: Node, cfg: MCTSConfig) -> bool:
+    return (cfg.widen > 0 and node.expanded and not node.terminal and node.depth < cfg.max_depth
+            and node.visits >= cfg.widen * node.expansions)
+
+
+def _merge_children(node: Node, children: tuple[tuple[str, float], ...]) -> None:
+    """Add an expansion's children; priors become the mean of each expansion's (a step seen
+    in two of three expansions keeps two thirds of its share)."""
+    n = node.expansions
+    by_state = {c.state: c for c in node.children}
+    for c in node.children:
+        c.prior *= (n - 1) / n
+    for state, prior in children:
+        if state in by_state:
+            by_state[state].prior += prior / n
+        else:
+            child = Node(state, prior / n, node.depth + 1)
+            node.children.append(child)
+            by_state[state] = child
 
 
 def principal_variation(root: Node) -> list[Node]:
