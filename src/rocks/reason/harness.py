@@ -27,6 +27,12 @@ Departures:
    STaR's reset to the base is ``rocks.reason.star``.
 3. Evaluation tokens are counted (``eval_tokens``) but not charged to the training budget, so
    every arm is evaluated on the same schedule of training tokens.
+4. At test time MCTS is valued by the arm's own PRM (arms e, f: no oracle anywhere in the
+   tree); the other arms have none, so their MCTS values leaves by verified rollouts and its
+   ``chosen_correct`` is not an oracle-free pick.  ``solved`` uses the oracle for every method.
+5. Searches count the tokens of the rollouts they take; a rollout that would overshoot a
+   search's budget is sampled but neither taken nor counted (``tot``'s rule), at most one batch
+   per search.
 """
 
 from __future__ import annotations
