@@ -38,9 +38,10 @@ import pandas as pd
 from rocks.lab import Run, new_figure, start_run
 
 HERE = Path(__file__).resolve().parent
-TASKS = {  # task -> (family, difficulty, base, max_new_tokens)
-    "parity": ("parity", 8, "models/reason/base-parity-v2", 40),
-    "arith": ("arithmetic", 2, "models/reason/base", 160),
+TASKS = {  # task -> (family, difficulty, base, max_new_tokens, step_chars)
+    # parity's trace is 18 digits with no delimiter: a step is 3 of them (6 steps a trace)
+    "parity": ("parity", 8, "models/reason/base-parity-v2", 40, 3),
+    "arith": ("arithmetic", 2, "models/reason/base", 160, 0),
 }
 
 
@@ -85,7 +86,7 @@ def harness_config(cfg: Config, out: Path):
     from rocks.reason.thought_mcts import ThoughtMCTSConfig
     from rocks.reason.tot import ToTConfig
 
-    family, difficulty, _, max_new = TASKS[cfg.task]
+    family, difficulty, _, max_new, step_chars = TASKS[cfg.task]
     search = cfg.search_tokens or 4 * max_new
     return HarnessConfig(
         arm=cfg.arm, family=family, difficulty=difficulty, train_tokens=cfg.train_tokens,
@@ -98,6 +99,7 @@ def harness_config(cfg: Config, out: Path):
                         tot=ToTConfig(token_budget=search),
                         mcts=ThoughtMCTSConfig(token_budget=search)),
         prm_tasks=cfg.prm_tasks, prm_k=cfg.prm_k, dense_weight=cfg.dense_weight,
+        step_chars=step_chars,
         test_budgets=tuple(b * max_new // 40 for b in cfg.test_budgets),
         test_tasks=cfg.test_tasks, seed=cfg.seed, threads=cfg.threads, out=str(out))
 
@@ -141,7 +143,7 @@ def stage_prm(cfg: Config, run: Run) -> None:
     from rocks.reason.tot import verifier_for
 
     torch.set_num_threads(cfg.threads)
-    family, difficulty, base, max_new = TASKS[cfg.task]
+    family, difficulty, base, max_new, step_chars = TASKS[cfg.task]
     policy = load_policy(repo_path(base))
     generator = torch.Generator().manual_seed(cfg.seed)
     splits = {"train": sft_tasks(family, difficulty, cfg.prm_label_tasks, cfg.seed, "prm"),
@@ -151,8 +153,9 @@ def stage_prm(cfg: Config, run: Run) -> None:
         data[split] = []
         for task in tasks:
             s = policy.sample([prompt_text(task)], max_new, 1.0, generator, "<think>")
-            text = "<think>" + policy.completions(s)[0]
-            examples, spent = monte_carlo_labels(policy, task, step_prefixes(text), cfg.prm_k,
+            text = policy.completions(s)[0]  # the forced "<think>" is part of it
+            prefixes = step_prefixes(text, step_chars=step_chars)
+            examples, spent = monte_carlo_labels(policy, task, prefixes, cfg.prm_k,
                                                  verifier_for(task), max_new, 1.0, generator)
             data[split] += examples
             tokens += spent + int(s.completion_mask.sum())

@@ -27,6 +27,8 @@ def test_step_prefixes_cut_at_each_delimiter_inside_the_thought():
     text = "<think>7+5=12 1+1=2\n</think><answer>12 3</answer>"
     assert step_prefixes(text) == ["<think>", "<think>7+5=12 ", "<think>7+5=12 1+1=2\n"]
     assert step_prefixes("<answer>1</answer>") == []
+    parity = "<think>01101</think><answer>odd</answer>"
+    assert step_prefixes(parity, step_chars=2) == ["<think>", "<think>01", "<think>0110"]
 
 
 def test_monte_carlo_labels_are_the_share_of_verified_completions():

@@ -15,6 +15,7 @@ from rocks.reason.thought_mcts import (
     MCTSConfig,
     ThoughtMCTSConfig,
     mcts_search,
+    next_step,
     principal_variation,
     run_mcts,
     visit_distribution,
@@ -93,6 +94,12 @@ def test_progressive_widening_samples_a_visited_node_again():
     assert "a3" in [c.state for c in widened.children]
     assert principal_variation(widened)[-1].state == "a3"
     assert sum(c.prior for c in widened.children) == pytest.approx(1.0)
+
+
+def test_a_step_ends_at_a_delimiter_or_after_step_chars_characters():
+    assert next_step("7+5=12 1+1=2\n</think>", ("\n", " ")) == "7+5=12 "
+    assert next_step("0110</think><answer>even</answer>", ("\n", " "), 3) == "011"
+    assert next_step("01</think><answer>odd</answer>", ("\n", " "), 3) is None
 
 
 class TreePolicy(TinyLMPolicy):

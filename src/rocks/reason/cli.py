@@ -139,7 +139,7 @@ _HARNESS_EXCLUDED = frozenset(
                            "checkpoint_every", "threads", "steps", "lora")]
     + [f"exit.{n}" for n in ("family", "difficulty", "seed", "search", "prm", "out", "threads",
                             "iterations", "token_budget", "tot.max_new_tokens",
-                            "mcts.max_new_tokens")]
+                            "mcts.max_new_tokens", "mcts.step_chars")]
 )
 
 

@@ -59,12 +59,13 @@ def shaped_advantages(
     width: int,
     delimiters: Sequence[str] = ("\n", " "),
     root: str = "<think>",
+    step_chars: int = 0,
 ) -> tuple[Tensor, float]:
     """[B, width] per-token advantages (the formula above) and the mean |shaping| per token."""
     adv = outcome_adv[:, None].repeat(1, width).float()
     shaping_total, shaped_tokens = 0.0, 0
     for i, text in enumerate(completions):
-        prefixes = step_prefixes(text, delimiters, root)
+        prefixes = step_prefixes(text, delimiters, root, step_chars)
         if not prefixes:
             continue
         values = prm.values([prompts[i] + p for p in prefixes])
@@ -87,6 +88,7 @@ def dense_grpo_step(
     cfg: GRPOConfig,
     weight: float,
     generator: torch.Generator | None = None,
+    step_chars: int = 0,
 ) -> dict[str, float]:
     """One GRPO batch with PRM-shaped per-token advantages; returns logged statistics
     (reward, accuracy, tokens sampled, mean |shaping|, loss, seconds)."""
@@ -104,7 +106,8 @@ def dense_grpo_step(
     token_texts = [[policy.tokenizer.decode([j]) for j in row] for row in ids]
     width = samples.completion_mask.shape[1]
     adv, shaping = shaped_advantages(prm, prompts, texts, token_texts, outcome,
-                                     [b.accuracy for b in scores], weight, width)
+                                     [b.accuracy for b in scores], weight, width,
+                                     step_chars=step_chars)
     mask = samples.completion_mask.float()
     policy.model.train()
     old = None

@@ -84,6 +84,8 @@ class HarnessConfig:
         prm_tasks, prm_k, prm_epochs: arm f's PRM: ``prm_tasks`` tasks sampled once each, every
             step prefix of each sample completed ``prm_k`` times (Math-Shepherd labels).
         dense_weight: λ of arm f's shaping.
+        step_chars: steps of this many characters (for traces without delimiters, like
+            parity's) in MCTS, the PRM's labels and arm f's shaping; 0 = cut at delimiters.
         test_budgets, test_tasks, test_methods: test-time scaling of the final model.
         seed, threads, out.
     """
@@ -108,6 +110,7 @@ class HarnessConfig:
     prm_k: int = 4
     prm_epochs: int = 3
     dense_weight: float = 1.0
+    step_chars: int = 0
     test_budgets: tuple[int, ...] = (100, 200, 400)
     test_tasks: int = 50
     test_methods: tuple[str, ...] = TEST_METHODS
@@ -133,7 +136,7 @@ def grpo_settings(cfg: HarnessConfig) -> GRPOConfig:
 
 def exit_settings(cfg: HarnessConfig) -> ExItConfig:
     e = cfg.exit
-    mcts = replace(e.mcts, max_new_tokens=cfg.max_new_tokens)
+    mcts = replace(e.mcts, max_new_tokens=cfg.max_new_tokens, step_chars=cfg.step_chars)
     return replace(e, family=cfg.family, difficulty=cfg.difficulty, seed=cfg.seed,
                    search="tot" if cfg.arm == "d" else "mcts", prm=cfg.arm == "e",
                    tot=replace(e.tot, max_new_tokens=cfg.max_new_tokens), mcts=mcts,
@@ -159,7 +162,7 @@ def label_prm(policy, cfg: HarnessConfig, state: ArmState, generator) -> int:
         samples = policy.sample([prompt_text(task)], cfg.max_new_tokens, 1.0, generator)
         tokens += int(samples.completion_mask.sum())
         text = policy.completions(samples)[0]
-        prefixes = step_prefixes(text) or ["<think>"]
+        prefixes = step_prefixes(text, step_chars=cfg.step_chars) or ["<think>"]
         examples, spent = monte_carlo_labels(policy, task, prefixes, cfg.prm_k, verify,
                                              cfg.max_new_tokens, 1.0, generator)
         state.buffer += examples
@@ -193,7 +196,7 @@ def units(policy, cfg: HarnessConfig, state: ArmState) -> Iterator[dict]:
             row = {"tokens": tokens, "accuracy": float("nan"), "loss": losses[-1]}
         elif cfg.arm == "f":
             s = dense_grpo_step(policy, state.prm, opt, training_tasks(gcfg, n), gcfg,
-                                cfg.dense_weight, generator)
+                                cfg.dense_weight, generator, cfg.step_chars)
             row = {"tokens": s["tokens"], "accuracy": s["accuracy"], "loss": s["loss"]}
         elif cfg.arm == "c":
             tasks = sft_tasks(cfg.family, cfg.difficulty, cfg.sft_tasks, cfg.seed * 1000 + n)
@@ -295,7 +298,7 @@ def test_time_scaling(policy, cfg: HarnessConfig, prm: ProcessRewardModel | None
         tot = ToTConfig(token_budget=budget, max_new_tokens=cfg.max_new_tokens,
                         stop_on_verified=False)
         mcts = ThoughtMCTSConfig(token_budget=budget, max_new_tokens=cfg.max_new_tokens,
-                                 stop_on_verified=False)
+                                 step_chars=cfg.step_chars, stop_on_verified=False)
         for method in cfg.test_methods:
             generator = torch.Generator().manual_seed(cfg.seed * 31 + budget)
             solved = chosen = tokens = 0

@@ -53,13 +53,17 @@ class PRMExample:
 
 
 def step_prefixes(completion: str, delimiters: Sequence[str] = ("\n", " "),
-                  root: str = "<think>") -> list[str]:
+                  root: str = "<think>", step_chars: int = 0) -> list[str]:
     """The prefixes of ``completion`` that end a step (departure 2): the root, then each cut at
-    a delimiter before ``</think>``.  ``completion`` starts with ``root``."""
+    a delimiter before ``</think>`` (or every ``step_chars`` characters, when > 0).
+    ``completion`` starts with ``root``."""
     if not completion.startswith(root):
         return []
     close = completion.find("</think>")
     limit = close if close >= 0 else len(completion)
+    if step_chars > 0:
+        return [root] + [completion[:c] for c in range(len(root) + step_chars, limit + 1,
+                                                        step_chars)]
     cuts = sorted({i + len(d) for d in delimiters for i in _find_all(completion, d)
                    if len(root) <= i < limit})
     return [root] + [completion[:c] for c in cuts]

@@ -37,6 +37,8 @@ Departures:
    sampled steps are a finite sample of an unbounded action set, so a visited node samples
    again (``widen``); without it a state whose rollouts all finish at once (parity's one-line
    traces) would be searched once and never again.
+7. A trace without delimiters (parity's running parity, one digit per bit) is cut every
+   ``step_chars`` characters instead.
 """
 
 from __future__ import annotations
@@ -207,6 +209,7 @@ class ThoughtMCTSConfig:
         max_new_tokens, temperature: rollout sampling.
         root: the state the search starts from.
         delimiters: where a step ends.
+        step_chars: when > 0, a step is this many characters instead (departure 7).
         mcts: the tree settings (simulations, c_puct, max_depth).
         stop_on_verified: stop at the first verified answer.
     """
@@ -217,12 +220,22 @@ class ThoughtMCTSConfig:
     temperature: float = 1.0
     root: str = "<think>"
     delimiters: tuple[str, ...] = ("\n", " ")
+    step_chars: int = 0
     mcts: MCTSConfig = field(default_factory=MCTSConfig)
     stop_on_verified: bool = True
 
     def __post_init__(self) -> None:
         if min(self.token_budget, self.branch, self.max_new_tokens) < 1:
             raise ValueError(f"ThoughtMCTSConfig sizes must be >= 1: {self}")
+
+
+def next_step(text: str, delimiters: tuple[str, ...], step_chars: int = 0) -> str | None:
+    """The first step of ``text``: up to its first delimiter (``tot.first_step``), or its first
+    ``step_chars`` characters; None when the thought closes first."""
+    if step_chars <= 0:
+        return first_step(text, delimiters)
+    close = text.find("</think>")
+    return text[:step_chars] if step_chars <= (close if close >= 0 else len(text)) else None
 
 
 ValueFn = Callable[[list[str]], list[float]]  # states (after the prompt) -> values in [0, 1]
@@ -285,7 +298,7 @@ class LMThoughts:
                 self.finished[full] = lp / max(n, 1)
             if ok and not self.answer:
                 self.answer, self.tokens_to_solve = full, self.spent
-            step = first_step(text, cfg.delimiters)
+            step = next_step(text, cfg.delimiters, cfg.step_chars)
             child = state + step if step is not None else full
             counts[child] = counts.get(child, 0) + 1
         if not counts:
