@@ -73,6 +73,8 @@ class GtpConfig:
         device: where the network runs: auto (CUDA, then Apple's MPS, then the CPU), cpu,
             cuda or mps.
         seed: random seed of the player.
+        score_utility: weight of KataGo's score utility once a game is decided (0: win/loss
+            only; rocks.play.score_utility).
         suicide: allow suicide (Tromp-Taylor rules).
         superko: positional superko, or none (simple ko only).
         name: name reported to the controller.
@@ -90,6 +92,7 @@ class GtpConfig:
     threads: int | None = None
     device: Device = "auto"
     seed: int | None = None
+    score_utility: float = 0.0
     suicide: bool = False
     superko: Literal["positional", "none"] = "positional"
     name: str = "rocks"
@@ -108,7 +111,8 @@ class GtpConfig:
             kind = "mcts"  # a model implies the search
         return PlayerSpec(kind=kind, model=model, visits=self.visits,
                           precision=self.precision, symmetries=self.symmetries, seed=self.seed,
-                          c_puct=self.c_puct, threads=self.threads, device=self.device)
+                          c_puct=self.c_puct, threads=self.threads, device=self.device,
+                          score_utility=self.score_utility)
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(size=self.size, komi=self.komi,
@@ -154,7 +158,7 @@ def gtp_argv(spec: PlayerSpec, **options: object) -> list[str]:
         "player": spec.kind, "model": spec.model if spec.model is not None else "none",
         "visits": spec.visits, "precision": spec.precision, "symmetries": spec.symmetries,
         "c_puct": spec.c_puct, "threads": spec.threads, "device": spec.device,
-        "seed": spec.seed}
+        "seed": spec.seed, "score_utility": spec.score_utility}
     if spec.move_time_s is not None:
         values["move_time"] = spec.move_time_s
     if spec.kind != "mcts":  # the search's settings would not change a random or pass player
