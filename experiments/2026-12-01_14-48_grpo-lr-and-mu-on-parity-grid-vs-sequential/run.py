@@ -165,6 +165,8 @@ def stage_compare(cfg: Config, run: Run) -> None:
                      label=arm)
         for mu, marker in ((1, "v"), (2, "o"), (3, "s"), (4, "^")):
             pick = table[table["mu"] == mu]
+            if pick.empty:
+                continue
             axes[1].scatter(pick["lr"], pick["value"], marker=marker, color=f"C{i}",
                             label=f"{arm}, μ={mu}", s=30, alpha=0.8)
         seeds = winners[arm]
