@@ -6,8 +6,8 @@ affords: every point is measured, results do not depend on a sampler's seed, and
 reads in the order the grid was written.
 
 Departures from common sweep tools (Optuna, W&B sweeps):
-  1. Grid only, no adaptive sampler: with a handful of trials a sampler has nothing to learn
-     from, and a grid's figure has no holes.
+  1. Grid only: every point is measured and the figure has no holes; choosing each trial from
+     the results so far is ``rocks lab tune`` (:mod:`rocks.lab.tune`).
   2. Trials run one after another in the foreground; a failed trial is recorded and the sweep
      goes on, an interrupted one ends the sweep (the rows so far are kept).
 
@@ -131,6 +131,8 @@ def run_sweep(experiment: Experiment | Path | str, params: Mapping[str, Sequence
 
 
 def trial_row(exp: Experiment, i: int, record: RunRecord, point: Mapping[str, str]) -> dict:
+    """A trial's table row: its number, run, parameters, status, headline and summary metrics
+    (the columns a sweep's and a tune's CSV share)."""
     row: dict[str, Any] = {"trial": i, "run_id": record.run_id, **point,
                            "status": record.status, "seconds": record.seconds,
                            "headline_name": record.headline_name,
