@@ -65,6 +65,7 @@ class Config:
     sft_k: int = 8
     exit_tasks: int = 32  # arms d, e: tasks searched per round
     search_tokens: int = 0  # arms d, e: token budget per training search (0 = 4 x max_new)
+    search_stop: bool = False  # arms d, e: stop a training search at its first verified answer
     prm_tasks: int = 16  # arm f: tasks whose prefixes are labelled (prm_k rollouts each)
     prm_k: int = 4
     dense_weight: float = 1.0  # arm f: lambda of the step shaping
@@ -96,8 +97,9 @@ def harness_config(cfg: Config, out: Path):
                         lr=cfg.lr, mu=2, eval_every=0),
         sft_tasks=cfg.sft_tasks, sft_k=cfg.sft_k, sft_lr=cfg.sft_lr,
         exit=ExItConfig(tasks_per_iteration=cfg.exit_tasks, lr=cfg.sft_lr,
-                        tot=ToTConfig(token_budget=search),
-                        mcts=ThoughtMCTSConfig(token_budget=search)),
+                        tot=ToTConfig(token_budget=search, stop_on_verified=cfg.search_stop),
+                        mcts=ThoughtMCTSConfig(token_budget=search,
+                                               stop_on_verified=cfg.search_stop)),
         prm_tasks=cfg.prm_tasks, prm_k=cfg.prm_k, dense_weight=cfg.dense_weight,
         step_chars=step_chars,
         test_budgets=tuple(b * max_new // 40 for b in cfg.test_budgets),

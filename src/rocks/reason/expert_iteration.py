@@ -25,6 +25,11 @@ Departures:
 2. The policy keeps training (AlphaZero), it is not reset to the base each iteration (STaR).
 3. The searches use the verifier as training reward, as GRPO does; only at test time does the
    oracle/no-oracle distinction matter (``SearchResult.chosen``).
+4. The expert's answer for a task is the search's pick (``chosen``: MCTS's most visited
+   terminal state, best-first's highest valued answer) when the verifier accepts it, else the
+   first verified answer.  With ``stop_on_verified`` (the searches' default) the first batch
+   that holds a verified answer ends the search, and on an easy task both searches then return
+   the same sample: turn it off to let the tree choose among verified answers.
 """
 
 from __future__ import annotations
@@ -133,7 +138,10 @@ def search_round(policy, tasks: Sequence[Task], cfg: ExItConfig,
         tokens += r.tokens
         if r.solved:
             solved += 1
-            examples.append(Example(task.seed, prompt, r.answer))
+            # the search's own pick when it is verified (the most visited / highest valued
+            # answer), else the first verified one (departure 4)
+            best = r.chosen if r.chosen_correct else r.answer
+            examples.append(Example(task.seed, prompt, best))
     return Round(tuple(examples), tuple(prm_examples), len(tasks), solved, tokens)
 
 
