@@ -11,7 +11,10 @@ Departures, numbered:
   1. The search does not average scores over its tree (its nodes keep values only): a move's
      score lead is the network's score head on the position after it (one batched evaluation
      of every reported candidate), and the root's is the visit-weighted mean of its candidates'
-     (the net's own root score before any visit).  A network without a score head falls back
+     (as KataGo's root average; the net's own root score before any visit), so that both are
+     one ply deep and comparable (:meth:`Analyst.move_value` scores any other move the same
+     way).  Candidates are ordered by visits, ties by prior (at a few visits per move many
+     have one visit each).  A network without a score head falls back
      on its ownership (sum of owned points minus komi), then on the Tromp-Taylor count.
   2. Forbidden moves (``avoidMoves``/``allowMoves``) and a root policy temperature act at the
      root only: after the root's evaluation their priors are set to -1 (never selected) or
@@ -157,7 +160,8 @@ class Analyst:
     def _summary(self, tree: MCTS, result: SearchResult, start: float,
                  moves_ownership: bool) -> Analysis:
         position = tree.root
-        shown = [c for c in result.candidates if c.visits > 0][: self.max_candidates]
+        shown = sorted((c for c in result.candidates if c.visits > 0),
+                       key=lambda c: (-c.visits, -c.prior))[: self.max_candidates]
         children = []
         for c in shown:
             try:
@@ -185,6 +189,14 @@ class Analyst:
         return Analysis(position, moves, visits, _winrate(result.root_value), lead, policy,
                         None if ownership is None else np.asarray(ownership, np.float32),
                         time.perf_counter() - start)
+
+    def move_value(self, position: Position, move: int) -> tuple[float, float]:
+        """(win rate, score lead) of ``move`` for ``position``'s mover, from one evaluation of
+        the position after it (a move the search did not report; departure 1)."""
+        child = position.play(move)
+        ev = as_evaluation(self.evaluate([child]), 1)
+        leads, _ = self._scores([child])
+        return _winrate(-float(np.asarray(ev.values).reshape(-1)[0])), -float(leads[0])
 
     def _scores(self, positions: list[Position]) -> tuple[np.ndarray, np.ndarray | None]:
         """Score leads (points, each position's mover's) and ownership of ``positions``."""

@@ -12,9 +12,10 @@ the engine's better move and its variation, and a graph of win rate and score ov
 - ``graph.png``: Black's win rate and score lead over the game, mistakes marked.
 
 Departures, numbered:
-  1. Point loss uses the score lead of :mod:`rocks.play.analyst` (the network's score head on
-     the position after each move, departure 1 there), searched with ``--visits`` at every
-     position; a move that is the engine's own best loses 0 by definition.
+  1. Point loss is KaTrain's: the position's score lead minus the move's, both from the search
+     of the position before the move (:mod:`rocks.play.analyst`, departure 1: one ply deep
+     each, from the network's score head); a move the search did not report is scored by one
+     evaluation of the position after it; the engine's own best move loses 0 by definition.
   2. Where the model's training board size is not recorded (checkpoint metadata ``size``, else
      the ``NxN`` in its file name), the review says the size is unknown rather than guess.
 """
@@ -161,16 +162,21 @@ def review_game(record: GameRecord, analyst: Analyst, visits: int, mistakes: int
     moves = []
     for i, (colour, move) in enumerate(record.moves, start=1):
         before, after = analyses[i - 1], analyses[i]
-        mover_lead_before = _lead_for(before, colour)
-        mover_lead_after = _lead_for(after, colour)
-        mover_wr_before = _winrate_for(before, colour)
-        mover_wr_after = _winrate_for(after, colour)
+        # KaTrain's point loss: the position's lead minus the move's, both from the search of
+        # the position before it (one ply deep each; departure 1).
+        played = next((m for m in before.moves if m.move == move), None)
+        if played is not None:
+            wr_move, lead_move = played.winrate, played.score_lead
+        elif before.position.to_play == colour:
+            wr_move, lead_move = analyst.move_value(before.position, move)
+        else:  # a move out of turn: judge it by the position it leads to
+            wr_move, lead_move = _winrate_for(after, colour), _lead_for(after, colour)
         best = before.best.move if before.best else None
         own_best = best == move
         moves.append(MoveReview(
             i, colour, move, _winrate_for(after, BLACK), _lead_for(after, BLACK),
-            0.0 if own_best else max(0.0, mover_lead_before - mover_lead_after),
-            0.0 if own_best else max(0.0, mover_wr_before - mover_wr_after),
+            0.0 if own_best else max(0.0, _lead_for(before, colour) - lead_move),
+            0.0 if own_best else max(0.0, _winrate_for(before, colour) - wr_move),
             best, before.best.pv if before.best else ()))
     worst = {c: tuple(sorted((m for m in moves if m.colour == c and m.loss >= min_loss),
                              key=lambda m: -m.loss)[:mistakes]) for c in (BLACK, -BLACK)}
