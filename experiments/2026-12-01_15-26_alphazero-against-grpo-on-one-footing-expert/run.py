@@ -68,6 +68,8 @@ class Config:
     search_stop: bool = False  # arms d, e: stop a training search at its first verified answer
     prm_tasks: int = 16  # arm f: tasks whose prefixes are labelled (prm_k rollouts each)
     prm_k: int = 4
+    prm_epochs: int = 20  # PRM training passes (arm f and stage prm; arm e: per round / 10)
+    prm_lr: float = 1e-3
     dense_weight: float = 1.0  # arm f: lambda of the step shaping
     test_budgets: tuple[int, ...] = (40, 160, 640)  # test-time tokens per task (x max_new)
     test_tasks: int = 50
@@ -97,11 +99,12 @@ def harness_config(cfg: Config, out: Path):
                         lr=cfg.lr, mu=2, eval_every=0),
         sft_tasks=cfg.sft_tasks, sft_k=cfg.sft_k, sft_lr=cfg.sft_lr,
         exit=ExItConfig(tasks_per_iteration=cfg.exit_tasks, lr=cfg.sft_lr,
+                        prm_epochs=max(1, cfg.prm_epochs // 10), prm_lr=cfg.prm_lr,
                         tot=ToTConfig(token_budget=search, stop_on_verified=cfg.search_stop),
                         mcts=ThoughtMCTSConfig(token_budget=search,
                                                stop_on_verified=cfg.search_stop)),
         prm_tasks=cfg.prm_tasks, prm_k=cfg.prm_k, dense_weight=cfg.dense_weight,
-        step_chars=step_chars,
+        prm_epochs=cfg.prm_epochs, prm_lr=cfg.prm_lr, step_chars=step_chars,
         test_budgets=tuple(b * max_new // 40 for b in cfg.test_budgets),
         test_tasks=cfg.test_tasks, seed=cfg.seed, threads=cfg.threads, out=str(out))
 
@@ -162,7 +165,8 @@ def stage_prm(cfg: Config, run: Run) -> None:
             data[split] += examples
             tokens += spent + int(s.completion_mask.sum())
     prm = ProcessRewardModel.from_policy(policy)
-    losses = train_prm(prm, data["train"], epochs=4, batch_size=32, lr=3e-4, seed=cfg.seed)
+    losses = train_prm(prm, data["train"], epochs=cfg.prm_epochs, batch_size=32, lr=cfg.prm_lr,
+                       seed=cfg.seed)
     held = data["held_out"]
     preds = prm.values([e.prompt + e.prefix for e in held])
     labels = [e.label for e in held]

@@ -81,8 +81,9 @@ class HarnessConfig:
         grpo: arms a, b, f (their ``family``/``difficulty``/``seed``/``objective`` are set here).
         sft_tasks, sft_k, sft_epochs, sft_lr, sft_batch: arm c's rounds.
         exit: arms d, e (``search``/``prm`` are set by the arm).
-        prm_tasks, prm_k, prm_epochs: arm f's PRM: ``prm_tasks`` tasks sampled once each, every
-            step prefix of each sample completed ``prm_k`` times (Math-Shepherd labels).
+        prm_tasks, prm_k, prm_epochs, prm_lr: arm f's PRM: ``prm_tasks`` tasks sampled once
+            each, every step prefix of each sample completed ``prm_k`` times (Math-Shepherd
+            labels), then ``prm_epochs`` passes at ``prm_lr``.
         dense_weight: λ of arm f's shaping.
         step_chars: steps of this many characters (for traces without delimiters, like
             parity's) in MCTS, the PRM's labels and arm f's shaping; 0 = cut at delimiters.
@@ -109,6 +110,7 @@ class HarnessConfig:
     prm_tasks: int = 16
     prm_k: int = 4
     prm_epochs: int = 3
+    prm_lr: float = 3e-4
     dense_weight: float = 1.0
     step_chars: int = 0
     test_budgets: tuple[int, ...] = (100, 200, 400)
@@ -192,7 +194,8 @@ def units(policy, cfg: HarnessConfig, state: ArmState) -> Iterator[dict]:
                    "loss": s.loss}
         elif cfg.arm == "f" and not state.buffer:
             tokens = label_prm(policy, cfg, state, generator)
-            losses = train_prm(state.prm, state.buffer, cfg.prm_epochs, 32, 3e-4, cfg.seed)
+            losses = train_prm(state.prm, state.buffer, cfg.prm_epochs, 32, cfg.prm_lr,
+                               cfg.seed)
             row = {"tokens": tokens, "accuracy": float("nan"), "loss": losses[-1]}
         elif cfg.arm == "f":
             s = dense_grpo_step(policy, state.prm, opt, training_tasks(gcfg, n), gcfg,
