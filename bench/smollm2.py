@@ -38,6 +38,16 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 HEADING = "## SmolLM2-135M: samplers and GRPO steps (bench/smollm2.py)"
+NOTE = (
+    "tokens/s counts real completion tokens (greedy rows stop at EOS; a batch runs until its "
+    "longest row).  On this shared VM times move by a third with the other jobs' load (an "
+    "earlier run of the sampler comparison: 17.1 s vs 17.6 s), so differences below that are "
+    "noise; GRPO steps sample at T=1, and a step's time also follows how long its sampled "
+    "completions happen to be.  rocks' GRPO keeps `generate` (HFPolicy) for SmolLM2: the KV-cache "
+    "sampler is not faster beyond the noise, and HFPolicy's LoRA adapters are peft's own, so "
+    "peft and TRL read them.  TRL's GRPOTrainer ran the same LoRA, tasks, rewards and settings "
+    "(its GGUF model unmarked as quantized: the weights are dequantized float32)."
+)
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"G={cfg.group_size}, {cfg.grpo_tokens} new tokens, μ=1, β=0:", "",
                      "| trainer | steps | s/step (median after the first) | every step |",
                      "|---|---|---|---|", *grpo_lines, ""]
+        text += [NOTE, ""]
         replace_section(ROOT / "docs" / "benchmarks.md", HEADING, "\n".join(text))
     return 0
 

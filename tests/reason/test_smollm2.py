@@ -25,6 +25,9 @@ def smollm2():
 def test_tinylm_computes_smollm2s_logits(smollm2):
     from rocks.reason.hf import from_hf
 
+    # dequantized on load, so not marked quantized (TRL refuses to train a quantized model)
+    assert smollm2.model.hf_quantizer is None and not smollm2.model.is_quantized
+    assert next(smollm2.model.parameters()).dtype == torch.float32
     lm = from_hf(smollm2.model)
     assert lm.cfg.n_kv_heads == 3 and lm.cfg.n_layers == 30 and lm.cfg.vocab_size == 49152
     enc = smollm2.tokenizer([smollm2.prompt(p) for p in PROMPTS], add_special_tokens=False,

@@ -278,4 +278,10 @@ def load_pretrained(path: str, gguf_file: str | None = None,
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to(resolve_device(device))
+    if gguf_file:
+        # transformers dequantizes GGUF tensors on load (plain float32 layers) but leaves the
+        # model marked as quantized, which trainers (TRL's GRPOTrainer) refuse to train
+        model.hf_quantizer = None
+        model.config.quantization_config = None
+        model.is_quantized = False
     return HFPolicy(model, tokenizer, system=system, assistant_prefix=assistant_prefix)
