@@ -174,10 +174,10 @@ function annotateMoveList() {
   $("moves").querySelectorAll("li").forEach((li, i) => {
     const m = reviewData.moves[i];
     if (!m || m.loss < 1) return;
-    const span = document.createElement("span");
-    span.className = "loss";
-    span.textContent = `−${m.loss.toFixed(1)}`;
-    li.appendChild(span);
+    // The list's columns are narrow: the move turns red, its loss is in the tooltip.
+    li.classList.add("mistake");
+    li.dataset.loss = m.loss.toFixed(1);
+    li.title = `point loss ${m.loss.toFixed(1)}; the bot preferred ${m.best}`;
   });
 }
 
