@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rocks.go.board import Position
+from rocks.play.players import Device, Precision, Symmetries
 from rocks.search.contracts import EvaluateFn, SearchResult, as_evaluation
 from rocks.search.mcts import MCTS, MCTSConfig
 from rocks.search.parallel import run_parallel
@@ -212,6 +213,25 @@ class Analyst:
             else:
                 leads.append(float(p.score()) * p.to_play)
         return np.asarray(leads), own
+
+
+def make_analyst(model: str, threads: int = 1, candidates: int = 10,
+                 precision: Precision = "auto", symmetries: Symmetries = "random",
+                 device: Device = "auto", seed: int | None = None, callers: int = 1) -> Analyst:
+    """The :class:`~rocks.play.analyst.Analyst` of a ``--model`` value (``none``: rollouts)."""
+    from rocks.play.players import PlayerSpec, network_evaluator, resolve_model
+
+    path = resolve_model(model)
+    if path is None:
+        from rocks.search.rollout import RolloutConfig, rollout_evaluator
+
+        evaluate = rollout_evaluator(RolloutConfig(playouts=1, seed=seed or 0))
+        threads = 1  # rollouts hold the GIL
+    else:
+        spec = PlayerSpec(model=path, precision=precision, symmetries=symmetries, seed=seed,
+                          device=device, threads=threads)
+        evaluate = network_evaluator(spec, threads * callers)
+    return Analyst(evaluate, threads=threads, max_candidates=candidates, seed=seed)
 
 
 def _winrate(q: float) -> float:

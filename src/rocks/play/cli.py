@@ -246,26 +246,6 @@ class AnalysisOptions:
             raise ValueError("visits, workers, threads and candidates must be at least 1")
 
 
-def make_analyst(model: str, threads: int = 1, candidates: int = 10,
-                 precision: Precision = "auto", symmetries: Symmetries = "random",
-                 device: Device = "auto", seed: int | None = None, callers: int = 1):
-    """The :class:`~rocks.play.analyst.Analyst` of a ``--model`` value (``none``: rollouts)."""
-    from rocks.play.analyst import Analyst
-    from rocks.play.players import PlayerSpec, network_evaluator, resolve_model
-
-    path = resolve_model(model)
-    if path is None:
-        from rocks.search.rollout import RolloutConfig, rollout_evaluator
-
-        evaluate = rollout_evaluator(RolloutConfig(playouts=1, seed=seed or 0))
-        threads = 1  # rollouts hold the GIL
-    else:
-        spec = PlayerSpec(model=path, precision=precision, symmetries=symmetries, seed=seed,
-                          device=device, threads=threads)
-        evaluate = network_evaluator(spec, threads * callers)
-    return Analyst(evaluate, threads=threads, max_candidates=candidates, seed=seed)
-
-
 def analysis_parser() -> argparse.ArgumentParser:
     """The parser of ``rocks analysis`` (from :class:`AnalysisOptions`)."""
     p = argparse.ArgumentParser(
@@ -279,6 +259,7 @@ def analysis_parser() -> argparse.ArgumentParser:
 def analysis_main(argv: list[str] | None = None) -> int:
     """``rocks analysis``: serve KataGo analysis queries (rocks.play.analysis_engine)."""
     from rocks.play.analysis_engine import serve
+    from rocks.play.analyst import make_analyst
 
     parser = analysis_parser()
     try:

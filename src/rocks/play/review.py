@@ -29,7 +29,7 @@ from pathlib import Path
 from rocks.go import coords
 from rocks.go.board import BLACK
 from rocks.go.sgf import GameRecord, load_sgf
-from rocks.play.analyst import Analysis, Analyst
+from rocks.play.analyst import Analysis, Analyst, make_analyst
 from rocks.play.players import Device, Precision, resolve_model
 
 
@@ -313,8 +313,6 @@ def write_graph(review: Review, path: Path) -> Path:
 
 def run_review(config: ReviewConfig, analyst: Analyst | None = None) -> Review:
     """``rocks review``: load, analyse, write the three outputs."""
-    from rocks.play.cli import make_analyst
-
     sgf = Path(config.sgf)
     record = load_sgf(sgf)
     note = size_note(resolve_model(config.model), record.size)
