@@ -258,7 +258,9 @@ def train_arm(policy, cfg: HarnessConfig) -> ArmState:
     """Train until ``cfg.train_tokens``; ``curve.csv`` and ``units.csv``; resumable."""
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
-    write_json(out / "config.json", asdict(cfg))
+    # the settings the arm runs with (the GRPO and expert-iteration ones as the arm sets them)
+    write_json(out / "config.json", {**asdict(cfg), "grpo": asdict(grpo_settings(cfg)),
+                                     "exit": asdict(exit_settings(cfg))})
     state = _load(policy, out)
     with MetricsLogger(out / "curve.csv") as curve, MetricsLogger(out / "units.csv") as log:
         curve.drop_after("train_tokens", state.train_tokens if state.unit else -1)
