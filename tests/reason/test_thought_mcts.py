@@ -153,6 +153,9 @@ def test_mcts_over_thoughts_finds_the_verified_answer_and_returns_visit_targets(
     mc = {s: (n, k) for s, n, k in found.mc}
     assert mc["<think>"][0] % 4 == 0 and mc["<think>"][1] == 0  # widened: 4 rollouts a time
     assert mc["<think>7+5=12 "][1] == mc["<think>7+5=12 "][0] > 0
+    right = "<think>7+5=12 </think><answer>12</answer>"
+    wrong = "<think>7+5=13 </think><answer>13</answer>"
+    assert mc[right][1] == mc[right][0] > 0 and mc[wrong][1] == 0 < mc[wrong][0]  # verdicts
     assert r.tokens <= cfg.token_budget
 
 

@@ -134,7 +134,7 @@ def search_round(policy, tasks: Sequence[Task], cfg: ExItConfig,
             found = mcts_search(policy, task, cfg.mcts, verify, value_fn, generator)
             r = found.result
             prm_examples += [PRMExample(prompt, s, k / n, n) for s, n, k in found.mc
-                             if n >= cfg.prm_min_rollouts]
+                             if n >= cfg.prm_min_rollouts or "</answer>" in s]
         tokens += r.tokens
         if r.solved:
             solved += 1

@@ -164,7 +164,9 @@ def label_prm(policy, cfg: HarnessConfig, state: ArmState, generator) -> int:
         samples = policy.sample([prompt_text(task)], cfg.max_new_tokens, 1.0, generator)
         tokens += int(samples.completion_mask.sum())
         text = policy.completions(samples)[0]
-        prefixes = step_prefixes(text, step_chars=cfg.step_chars) or ["<think>"]
+        # the steps, and the whole answer (labelled by the verifier, no rollout): the PRM
+        # also judges finished answers when it values MCTS's terminal states
+        prefixes = (step_prefixes(text, step_chars=cfg.step_chars) or ["<think>"]) + [text]
         examples, spent = monte_carlo_labels(policy, task, prefixes, cfg.prm_k, verify,
                                              cfg.max_new_tokens, 1.0, generator)
         state.buffer += examples

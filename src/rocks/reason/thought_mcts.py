@@ -247,7 +247,8 @@ class LMThoughts:
     ``verify(completion)`` judges a finished completion; ``value_fn`` (a PRM), when given,
     values non-terminal states and, with ``prm_terminal``, terminal ones too (no oracle).
     Records the Monte-Carlo statistics of every expanded state (``mc``: state -> [rollouts,
-    verified]) -- Math-Shepherd labels for the PRM, for free.
+    verified]) -- Math-Shepherd labels for the PRM, for free -- and of every finished
+    completion (its verdict).
     """
 
     def __init__(self, policy, prompt: str, verify: Callable[[str], bool], cfg: ThoughtMCTSConfig,
@@ -296,6 +297,10 @@ class LMThoughts:
             stats[1] += int(ok)
             if "</answer>" in full:
                 self.finished[full] = lp / max(n, 1)
+                # a finished completion is labelled by the verifier (one "rollout"), so a PRM
+                # trained on ``mc`` also learns to judge whole answers (MCTS's terminal states)
+                done = self.mc.setdefault(full, [0, 0])
+                done[0], done[1] = done[0] + 1, done[1] + int(ok)
             if ok and not self.answer:
                 self.answer, self.tokens_to_solve = full, self.spent
             step = next_step(text, cfg.delimiters, cfg.step_chars)
