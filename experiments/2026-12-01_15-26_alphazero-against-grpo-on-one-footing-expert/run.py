@@ -13,11 +13,13 @@ completions) and ``arith`` (two-digit + − ×, base ``models/reason/base``, whe
 are long and search has room).  Countdown has no committed base yet.
 
 Stages (``--stage``):
-  arm     one (task, arm, seed): trains into data/arms/<task>/<arm>/seed<seed>/ (stable, so a
-          rerun of the same command resumes), then deletes the weights unless ``keep_weights``;
+  arm     one (task, arm, seed): trains into data/arms/<task>/<arm>/t<train_tokens>_seed<seed>/
+          (stable, so a rerun of the same command resumes; a finished arm is not rerun), then
+          deletes the weights unless ``keep_weights``;
   prm     the base's PRM: Math-Shepherd labels on training and held-out prefixes, training,
           reliability table (data/prm/<task>/calibration.csv) and plot;
-  report  every finished arm: compare.csv, curves.csv, test_time.csv and the two figures.
+  report  every finished arm at this ``train_tokens``: compare.csv, curves.csv,
+          test_time.csv and the two figures.
 
     rocks lab run <exp> --set stage=arm --set task=parity --set arm=e --set seed=0
     rocks lab sweep <exp> --param arm=a,b,c,d,e,f --param seed=0,1,2 --set task=parity
@@ -116,7 +118,7 @@ def stage_arm(cfg: Config, run: Run) -> None:
     from rocks.reason.harness import run_arm
 
     torch.set_num_threads(cfg.threads)
-    out = HERE / "data" / "arms" / cfg.task / cfg.arm / f"seed{cfg.seed}"
+    out = HERE / "data" / "arms" / cfg.task / cfg.arm / f"t{cfg.train_tokens}_seed{cfg.seed}"
     policy = load_policy(repo_path(TASKS[cfg.task][2]))
     t0 = time.process_time()
     summary = run_arm(policy, harness_config(cfg, out))
@@ -190,7 +192,8 @@ def stage_report(cfg: Config, run: Run) -> None:
     from rocks.reason.harness import ARMS
 
     curves, tests, finals = [], [], []
-    for path in sorted((HERE / "data" / "arms").glob("*/*/seed*/summary.json")):
+    for path in sorted((HERE / "data" / "arms").glob(f"*/*/t{cfg.train_tokens}_seed*/"
+                                                       "summary.json")):
         task = path.parents[2].name
         summary = json.loads(path.read_text())
         curve = pd.read_csv(path.parent / "curve.csv").assign(task=task)
