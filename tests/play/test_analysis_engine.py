@@ -205,6 +205,16 @@ def test_errors_without_a_query_and_warnings_for_ignored_fields():
     assert msgs[8]["id"] == "w" and msgs[8]["rootInfo"]["visits"] == 2
 
 
+def test_max_visits_above_the_cap_are_capped_with_a_warning():
+    out = Lines()
+    s = AnalysisServer(Analyst(fake_net(), seed=1), out, 1, default_visits=8, max_visits=12)
+    s.handle_line(query(maxVisits=10_000_000))
+    warning, result = out.next(), out.next()
+    s.close()
+    assert warning["field"] == "maxVisits" and "capped at 12" in warning["warning"]
+    assert result["rootInfo"]["visits"] == 12
+
+
 def test_query_version_and_clear_cache_echo_the_query():
     s, out = server()
     s.handle_line('{"id":"v","action":"query_version"}')
@@ -217,7 +227,7 @@ def test_query_version_and_clear_cache_echo_the_query():
 
 def test_terminate_stops_a_running_query_which_reports_what_it_found():
     s, out = server(workers=1, delay_s=0.003)
-    s.handle_line(query(id="long", maxVisits=10**6, reportDuringSearchEvery=0.05))
+    s.handle_line(query(id="long", maxVisits=90_000, reportDuringSearchEvery=0.05))
     out.until(lambda m: m["id"] == "long" and m["isDuringSearch"])  # it is running
     s.handle_line('{"id":"t","action":"terminate","terminateId":"long"}')
     start = time.time()
@@ -225,15 +235,17 @@ def test_terminate_stops_a_running_query_which_reports_what_it_found():
     final = out.until(lambda m: m["id"] == "long" and not m["isDuringSearch"])
     s.close()
     assert ack == {"id": "t", "action": "terminate", "terminateId": "long"}
-    assert time.time() - start < 5 and 0 < final["rootInfo"]["visits"] < 10**6
+    assert time.time() - start < 5 and 0 < final["rootInfo"]["visits"] < 90_000
     assert final["moveInfos"]
 
 
 def test_terminate_acknowledges_and_drops_waiting_turns_with_no_results():
     s, out = server(workers=1, delay_s=0.003)
-    s.handle_line(query(id="long", maxVisits=10**6, reportDuringSearchEvery=0.05))
+    s.handle_line(query(id="long", maxVisits=90_000))
     s.handle_line(query(id="waiting", analyzeTurns=[0, 1]))
-    out.until(lambda m: m["id"] == "long")
+    deadline = time.time() + 20
+    while not s._running and time.time() < deadline:  # "long" occupies the one worker
+        time.sleep(0.01)
     s.handle_line('{"id":"t1","action":"terminate","terminateId":"waiting","turnNumbers":[1]}')
     msgs = [out.next() for _ in range(2)]
     s.terminate("long", None)
@@ -315,7 +327,7 @@ def test_rocks_analysis_over_pipes_answers_katrain_style_queries():
                      "boardYSize": 9, "maxVisits": 10**6, "reportDuringSearchEvery": 0.2})
         client.wait(lambda m: m["id"] == "long" and m.get("isDuringSearch"))
         client.send({"id": "t", "action": "terminate", "terminateId": "long"})
-        final = client.wait(lambda m: m["id"] == "long" and not m["isDuringSearch"])
+        final = client.wait(lambda m: m["id"] == "long" and m.get("isDuringSearch") is False)
         assert final["rootInfo"]["visits"] < 10**6
     finally:
         assert client.close() == 0

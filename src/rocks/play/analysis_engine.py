@@ -29,6 +29,8 @@ Departures, numbered:
      2 winrate - 1 (the search's value, no score term); ``lcb`` is the normal bound of
      :func:`rocks.stats.normal_lcb`.
   5. ``includePVVisits`` and other unknown fields are ignored with a warning.
+  6. ``maxVisits`` is capped (``--max-visits``, 100,000 by default), with a warning: a search
+     tree's memory grows with its visits, and KaTrain ponders with 10,000,000.
 """
 
 from __future__ import annotations
@@ -94,10 +96,10 @@ class Task:
 
 
 # ------------------------------------------------------------------------------ parsing
-def parse_query(query: dict[str, Any], default_visits: int
+def parse_query(query: dict[str, Any], default_visits: int, max_visits: int = 100_000
                 ) -> tuple[list[Task], list[tuple[str, str]]]:
     """The tasks of an analysis query, and (field, message) warnings; QueryError if it is
-    malformed."""
+    malformed.  ``maxVisits`` above ``max_visits`` is capped (departure 6)."""
     warnings: list[tuple[str, str]] = []
     qid = query["id"]
     for key in query:
@@ -162,6 +164,10 @@ def parse_query(query: dict[str, Any], default_visits: int
     visits = query.get("maxVisits", settings.get("maxVisits", default_visits))
     if not isinstance(visits, int) or isinstance(visits, bool) or visits < 1:
         raise QueryError(f"maxVisits must be a positive integer, got {visits!r}", "maxVisits")
+    if visits > max_visits:
+        warnings.append(("maxVisits", f"capped at {max_visits} (a tree's memory grows with its "
+                                      "visits)"))
+        visits = max_visits
     max_time = _number(settings.get("maxTime"), "maxTime", positive=True)
     every = _number(query.get("reportDuringSearchEvery"), "reportDuringSearchEvery",
                     positive=True)
@@ -332,13 +338,15 @@ class AnalysisServer:
         out: where responses go.
         workers: queries searched at once.
         default_visits: maxVisits of a query that names none.
+        max_visits: the most visits one position is searched (departure 6).
     """
 
     def __init__(self, analyst: Analyst, out: IO[str], workers: int = 1,
-                 default_visits: int = 100) -> None:
+                 default_visits: int = 100, max_visits: int = 100_000) -> None:
         self.analyst = analyst
         self.out = out
         self.default_visits = default_visits
+        self.max_visits = max_visits
         self._lock = threading.Lock()  # queue, running set and output
         self._ready = threading.Condition(self._lock)
         self._queue: list[tuple[int, int, Task]] = []
@@ -373,7 +381,7 @@ class AnalysisServer:
             self._action(query, action)
             return
         try:
-            tasks, warnings = parse_query(query, self.default_visits)
+            tasks, warnings = parse_query(query, self.default_visits, self.max_visits)
         except QueryError as exc:
             self.write({"id": qid, "error": str(exc), **({"field": exc.field} if exc.field
                                                           else {})})
@@ -479,10 +487,10 @@ class AnalysisServer:
 
 
 def serve(analyst: Analyst, stdin: IO[str] = sys.stdin, stdout: IO[str] = sys.stdout,
-          workers: int = 1, default_visits: int = 100,
+          workers: int = 1, default_visits: int = 100, max_visits: int = 100_000,
           log: Callable[[str], None] | None = None) -> None:
     """Answer queries from ``stdin`` until it ends, then finish them all."""
-    server = AnalysisServer(analyst, stdout, workers, default_visits)
+    server = AnalysisServer(analyst, stdout, workers, default_visits, max_visits)
     if log:
         log("rocks analysis: ready (KataGo analysis-engine JSON, one query per line)")
     try:

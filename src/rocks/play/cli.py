@@ -221,6 +221,8 @@ class AnalysisOptions:
         model: network checkpoint: a path, bundled (the shipped 9x9 model) or none (random
             rollouts, no score head).
         visits: maxVisits of a query that names none.
+        max_visits: the most visits one position is searched (a tree's memory grows with its
+            visits; larger maxVisits are capped, with a warning).
         workers: queries searched at once.
         threads: search threads per query, one core each.
         precision: network arithmetic: auto (the fastest mode that keeps fp32's top move),
@@ -233,6 +235,7 @@ class AnalysisOptions:
 
     model: str = "bundled"
     visits: int = 100
+    max_visits: int = 100_000
     workers: int = 1
     threads: int = 1
     precision: Precision = "auto"
@@ -242,8 +245,9 @@ class AnalysisOptions:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        if min(self.visits, self.workers, self.threads, self.candidates) < 1:
-            raise ValueError("visits, workers, threads and candidates must be at least 1")
+        if min(self.visits, self.max_visits, self.workers, self.threads, self.candidates) < 1:
+            raise ValueError("visits, max_visits, workers, threads and candidates must be at "
+                             "least 1")
 
 
 def analysis_parser() -> argparse.ArgumentParser:
@@ -274,6 +278,7 @@ def analysis_main(argv: list[str] | None = None) -> int:
         return 2
     try:
         serve(analyst, workers=opts.workers, default_visits=opts.visits,
+              max_visits=opts.max_visits,
               log=lambda m: print(m, file=sys.stderr, flush=True))
     except (KeyboardInterrupt, BrokenPipeError):
         return 0
