@@ -121,7 +121,10 @@ def stage_arm(cfg: Config, run: Run) -> None:
     out = HERE / "data" / "arms" / cfg.task / cfg.arm / f"t{cfg.train_tokens}_seed{cfg.seed}"
     policy = load_policy(repo_path(TASKS[cfg.task][2]))
     t0 = time.process_time()
-    summary = run_arm(policy, harness_config(cfg, out))
+    if (out / "summary.json").exists():  # finished (its weights may be deleted): report it
+        summary = json.loads((out / "summary.json").read_text())
+    else:
+        summary = run_arm(policy, harness_config(cfg, out))
     if not cfg.keep_weights:
         shutil.rmtree(out / "checkpoint", ignore_errors=True)
         (out / "prm.pt").unlink(missing_ok=True)

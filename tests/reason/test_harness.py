@@ -58,6 +58,8 @@ def test_a_rerun_resumes_after_the_last_evaluation_point(tmp_path):
     rows = read_rows(tmp_path / "curve.csv")
     assert [r["unit"] for r in rows][:2] == ["0", str(first.unit)]
     assert int(rows[-1]["train_tokens"]) >= cfg.train_tokens
+    done = train_arm(fakes.tiny_policy(seed=0, max_len=48), cfg)  # finished: nothing more
+    assert done.unit == again.unit and len(read_rows(tmp_path / "curve.csv")) == len(rows)
 
 
 def test_an_unknown_arm_or_test_method_is_refused():

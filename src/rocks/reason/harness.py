@@ -264,6 +264,8 @@ def train_arm(policy, cfg: HarnessConfig) -> ArmState:
     write_json(out / "config.json", {**asdict(cfg), "grpo": asdict(grpo_settings(cfg)),
                                      "exit": asdict(exit_settings(cfg))})
     state = _load(policy, out)
+    if state.unit and state.train_tokens >= cfg.train_tokens:
+        return state  # finished already
     with MetricsLogger(out / "curve.csv") as curve, MetricsLogger(out / "units.csv") as log:
         curve.drop_after("train_tokens", state.train_tokens if state.unit else -1)
         log.drop_after("unit", state.unit)
