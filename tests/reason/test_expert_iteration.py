@@ -69,3 +69,25 @@ def test_a_run_logs_every_round_and_resumes_after_the_last_one(tmp_path):
     assert (tmp_path / "prm.pt").exists() and (tmp_path / "checkpoint").is_dir()
     rows = (tmp_path / "iterations.csv").read_text().strip().splitlines()
     assert len(rows) == 3
+
+
+def test_the_visit_distribution_is_a_per_step_policy_target_the_policy_moves_towards():
+    import torch
+
+    from rocks.reason.expert_iteration import train_on_visits, visit_loss
+
+    expert = TreePolicy(prompt_text(SEVEN_PLUS_FIVE), TREE)
+    cfg = ExItConfig(search="mcts", policy_target="visits",
+                     mcts=ThoughtMCTSConfig(token_budget=2000, branch=4, stop_on_verified=False,
+                                            mcts=MCTSConfig(simulations=12)))
+    done = search_round(expert, [SEVEN_PLUS_FIVE], cfg, None, torch.Generator().manual_seed(0))
+    root = {step: w for ctx, step, w in done.visit_targets
+            if ctx.endswith("<think>")}
+    assert max(root, key=root.get) == "7+5=12 " and sum(root.values()) == pytest.approx(1.0)
+    policy = fakes.tiny_policy(seed=0, max_len=96)
+    right = [(prompt_text(SEVEN_PLUS_FIVE) + "<think>", "7+5=12 ", 1.0)]
+    before = visit_loss(policy, right).item()
+    losses = train_on_visits(policy, list(done.visit_targets), epochs=20, batch_size=8, lr=3e-3)
+    assert losses and visit_loss(policy, right).item() < before
+    with pytest.raises(ValueError, match="visits needs search='mcts'"):
+        ExItConfig(search="tot", policy_target="visits")

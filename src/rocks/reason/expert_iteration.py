@@ -18,10 +18,10 @@ Iteration 1's MCTS has no PRM yet and values leaves by their rollouts; later ite
 PRM trained on everything gathered so far (a replay buffer).
 
 Departures:
-1. The policy target is the verified answer (SFT), not the root visit distribution per step:
-   with sampled, merged steps the visit distribution is over a handful of strings, and the SFT
-   target is what ReST-MCTS* and STaR use; ``thought_mcts`` returns the visit distributions
-   (``ThoughtSearch.policy_targets``) for a per-step target later.
+1. The default policy target is the verified answer (SFT, what ReST-MCTS* and STaR use);
+   ``policy_target="visits"`` (with MCTS) is AlphaZero's instead: at every state of the
+   principal variation, the visit distribution over the sampled next steps,
+   L = -Σ_states Σ_steps π_visits(step) log π_θ(step | q, state) / Σ π_visits · |step|.
 2. The policy keeps training (AlphaZero), it is not reset to the base each iteration (STaR).
 3. The searches use the verifier as training reward, as GRPO does; only at test time does the
    oracle/no-oracle distinction matter (``SearchResult.chosen``).
@@ -40,9 +40,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from rocks.atomic import replace_with, write_json
 from rocks.metrics import MetricsLogger
+from rocks.reason.lm import Samples, left_pad
 from rocks.reason.prm import PRMExample, ProcessRewardModel, train_prm
 from rocks.reason.rewards import RewardWeights
 from rocks.reason.sft import Example, finetune, load_policy_weights, save_policy
@@ -70,6 +72,8 @@ class ExItConfig:
         prm_epochs, prm_lr, prm_min_rollouts: the PRM's training (states with fewer rollouts
             are not labelled).
         reward: what counts as verified (accuracy and format, like RS-SFT).
+        policy_target: "answer" (SFT on the expert's verified answer) or "visits" (the MCTS
+            visit distribution at each step of the principal variation; departure 1).
         seed, threads, out.
     """
 
@@ -88,6 +92,7 @@ class ExItConfig:
     prm_epochs: int = 2
     prm_lr: float = 3e-4
     prm_min_rollouts: int = 2
+    policy_target: str = "answer"
     reward: RewardWeights = field(default_factory=RewardWeights)
     seed: int = 0
     threads: int = 1
@@ -96,6 +101,11 @@ class ExItConfig:
     def __post_init__(self) -> None:
         if self.search not in SEARCHES:
             raise ValueError(f"search must be one of {SEARCHES}, got {self.search!r}")
+        if self.policy_target not in ("answer", "visits"):
+            raise ValueError(f"policy_target must be 'answer' or 'visits', got "
+                             f"{self.policy_target!r}")
+        if self.policy_target == "visits" and self.search != "mcts":
+            raise ValueError("visit distributions come from MCTS: visits needs search='mcts'")
         if self.prm and self.search != "mcts":
             raise ValueError("the PRM values MCTS leaves: prm needs search='mcts'")
         if min(self.iterations, self.tasks_per_iteration, self.epochs, self.batch_size) < 1:
@@ -111,6 +121,7 @@ class Round:
     tasks: int
     solved: int
     tokens: int
+    visit_targets: tuple[tuple[str, str, float], ...] = ()  # (context, step, visit share)
 
 
 def round_tasks(cfg: ExItConfig, n: int) -> list[Task]:
@@ -123,7 +134,7 @@ def round_tasks(cfg: ExItConfig, n: int) -> list[Task]:
 def search_round(policy, tasks: Sequence[Task], cfg: ExItConfig,
                  prm: ProcessRewardModel | None, generator: torch.Generator) -> Round:
     """Search every task; keep verified answers (SFT data) and MC statistics (PRM data)."""
-    examples, prm_examples, tokens, solved = [], [], 0, 0
+    examples, prm_examples, targets, tokens, solved = [], [], [], 0, 0
     for task in tasks:
         verify = verifier_for(task, cfg.reward)
         prompt = prompt_text(task)
@@ -135,6 +146,9 @@ def search_round(policy, tasks: Sequence[Task], cfg: ExItConfig,
             r = found.result
             prm_examples += [PRMExample(prompt, s, k / n, n) for s, n, k in found.mc
                              if n >= cfg.prm_min_rollouts or "</answer>" in s]
+            targets += [(prompt + state, child[len(state):], share)
+                        for state, dist in found.policy_targets
+                        for child, share in dist.items()]
         tokens += r.tokens
         if r.solved:
             solved += 1
@@ -142,14 +156,61 @@ def search_round(policy, tasks: Sequence[Task], cfg: ExItConfig,
             # answer), else the first verified one (departure 4)
             best = r.chosen if r.chosen_correct else r.answer
             examples.append(Example(task.seed, prompt, best))
-    return Round(tuple(examples), tuple(prm_examples), len(tasks), solved, tokens)
+    return Round(tuple(examples), tuple(prm_examples), len(tasks), solved, tokens,
+                 tuple(targets))
+
+
+def visit_loss(policy, targets: Sequence[tuple[str, str, float]]) -> Tensor:
+    """-Σ w log π(step | context) / Σ w |step| over (context, step, w) (departure 1)."""
+    tok = policy.tokenizer
+    contexts = [tok.encode(c, bos=True) for c, _, _ in targets]
+    steps = [tok.encode(s) or [tok.eos_id] for _, s, _ in targets]
+    p_ids, p_mask = left_pad(contexts, tok.pad_id)
+    width = max(len(s) for s in steps)
+    s_ids = torch.full((len(steps), width), tok.pad_id, dtype=torch.long)
+    s_mask = torch.zeros((len(steps), width), dtype=torch.long)
+    for i, s in enumerate(steps):
+        s_ids[i, :len(s)] = torch.tensor(s)
+        s_mask[i, :len(s)] = 1
+    batch = Samples(torch.cat([p_ids, s_ids], 1), torch.cat([p_mask, s_mask], 1), s_mask,
+                    p_ids.shape[1])
+    weights = torch.tensor([w for _, _, w in targets])[:, None] * s_mask.float()
+    logp = policy.logprobs(policy.model, batch)
+    return -(logp * weights).sum() / weights.sum().clamp(min=1e-8)
+
+
+def train_on_visits(policy, targets: Sequence[tuple[str, str, float]], epochs: int,
+                    batch_size: int, lr: float, seed: int = 0) -> list[float]:
+    """AlphaZero's policy improvement step on the visit distributions; the step losses."""
+    if not targets:
+        return []
+    opt = torch.optim.AdamW(policy.model.parameters(), lr=lr, betas=(0.9, 0.99),
+                            weight_decay=0.0)
+    rng = random.Random(f"visits:{seed}")
+    order = list(range(len(targets)))
+    losses = []
+    policy.model.train()
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for start in range(0, len(order), batch_size):
+            loss = visit_loss(policy, [targets[i] for i in order[start:start + batch_size]])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.model.parameters(), 1.0)
+            opt.step()
+            losses.append(loss.item())
+    return losses
 
 
 def improve(policy, prm: ProcessRewardModel | None, done: Round, buffer: list[PRMExample],
             cfg: ExItConfig, n: int) -> tuple[float, float]:
     """Train the policy on the round's expert answers and the PRM on the buffer; final losses."""
-    losses = finetune(policy, list(done.examples), cfg.epochs, cfg.batch_size, cfg.lr,
-                      seed=cfg.seed * 1000 + n)
+    if cfg.policy_target == "visits":
+        losses = train_on_visits(policy, list(done.visit_targets), cfg.epochs, cfg.batch_size,
+                                 cfg.lr, seed=cfg.seed * 1000 + n)
+    else:
+        losses = finetune(policy, list(done.examples), cfg.epochs, cfg.batch_size, cfg.lr,
+                          seed=cfg.seed * 1000 + n)
     prm_losses: list[float] = []
     if prm is not None:
         buffer.extend(done.prm_examples)
