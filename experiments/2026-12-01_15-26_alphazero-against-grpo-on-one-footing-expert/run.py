@@ -68,6 +68,7 @@ class Config:
     exit_tasks: int = 32  # arms d, e: tasks searched per round
     search_tokens: int = 0  # arms d, e: token budget per training search (0 = 4 x max_new)
     search_stop: bool = False  # arms d, e: stop a training search at its first verified answer
+    policy_target: str = "answer"  # arm e: answer (SFT) | visits (AlphaZero's target; arm "ev")
     prm_tasks: int = 16  # arm f: tasks whose prefixes are labelled (prm_k rollouts each)
     prm_k: int = 4
     prm_epochs: int = 20  # PRM training passes (arm f and stage prm; arm e: per round / 10)
@@ -102,6 +103,7 @@ def harness_config(cfg: Config, out: Path):
         sft_tasks=cfg.sft_tasks, sft_k=cfg.sft_k, sft_lr=cfg.sft_lr,
         exit=ExItConfig(tasks_per_iteration=cfg.exit_tasks, lr=cfg.sft_lr,
                         prm_epochs=max(1, cfg.prm_epochs // 10), prm_lr=cfg.prm_lr,
+                        policy_target=cfg.policy_target if cfg.arm == "e" else "answer",
                         tot=ToTConfig(token_budget=search, stop_on_verified=cfg.search_stop),
                         mcts=ThoughtMCTSConfig(token_budget=search,
                                                stop_on_verified=cfg.search_stop)),
@@ -118,7 +120,8 @@ def stage_arm(cfg: Config, run: Run) -> None:
     from rocks.reason.harness import run_arm
 
     torch.set_num_threads(cfg.threads)
-    out = HERE / "data" / "arms" / cfg.task / cfg.arm / f"t{cfg.train_tokens}_seed{cfg.seed}"
+    label = cfg.arm + ("v" if cfg.arm == "e" and cfg.policy_target == "visits" else "")
+    out = HERE / "data" / "arms" / cfg.task / label / f"t{cfg.train_tokens}_seed{cfg.seed}"
     policy = load_policy(repo_path(TASKS[cfg.task][2]))
     t0 = time.process_time()
     if (out / "summary.json").exists():  # finished (its weights may be deleted): report it
@@ -199,10 +202,11 @@ def stage_report(cfg: Config, run: Run) -> None:
                                                        "summary.json")):
         task = path.parents[2].name
         summary = json.loads(path.read_text())
-        curve = pd.read_csv(path.parent / "curve.csv").assign(task=task)
+        arm = path.parents[1].name  # the folder: "ev" is arm e with visit targets
+        curve = pd.read_csv(path.parent / "curve.csv").assign(task=task, arm=arm)
         curves.append(curve)
-        tests.append(pd.DataFrame(summary["test_time"]).assign(task=task))
-        finals.append({"task": task, "arm": summary["arm"], "seed": summary["seed"],
+        tests.append(pd.DataFrame(summary["test_time"]).assign(task=task, arm=arm))
+        finals.append({"task": task, "arm": arm, "seed": summary["seed"],
                        "pass1": summary["pass1"], "train_tokens": summary["train_tokens"]})
     if not finals:
         raise SystemExit("no finished arm yet")
@@ -219,7 +223,8 @@ def stage_report(cfg: Config, run: Run) -> None:
         for i, (arm, g) in enumerate(curves_df[curves_df["task"] == task].groupby("arm")):
             for _, s in g.groupby("seed"):
                 ax.plot(s["train_tokens"], s["pass1"], color=f"C{i}", alpha=0.35)
-            ax.plot([], [], color=f"C{i}", label=f"{arm}: {ARMS[arm]}")
+            name = ARMS.get(arm) or ARMS[arm[0]] + ", visit targets"
+            ax.plot([], [], color=f"C{i}", label=f"{arm}: {name}")
         ax.set(xlabel="sampled training tokens", ylabel="held-out pass@1", title=task)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
