@@ -35,7 +35,7 @@ SUPERVISED = "../../models/rocks-9x9-b6c64.safetensors"
 class Config:
     """Every knob; `--name value` on the command line overrides a default."""
 
-    stage: str = "loop"  # loop | ladder | figures
+    stage: str = "loop"  # loop | ladder | figures | match | referee
     init: str = SUPERVISED  # '' = random init (the Zero route)
     net: str = "b6c64"
     search: str = "puct"  # puct | gumbel (self-play search)
@@ -58,6 +58,13 @@ class Config:
     # stage=ladder (one arm) and stage=figures (every arm named in arms)
     arm_run: str = ""  # run id of the arm to measure (its loop folder)
     arms: str = "run-001:PUCT,run-002:Gumbel"  # run id:label, comma separated
+    # stage=match: a checkpoint against the supervised net, games match_start.. (SGF + CSV);
+    # stage=referee: GNU Go judges the dead stones of every two-pass game of match_runs
+    match_model: str = ""  # checkpoint path relative to this folder
+    match_games: int = 100
+    match_start: int = 0
+    match_visits: int = 200
+    match_runs: str = ""  # run ids of the match runs to referee, comma separated
     ladder_every: int = 10
     ladder_games: int = 40
     ladder_visits: int = 200
@@ -199,6 +206,62 @@ def run_figures(cfg: Config, run: Run) -> None:
     run.finish("arms", len(cfg.arms.split(",")))
 
 
+def run_match(cfg: Config, run: Run) -> None:
+    """The done-bar of issue 11: the RL net against the supervised net at equal visits, a seed
+    per game, colours alternating; one CSV row and one SGF per game, resumable."""
+    here = Path(__file__).resolve().parent
+    sup = net_evaluate(Evaluator(read_checkpoint(here / SUPERVISED).net, batch_size=64,
+                                 use_bf16=True, symmetries="random", seed=7))
+    rl = net_evaluate(Evaluator(read_checkpoint(here / cfg.match_model).net, batch_size=64,
+                                use_bf16=True, symmetries="random", seed=8))
+    log = run.metrics("match")
+    done = {int(r["game"]) for r in log.rows()} if log.path.exists() else set()
+    for g in range(cfg.match_start, cfg.match_start + cfg.match_games):
+        if g in done:
+            continue
+        res = play_nets(rl, sup, 1, cfg.match_visits, 9, 7.5, seed=20_000, start=g,
+                        sgf_dir=run.dir / "sgf", names=("rocks-rl", "rocks-supervised"))
+        colour, winner = res.games[0]
+        log.log(game=g, rl_colour="B" if colour == 1 else "W", winner=winner,
+                rl_won=int(winner == colour))
+    log.close()
+    rows = log.rows()
+    wins = sum(int(r["rl_won"]) for r in rows)
+    run.finish("rl_score", wins / len(rows), wins=wins, games=len(rows))
+
+
+def run_referee(cfg: Config, run: Run) -> None:
+    """Every game of the match runs, judged again: resignations stand; a two-pass game is
+    scored by GNU Go's dead-stone list and an area count (rocks.engines.referee)."""
+    from rocks.engines.referee import referee_score
+    from rocks.go.sgf import load_sgf
+
+    here = Path(__file__).resolve().parent
+    rows = []
+    for run_id in cfg.match_runs.split(","):
+        folder = here / "data" / "runs" / run_id
+        for r in pd.read_csv(folder / "match.csv").itertuples():
+            record = load_sgf(folder / "sgf" / f"game_{r.game}.sgf")
+            ours = record.result
+            judged = ours if ours.endswith("+R") else referee_score(record)
+            rl_black = r.rl_colour == "B"
+            winner_black = judged is not None and judged.startswith("B")
+            rows.append(dict(run=run_id, game=r.game, rl_colour=r.rl_colour, ours=ours,
+                             referee=judged, agree=int(judged is not None and
+                                                       judged[:1] == ours[:1]),
+                             rl_won=int(judged is not None and winner_black == rl_black),
+                             moves=" ".join(str(m) for _, m in record.moves)))
+    frame = pd.DataFrame(rows)
+    repeated = int(frame.duplicated("moves").sum())
+    from rocks.metrics import write_table
+    write_table(run.dir / "refereed.csv", frame.drop(columns="moves").to_dict("records"))
+    wins, n = int(frame.rl_won.sum()), len(frame)
+    from rocks.stats import wilson_interval
+    lo, hi = wilson_interval(wins / n, n)
+    run.finish("rl_score", wins / n, wins=wins, games=n, lo=round(lo, 3), hi=round(hi, 3),
+               referee_agrees=int(frame.agree.sum()), repeated_games=repeated)
+
+
 def main(cfg: Config, run: Run) -> None:
     torch.set_num_threads(cfg.threads)
     if cfg.stage == "loop":
@@ -207,6 +270,10 @@ def main(cfg: Config, run: Run) -> None:
         run_ladder(cfg, run)
     elif cfg.stage == "figures":
         run_figures(cfg, run)
+    elif cfg.stage == "match":
+        run_match(cfg, run)
+    elif cfg.stage == "referee":
+        run_referee(cfg, run)
     else:
         raise SystemExit(f"unknown stage {cfg.stage!r}")
 

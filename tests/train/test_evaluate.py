@@ -24,3 +24,19 @@ def test_games_against_gnugo_are_written_as_sgf_with_their_result(gnugo, tmp_pat
         for _, move in record.moves:  # the record replays legally
             pos = pos.play(move)
         assert record.result[0] == ("B" if winner == BLACK else "W")
+
+
+def test_net_matches_continue_from_a_game_index_with_its_colour_and_seed(tmp_path):
+    from rocks.go.board import WHITE
+    from rocks.train.evaluate import play_nets
+
+    whole = play_nets(uniform_evaluator(5), uniform_evaluator(5), games=3, visits=4, size=5,
+                      komi=0.5, seed=9)
+    tail = play_nets(uniform_evaluator(5), uniform_evaluator(5), games=2, visits=4, size=5,
+                     komi=0.5, seed=9, start=1, sgf_dir=tmp_path, names=("rl", "sl"))
+    assert [c for c, _ in tail.games] == [WHITE, BLACK]  # games 1 and 2: colours alternate
+    first = load_sgf(tmp_path / "game_1.sgf")
+    assert first.white_player == "rl" and first.black_player == "sl"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["game_1.sgf", "game_2.sgf"]
+    # Game g is a function of (seed, g): the split match replays the whole one's games.
+    assert tail.games == whole.games[1:]

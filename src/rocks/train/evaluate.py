@@ -70,20 +70,24 @@ def _winner(pos: Position) -> int:
 
 
 def play_nets(first: EvaluateFn, second: EvaluateFn, games: int, visits: int,
-              size: int = 9, komi: float = 7.5, seed: int = 0, max_moves: int = 0
-              ) -> MatchResult:
-    """``games`` games, colours alternating (first plays Black in even games)."""
+              size: int = 9, komi: float = 7.5, seed: int = 0, max_moves: int = 0,
+              start: int = 0, sgf_dir: str | Path | None = None,
+              names: tuple[str, str] = ("first", "second")) -> MatchResult:
+    """Games ``start`` .. ``start + games - 1`` (first plays Black in even games); game ``g``
+    draws its randomness (Black's random first move, the searches) from (seed, g).  With
+    ``sgf_dir`` each game is also written there as ``game_<g>.sgf`` (atomically)."""
     limit = max_moves or 3 * size * size
     w = lo = d = 0
     log: list[tuple[int, int]] = []
     cfg = eval_mcts_config(visits)
-    for g in range(games):
+    for g in range(start, start + games):
         first_colour = BLACK if g % 2 == 0 else WHITE
         rng = np.random.default_rng([seed, g])
         pos = Position.empty(size, komi, Rules())
         trees = {c: MCTS(pos, cfg, rng) for c in (BLACK, WHITE)}
         evals = {first_colour: first, -first_colour: second}
         winner = 0
+        resigned = False
         # A random first move for Black, so that deterministic players do not repeat games.
         legal = np.flatnonzero(pos.legal_moves()[:-1])
         pos = pos.play(int(rng.choice(legal)))
@@ -92,11 +96,17 @@ def play_nets(first: EvaluateFn, second: EvaluateFn, games: int, visits: int,
             tree.set_root(pos)
             res = tree.run(evals[pos.to_play])
             if wants_resign(res, EVAL_RESIGN):
-                winner = -pos.to_play
+                winner, resigned = -pos.to_play, True
                 break
             pos = pos.play(res.move)
         else:
             winner = _winner(pos)
+        if sgf_dir is not None:
+            result = ("B+R" if winner == BLACK else "W+R") if resigned else pos.result_string()
+            black, white = names if first_colour == BLACK else names[::-1]
+            save_sgf(GameRecord(size=size, komi=komi, rules="Chinese", moves=pos.moves,
+                                result=result, black_player=black, white_player=white),
+                     Path(sgf_dir) / f"game_{g}.sgf")
         log.append((first_colour, winner))
         if winner == 0:
             d += 1
