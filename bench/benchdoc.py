@@ -17,3 +17,30 @@ def replace_section(path: Path, heading: str, section: str) -> None:
         end = text.find("\n## ", start + len(heading))
         text = text[:start] + section + ("" if end < 0 else text[end + 1:])
     write_text(path, text)
+
+
+def machine_meta(command: str) -> dict[str, str]:
+    """When and where a benchmark ran, and the command that reruns it."""
+    import os
+    import platform
+    from datetime import UTC, datetime
+
+    return {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cpus, "
+                       f"Python {platform.python_version()}",
+            "load": f"{os.getloadavg()[0]:.1f}", "command": command}
+
+
+def publish(out: str | Path, config: dict, meta: dict, results: object, section: str,
+            heading: str, write_docs: bool) -> None:
+    """Keep the raw results as JSON at ``out``, print the section, and write it into
+    docs/benchmarks.md when asked."""
+    import json
+
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps({"config": config, "meta": meta, "results": results},
+                                indent=1))
+    print(section)
+    if write_docs:
+        replace_section(Path("docs/benchmarks.md"), heading, section)

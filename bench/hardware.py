@@ -22,19 +22,15 @@ Raw results and the config go to ``--out`` (default bench/results/hardware.json)
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
-import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
-from benchdoc import replace_section
+from benchdoc import machine_meta, publish
 
 from rocks.devices import describe, resolve_device
 from rocks.go import features
@@ -45,6 +41,7 @@ from rocks.nets.evaluator import (
     Evaluator,
     available_modes,
     compare,
+    concurrent_rate,
     sample_positions,
 )
 from rocks.search.mcts import MCTS, MCTSConfig
@@ -97,27 +94,6 @@ def others_cores(start: tuple[float, float], wall_s: float) -> float:
     """Cores that other jobs kept busy on average since ``start`` (over ``wall_s`` seconds)."""
     busy, mine = cpu_seconds()
     return max(0.0, (busy - start[0]) - (mine - start[1])) / wall_s
-
-
-def concurrent_rate(ev: Evaluator, planes: np.ndarray, callers: int) -> float:
-    """Evaluations/s of ``callers`` threads evaluating ``planes`` at the same time (one call,
-    or four calls each when several threads call)."""
-    if callers == 1:
-        start = time.perf_counter()
-        ev.evaluate_planes(planes)
-        return len(planes) / (time.perf_counter() - start)
-
-    def burst() -> None:  # several calls per thread, so starting threads costs little
-        for _ in range(4):
-            ev.evaluate_planes(planes)
-
-    workers = [threading.Thread(target=burst) for _ in range(callers)]
-    start = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    return 4 * callers * len(planes) / (time.perf_counter() - start)
 
 
 def bench_modes(cfg: BenchConfig, net: torch.nn.Module,
@@ -302,20 +278,10 @@ def main(argv: list[str] | None = None) -> int:
                       check_positions=args.check_positions, min_seconds=args.min_seconds,
                       out=args.out,
                       write_docs=args.write_docs)
-    meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "load": f"{os.getloadavg()[0]:.1f}", "quiet": args.quiet_note,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cpus, "
-                       f"Python {platform.python_version()}",
-            "command": ".venv/bin/python bench/hardware.py"
-                       + (" --write-docs" if cfg.write_docs else "")}
+    meta = machine_meta(".venv/bin/python bench/hardware.py" + (" --write-docs" if cfg.write_docs else ""))
+    meta["quiet"] = args.quiet_note
     res = run(cfg)
-    out = Path(cfg.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"config": asdict(cfg), "meta": meta, "results": res}, indent=1))
-    section = render(cfg, res, meta)
-    print(section)
-    if cfg.write_docs:
-        replace_section(Path("docs/benchmarks.md"), SECTION, section)
+    publish(cfg.out, asdict(cfg), meta, res, render(cfg, res, meta), SECTION, cfg.write_docs)
     return 0
 
 

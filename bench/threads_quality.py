@@ -22,16 +22,11 @@ Speed does not matter here (visits are fixed), so it needs no quiet machine.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import torch
-from benchdoc import replace_section
+from benchdoc import machine_meta, publish
 
 from rocks.nets.checkpoint import load_checkpoint
 from rocks.nets.evaluator import MODES, Evaluator, sample_positions
@@ -145,19 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = BenchConfig(positions=args.positions, judge_visits=args.judge_visits,
                       visits=tuple(int(v) for v in args.visits.split(",")), out=args.out,
                       write_docs=args.write_docs)
-    meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cpus, "
-                       f"Python {platform.python_version()}",
-            "command": ".venv/bin/python bench/threads_quality.py"
-                       + (" --write-docs" if cfg.write_docs else "")}
+    meta = machine_meta(".venv/bin/python bench/threads_quality.py" + (" --write-docs" if cfg.write_docs else ""))
     res = run(cfg)
-    out = Path(cfg.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"config": asdict(cfg), "meta": meta, "results": res}, indent=1))
-    section = render(cfg, res, meta)
-    print(section)
-    if cfg.write_docs:
-        replace_section(Path("docs/benchmarks.md"), SECTION, section)
+    publish(cfg.out, asdict(cfg), meta, res, render(cfg, res, meta), SECTION, cfg.write_docs)
     return 0
 
 

@@ -412,38 +412,42 @@ class EvaluatorSettings:
                          backend=self.backend, device=self.device)
 
 
+def concurrent_rate(ev: Evaluator, planes: np.ndarray, callers: int = 1) -> float:
+    """Evaluations/s of ``callers`` threads evaluating ``planes`` at the same time (one call,
+    or four calls each when several threads call, so starting threads costs little)."""
+    if callers == 1:
+        start = time.perf_counter()
+        ev.evaluate_planes(planes)
+        return len(planes) / (time.perf_counter() - start)
+
+    def burst() -> None:
+        for _ in range(4):
+            ev.evaluate_planes(planes)
+
+    workers = [threading.Thread(target=burst) for _ in range(callers)]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return 4 * callers * len(planes) / (time.perf_counter() - start)
+
+
 def measure(evaluators: Mapping[str, Evaluator], planes: np.ndarray, repeats: int = 5,
             callers: int = 1) -> dict[str, float]:
     """Median evaluations/s of each evaluator on ``planes`` (one warm-up call each first).
 
     Timed calls go round-robin over the evaluators, so that a shared machine's changing load
     falls on all of them alike.  With ``callers`` > 1 that many threads call the evaluator at
-    once (as the search threads do), so a mode that holds the GIL pays for it here.
+    once (as the search threads do), so a mode that holds the GIL pays for it here
+    (:func:`concurrent_rate`).
     """
-    def once(ev: Evaluator) -> float:
-        if callers == 1:
-            start = time.perf_counter()
-            ev.evaluate_planes(planes)
-            return len(planes) / (time.perf_counter() - start)
-
-        def burst() -> None:  # several calls per thread, so starting threads costs little
-            for _ in range(4):
-                ev.evaluate_planes(planes)
-
-        workers = [threading.Thread(target=burst) for _ in range(callers)]
-        start = time.perf_counter()
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        return 4 * callers * len(planes) / (time.perf_counter() - start)
-
     for ev in evaluators.values():
         ev.evaluate_planes(planes)
     rates: dict[str, list[float]] = {name: [] for name in evaluators}
     for _ in range(repeats):
         for name, ev in evaluators.items():
-            rates[name].append(once(ev))
+            rates[name].append(concurrent_rate(ev, planes, callers))
     return {name: float(np.median(r)) for name, r in rates.items()}
 
 
