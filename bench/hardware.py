@@ -278,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                       check_positions=args.check_positions, min_seconds=args.min_seconds,
                       out=args.out,
                       write_docs=args.write_docs)
-    meta = machine_meta(".venv/bin/python bench/hardware.py" + (" --write-docs" if cfg.write_docs else ""))
+    meta = machine_meta(".venv/bin/python bench/hardware.py"
+                        + (" --write-docs" if cfg.write_docs else ""))
     meta["quiet"] = args.quiet_note
     res = run(cfg)
     publish(cfg.out, asdict(cfg), meta, res, render(cfg, res, meta), SECTION, cfg.write_docs)

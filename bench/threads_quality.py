@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = BenchConfig(positions=args.positions, judge_visits=args.judge_visits,
                       visits=tuple(int(v) for v in args.visits.split(",")), out=args.out,
                       write_docs=args.write_docs)
-    meta = machine_meta(".venv/bin/python bench/threads_quality.py" + (" --write-docs" if cfg.write_docs else ""))
+    meta = machine_meta(".venv/bin/python bench/threads_quality.py"
+                        + (" --write-docs" if cfg.write_docs else ""))
     res = run(cfg)
     publish(cfg.out, asdict(cfg), meta, res, render(cfg, res, meta), SECTION, cfg.write_docs)
     return 0
