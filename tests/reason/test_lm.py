@@ -262,3 +262,18 @@ def test_sampling_on_a_device_draws_the_cpu_tokens_for_a_seed(device, tmp_path):
     save_checkpoint(tmp_path / "lm", model, TOK, {})
     loaded, _, _ = load_checkpoint(tmp_path / "lm")
     assert next(loaded.parameters()).device.type == "cpu"
+
+
+@pytest.mark.parametrize("device", [
+    "cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                         reason="no CUDA GPU here"))])
+def test_pretraining_runs_on_the_device_asked_and_saves_a_cpu_checkpoint(device, tmp_path):
+    cfg = PretrainConfig(steps=2, batch_size=4, warmup=1, bf16=False, device=device,
+                         out=str(tmp_path / "base"),
+                         lm=LMConfig(d_model=16, n_layers=1, n_heads=2, d_ff=32, max_len=192))
+    model = pretrain(cfg)
+    assert next(model.parameters()).device.type == device
+    loaded, _, _ = load_checkpoint(tmp_path / "base")
+    assert next(loaded.parameters()).device.type == "cpu"
+    with pytest.raises(ValueError, match="device"):
+        pretrain(dataclasses.replace(cfg, device="tpu"))  # type: ignore[arg-type]

@@ -46,6 +46,7 @@ import torch
 from torch import Tensor, nn
 
 from rocks.atomic import replace_with, write_json
+from rocks.devices import DeviceName, resolve_device
 from rocks.metrics import MetricsLogger
 from rocks.reason.lm import Samples, TinyLM, completion_logprobs, sample, save_checkpoint
 from rocks.reason.lora import (
@@ -212,6 +213,8 @@ class GRPOConfig:
             passes to ``train``.
         checkpoint_every: steps between checkpoints (for resuming).
         threads: torch CPU threads.
+        device: where the policy (and its reference) train: auto (an accelerator when there
+            is one), cpu, cuda or mps (:mod:`rocks.devices`).
         out: run directory (log.csv, eval.csv, checkpoint/).
     """
 
@@ -237,6 +240,7 @@ class GRPOConfig:
     eval_temperature: float = 1.0
     checkpoint_every: int = 10
     threads: int = 1
+    device: DeviceName = "auto"
     out: str = "runs/grpo"
 
     def __post_init__(self) -> None:
@@ -303,7 +307,8 @@ def grpo_step(
     texts = policy.completions(samples)
     breakdowns: list[RewardBreakdown] = [score(c, t, cfg.reward) for c, t in
                                          zip(texts, group_tasks, strict=True)]
-    rewards = torch.tensor([b.total for b in breakdowns], dtype=torch.float32)
+    device = next(policy.model.parameters()).device
+    rewards = torch.tensor([b.total for b in breakdowns], dtype=torch.float32, device=device)
     advantages = advantages_fn(rewards, G)
     t1 = time.perf_counter()
     with torch.no_grad():
@@ -374,6 +379,7 @@ def train(
     write_json(out / "config.json", asdict(cfg))
     if cfg.lora.rank and not is_lora(policy.model):
         attach(policy, cfg.lora)  # from here on only the adapter trains
+    policy.model.to(resolve_device(cfg.device))
     opt = torch.optim.AdamW([p for p in policy.model.parameters() if p.requires_grad],
                             lr=cfg.lr, betas=(0.9, 0.99), weight_decay=0.0)
     ref_model = None
@@ -384,7 +390,7 @@ def train(
     start = 0
     state_path = out / "state.pt"
     if state_path.exists():
-        state = torch.load(state_path, weights_only=False)
+        state = torch.load(state_path, weights_only=False, map_location="cpu")
         load_trainable_state(policy.model, state["model"])
         opt.load_state_dict(state["opt"])
         if ref_model is not None:

@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from rocks.devices import DeviceName, resolve_device, training_autocast
 from rocks.reason.lm import LMConfig, TinyLM, left_pad, load_checkpoint, save_checkpoint
 from rocks.reason.tasks import get_family
 from rocks.reason.tasks.base import PRETRAIN_SEEDS, Task, TaskFamily, draw_seed
@@ -55,8 +56,10 @@ class PretrainConfig:
         out: checkpoint directory.
         init: a checkpoint to continue from ('' = train from scratch); its shape wins over ``lm``.
         lm: network shape (``vocab_size`` is overwritten by the tokenizer's).
-        bf16: bfloat16 autocast on CPU (about 2x on CPUs with AVX512-bf16).
+        bf16: bfloat16 autocast (about 2x on CPUs with AVX512-bf16; the device's own
+            low-precision type elsewhere, :func:`rocks.devices.autocast`).
         threads: torch CPU threads.
+        device: auto (an accelerator when there is one), cpu, cuda or mps.
         log_every: steps between log lines / CSV rows.
     """
 
@@ -74,6 +77,7 @@ class PretrainConfig:
     lm: LMConfig = LMConfig()
     bf16: bool = True
     threads: int = 1
+    device: DeviceName = "auto"
     log_every: int = 50
 
 
@@ -184,6 +188,8 @@ def pretrain(cfg: PretrainConfig, log: Callable[[dict], None] | None = None) -> 
         tok = CharTokenizer()
         lm_cfg = LMConfig(**{**asdict(cfg.lm), "vocab_size": len(tok)})
         model = TinyLM(lm_cfg)
+    device = resolve_device(cfg.device)
+    model.to(device)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
@@ -200,8 +206,9 @@ def pretrain(cfg: PretrainConfig, log: Callable[[dict], None] | None = None) -> 
     for step in range(cfg.steps):
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
-        ids, mask, loss_mask, normaliser = next(batches)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+        ids, mask, loss_mask, normaliser = (t.to(device) if isinstance(t, torch.Tensor) else t
+                                            for t in next(batches))
+        with training_autocast(device, enabled=cfg.bf16):
             loss = lm_loss(model, ids, mask, loss_mask, normaliser)
         opt.zero_grad(set_to_none=True)
         loss.backward()
