@@ -119,3 +119,20 @@ def test_the_loop_plays_and_trains_on_the_device_it_is_given(tmp_path):
     assert loop.run()["generation"] == 1
     latest = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.safetensors")
     assert next(latest.net.parameters()).device.type == "cpu"
+
+
+def test_a_run_resumed_without_its_shards_replays_the_generation_then_trains(tmp_path):
+    """A fresh clone keeps state.json and the checkpoints but not the (uncommitted) shards."""
+    cfg = LoopConfig(out_dir=str(tmp_path / "run"), net="b1c16", generations=1,
+                     games_per_generation=2, selfplay=TINY, train_steps=2, batch_size=8,
+                     bf16=False, gating_games=0)
+    out = tmp_path / "run"
+    loop = Loop(cfg)
+    loop.selfplay(0)
+    loop._advance(stage="train")  # killed between self-play and training
+    for shard in (out / "selfplay").glob("*.npz"):
+        shard.unlink()
+    state = Loop(cfg).run()
+    assert state["generation"] == 1
+    assert len(list((out / "selfplay").glob("g0000_*.npz"))) == 2  # played again
+    assert [r["generation"] for r in rows(out / "train.csv")] == ["0"]

@@ -30,6 +30,8 @@ Departures, numbered:
   5. Training positions are drawn from the window with recency weighting: a position from
      ``a`` generations ago is drawn ``recency**a`` times as often as a new one (1 = uniform,
      AlphaGo Zero), so the newest, strongest games count more without shrinking the window.
+  6. A run resumed without its shards (a fresh clone: they are not committed) replays the
+     current generation's self-play before training, and its window refills from there.
 """
 
 from __future__ import annotations
@@ -317,6 +319,11 @@ class Loop:
                     self.selfplay(gen)
                     self._advance(stage="train")
                 elif stage == "train":
+                    if not list((self.out / "selfplay").glob(f"g{gen:04d}_*.npz")):
+                        # This generation's games are gone (a fresh clone keeps no shards):
+                        # play them again rather than train on an empty window.
+                        self._advance(stage="selfplay")
+                        continue
                     row = self.train(gen)
                     entry = {"generation": gen, "steps": self.state["steps"],
                              "resign_threshold": self.state.get("resign_threshold", ""),
