@@ -41,7 +41,8 @@ from benchdoc import replace_section
 from rocks.go.board import Position
 from rocks.go.fast import Stepper
 from rocks.search.batch import run_many
-from rocks.search.mcts import MCTS, Evaluation, MCTSConfig
+from rocks.search.contracts import Evaluation
+from rocks.search.mcts import MCTS, MCTSConfig
 
 SECTION = "## Search"
 

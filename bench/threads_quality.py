@@ -30,7 +30,8 @@ from benchdoc import machine_meta, publish
 
 from rocks.nets.checkpoint import load_checkpoint
 from rocks.nets.evaluator import MODES, Evaluator, sample_positions
-from rocks.search.mcts import MCTS, MCTSConfig, SearchResult
+from rocks.search.contracts import SearchResult
+from rocks.search.mcts import MCTS, MCTSConfig
 from rocks.search.parallel import run_parallel
 
 SECTION = "## Search threads at equal visits"

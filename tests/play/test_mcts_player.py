@@ -8,7 +8,7 @@ import pytest
 from rocks.go.board import BLACK, WHITE, Position
 from rocks.play.engine import Engine, EngineConfig
 from rocks.play.mcts_player import MCTSPlayer, MCTSPlayerConfig
-from rocks.search.mcts import Evaluation
+from rocks.search.contracts import Evaluation
 
 
 def uniform(value=lambda p: 0.0, ownership: bool = False):

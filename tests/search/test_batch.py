@@ -6,7 +6,8 @@ import pytest
 from rocks.go import coords
 from rocks.go.board import Position
 from rocks.search.batch import run_many, run_mcts_many
-from rocks.search.mcts import MCTS, MCTSConfig, SearchResult, run_mcts
+from rocks.search.contracts import SearchResult
+from rocks.search.mcts import MCTS, MCTSConfig, run_mcts
 from tests.search.search_fakes import fake_net, score_value
 from tests.search.test_mcts import SEMEAI
 

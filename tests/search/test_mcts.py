@@ -5,7 +5,8 @@ import pytest
 
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE, Position
-from rocks.search.mcts import MCTS, MCTSConfig, run_mcts, visit_policy
+from rocks.search.contracts import visit_policy
+from rocks.search.mcts import MCTS, MCTSConfig, run_mcts
 from tests.search.search_fakes import fake_net, liberty_prior, material_value, score_value
 
 # With every value 0 and FPU reduction 0, Q = 0 everywhere and selection is by U alone:

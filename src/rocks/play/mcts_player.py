@@ -30,8 +30,8 @@ import numpy as np
 
 from rocks.go.board import Position
 from rocks.play.decision import Decision
-from rocks.search.contracts import as_evaluation
-from rocks.search.mcts import MCTS, EvaluateFn, MCTSConfig, SearchResult
+from rocks.search.contracts import EvaluateFn, SearchResult, as_evaluation
+from rocks.search.mcts import MCTS, MCTSConfig
 from rocks.search.parallel import run_parallel
 from rocks.search.policies import wants_resign
 

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from rocks.go.board import Position
-from rocks.search.mcts import MCTS, EvaluateFn, MCTSConfig, SearchResult, as_evaluation
+from rocks.search.contracts import EvaluateFn, SearchResult, as_evaluation
+from rocks.search.mcts import MCTS, MCTSConfig
 
 
 def run_many(searches: Sequence[MCTS], evaluate: EvaluateFn, num_simulations: int | None = None,

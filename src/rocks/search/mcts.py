@@ -46,11 +46,9 @@ from rocks.search.contracts import (
     Evaluation,
     SearchResult,
     as_evaluation,
-    visit_policy,
 )
 
-__all__ = ["MCTS", "MCTSConfig", "SearchConfig", "run_mcts", "terminal_value", "Candidate",
-           "Evaluation", "EvaluateFn", "SearchResult", "as_evaluation", "visit_policy"]
+__all__ = ["MCTS", "MCTSConfig", "SearchConfig", "run_mcts", "terminal_value"]
 
 
 Play = Callable[[Position, int], Position]

@@ -25,7 +25,7 @@ import numpy as np
 from rocks.go import fast
 from rocks.go.board import Position, Rules
 from rocks.go.playout import playout_scores
-from rocks.search.mcts import EvaluateFn, Evaluation, as_evaluation
+from rocks.search.contracts import EvaluateFn, Evaluation, as_evaluation
 
 
 @dataclass(frozen=True)
