@@ -6,12 +6,17 @@ keeps its state, and ``rocks lab run EXP --resume run-NNN`` continues it until
 stay out of git; a resumed run on a fresh clone starts with an empty window and refills it
 (``.gitignore``).  ``stage=ladder`` instead plays every ``ladder_every``-th generation's net
 against the supervised net at ``ladder_visits`` visits (the fixed-visit ladder), appending to
-``ladder.csv`` of the arm's run folder given by ``arm_run``.
+``ladder.csv`` of the arm's run folder given by ``arm_run``, and against GNU Go (an outside
+anchor: beating the net one started from is not the same as playing better Go) through
+``rocks arena``, appending to ``ladder_gnugo.csv``; ``arm_run=supervised`` puts the supervised
+net itself on the GNU Go ladder (``data/supervised_gnugo.csv``), the reference line.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +73,8 @@ class Config:
     ladder_every: int = 10
     ladder_games: int = 40
     ladder_visits: int = 200
+    ladder_gnugo_games: int = 40  # per ladder point: GNU Go at the same visits (0: none)
+    gnugo_level: int = 10
 
 
 def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
@@ -121,10 +128,74 @@ def held_out_value(evaluator: Evaluator, arm: Path, gen: int) -> tuple[float, in
     return float(np.mean((v - data.value.astype(np.float32)) ** 2)), len(data)
 
 
+def gnugo_gauntlet(model: Path, games: int, visits: int, level: int, out: Path,
+                   seed: int) -> dict[str, float]:
+    """``games`` games of ``model`` (``rocks gtp`` at ``visits``) against GNU Go ``level``,
+    colours alternating, a seed per game, refereed by ``rocks arena`` (resumes from ``out``)."""
+    from rocks.stats import wilson_interval
+
+    cmd = [sys.executable, "-m", "rocks.cli", "arena", "--mode", "gauntlet",
+           "--engine", f"gnugo:{level}", "--engine", f"rocks:{model}:{visits}",
+           "--games", str(games), "--seed", str(seed), "--out", str(out), "--quiet"]
+    subprocess.run(cmd, check=True)
+    games_df = pd.read_csv(out / "results.csv")
+    gnu = f"gnugo-{level}"
+    ours = games_df.black.where(games_df.white == gnu, games_df.white)
+    won = games_df.winner.fillna("").astype(str) == ours
+    n, wins = len(games_df), int(won.sum())
+    lo, hi = wilson_interval(wins / n, n)
+    return dict(gnugo_games=n, gnugo_wins=wins, gnugo_score=round(wins / n, 3),
+                gnugo_lo=round(lo, 3), gnugo_hi=round(hi, 3))
+
+
+def append_row(out: Path, row: dict) -> None:
+    from rocks.atomic import write_text
+
+    frame = pd.concat([pd.read_csv(out), pd.DataFrame([row])]) if out.exists() \
+        else pd.DataFrame([row])
+    write_text(out, frame.to_csv(index=False))
+    print(json.dumps(row), flush=True)
+
+
+def run_gnugo_ladder(cfg: Config, run: Run) -> int:
+    """Each measured generation's net (or the supervised net) against GNU Go, fixed visits."""
+    here = Path(__file__).resolve().parent
+    if cfg.arm_run == "supervised":
+        out = here / "data" / "supervised_gnugo.csv"
+        if out.exists():
+            return 0
+        row = dict(generation=-1, cpu_s=0.0, visits=cfg.ladder_visits,
+                   **gnugo_gauntlet((here / SUPERVISED).resolve(), cfg.ladder_gnugo_games,
+                                    cfg.ladder_visits, cfg.gnugo_level,
+                                    here / "data" / "supervised_gnugo", seed=1_000_000))
+        append_row(out, row)
+        return 1
+    arm = here / "data" / "runs" / cfg.arm_run / "loop"
+    out = arm.parent / "ladder_gnugo.csv"
+    done = set(pd.read_csv(out).generation) if out.exists() else set()
+    train = pd.read_csv(arm / "train.csv").set_index("generation")
+    measured = 0
+    for ckpt in sorted((arm / "checkpoints").glob("gen_*.safetensors")):
+        gen = int(ckpt.stem.split("_")[1])
+        if (gen + 1) % cfg.ladder_every or gen in done:
+            continue
+        row = dict(generation=gen, cpu_s=float(train.cpu_s.get(gen, float("nan"))),
+                   visits=cfg.ladder_visits,
+                   **gnugo_gauntlet(ckpt, cfg.ladder_gnugo_games, cfg.ladder_visits,
+                                    cfg.gnugo_level, arm.parent / "ladder_gnugo" / ckpt.stem,
+                                    seed=gen))
+        append_row(out, row)
+        measured += 1
+    return measured
+
+
 def run_ladder(cfg: Config, run: Run) -> None:
     """Each measured generation's net against the supervised net at fixed visits, and both
-    nets' value MSE on that generation's held-out self-play positions."""
+    nets' value MSE on that generation's held-out self-play positions; then against GNU Go."""
     here = Path(__file__).resolve().parent
+    if cfg.arm_run == "supervised":
+        run.finish("measured", run_gnugo_ladder(cfg, run))
+        return
     arm = here / "data" / "runs" / cfg.arm_run / "loop"
     sup_eval = Evaluator(read_checkpoint(here / SUPERVISED).net, batch_size=64, use_bf16=True,
                          symmetries="random", seed=7)
@@ -150,55 +221,74 @@ def run_ladder(cfg: Config, run: Run) -> None:
                    visits=cfg.ladder_visits, held_out_positions=n_held,
                    value_mse=round(mse, 4), supervised_value_mse=round(sup_mse, 4))
         rows.append(row)
-        frame = pd.concat([pd.read_csv(out), pd.DataFrame([row])]) if out.exists() \
-            else pd.DataFrame([row])
-        from rocks.atomic import write_text
-        write_text(out, frame.to_csv(index=False))
-        print(json.dumps(row))
-    run.finish("measured", len(rows))
+        append_row(out, row)
+    gnugo = run_gnugo_ladder(cfg, run) if cfg.ladder_gnugo_games else 0
+    run.finish("measured", len(rows), gnugo_points=gnugo)
 
 
 def run_figures(cfg: Config, run: Run) -> None:
-    """Curves over CPU-hours for every arm: ladder score, losses, false resignations, length."""
+    """Curves over CPU-hours for every arm: ladder scores (the supervised net, GNU Go), losses,
+    false resignations, game length, held-out value MSE."""
     here = Path(__file__).resolve().parent
-    fig, axes = new_figure(2, 3, width=5.5, height=4)
+    fig, axes = new_figure(2, 4, width=5, height=4)
     ax = axes.ravel()
     rows = []
+
+    def band(a, frame: pd.DataFrame, label: str, prefix: str = "") -> None:
+        h = frame.cpu_s / 3600
+        s, lo, hi = frame[f"{prefix}score"], frame[f"{prefix}lo"], frame[f"{prefix}hi"]
+        a.errorbar(h, s, yerr=[s - lo, hi - s], marker="o", capsize=3, label=label)
+
     for item in cfg.arms.split(","):
         run_id, label = item.split(":")
         folder = here / "data" / "runs" / run_id
         train = pd.read_csv(folder / "loop" / "train.csv")
         games = pd.read_csv(folder / "loop" / "selfplay.csv")
         hours = train.set_index("generation").cpu_s / 3600
-        ax[1].plot(hours, train.policy_ce.values, label=label)
-        ax[2].plot(hours, train.value_mse.values, label=label)
+        ax[2].plot(hours, train.policy_ce.values, label=label)
+        ax[3].plot(hours, train.value_mse.values, label=label)
         by_gen = games.groupby("generation")
         gen_hours = hours.reindex(by_gen.moves.mean().index)
-        ax[3].plot(gen_hours, by_gen.moves.mean().values, label=label)
+        ax[4].plot(gen_hours, by_gen.moves.mean().values, label=label)
         nr = games[games.no_resign.astype(str) == "True"].groupby("generation")
-        ax[4].plot(hours.reindex(nr.false_resign.mean().index), nr.false_resign.mean().values,
+        ax[5].plot(hours.reindex(nr.false_resign.mean().index), nr.false_resign.mean().values,
                    label=label)
         ladder_path = folder / "ladder.csv"
         if ladder_path.exists():
             ladder = pd.read_csv(ladder_path).sort_values("generation")
+            band(ax[0], ladder, label)
             h = ladder.cpu_s / 3600
-            ax[0].errorbar(h, ladder.score, yerr=[ladder.score - ladder.lo,
-                                                  ladder.hi - ladder.score],
-                           marker="o", capsize=3, label=label)
-            ax[5].plot(h, ladder.value_mse, marker="o", label=f"{label}: the arm's net")
-            ax[5].plot(h, ladder.supervised_value_mse, marker="x", ls=":",
+            ax[6].plot(h, ladder.value_mse, marker="o", label=f"{label}: the arm's net")
+            ax[6].plot(h, ladder.supervised_value_mse, marker="x", ls=":",
                        label=f"{label}: supervised net")
             for _, r in ladder.iterrows():
-                rows.append({"arm": label, **r.to_dict()})
+                rows.append({"arm": label, "opponent": "supervised", **r.to_dict()})
+        gnugo_path = folder / "ladder_gnugo.csv"
+        if gnugo_path.exists():
+            gnugo = pd.read_csv(gnugo_path).sort_values("generation")
+            band(ax[1], gnugo, label, prefix="gnugo_")
+            for _, r in gnugo.iterrows():
+                rows.append({"arm": label, "opponent": f"gnugo-{cfg.gnugo_level}",
+                             **r.to_dict()})
+    sup_path = here / "data" / "supervised_gnugo.csv"
+    if sup_path.exists():
+        sup = pd.read_csv(sup_path).iloc[-1]
+        ax[1].axhline(sup.gnugo_score, color="black", lw=1,
+                      label=f"supervised net ({int(sup.gnugo_wins)}/{int(sup.gnugo_games)})")
+        ax[1].axhspan(sup.gnugo_lo, sup.gnugo_hi, color="grey", alpha=0.2)
     ax[0].axhline(0.5, color="grey", lw=0.8)
     ax[0].axhline(0.65, color="green", lw=0.8, ls="--")
-    titles = ["score vs the supervised net (200 visits, 95% CI)", "policy CE (train)",
+    titles = ["score vs the supervised net (95% CI)",
+              f"score vs GNU Go {cfg.gnugo_level} (95% CI)", "policy CE (train)",
               "value MSE (train)", "mean game length (moves)",
               "false-resignation rate (no-resign games)", "value MSE on held-out self-play"]
-    for a, t in zip(ax, titles, strict=True):
-        a.set_title(t)
+    for a, t in zip(ax, titles, strict=False):
+        a.set_title(t, fontsize=9)
         a.set_xlabel("CPU-hours of the loop")
-        a.legend(fontsize=8)
+        a.legend(fontsize=7)
+    ax[7].axis("off")
+    ax[7].text(0.0, 0.5, f"ladder: {cfg.ladder_visits} visits a move for every net,\n"
+               "a seed per game, colours alternating", fontsize=9)
     run.save_figure(fig, "curves")
     if rows:
         from rocks.metrics import write_table
