@@ -26,7 +26,8 @@ THREADS_HELP = "torch threads (1: on a shared machine two can be far slower) (de
 
 
 def _stage(sub: argparse._SubParsersAction, name: str, config: type, help_: str,
-           run: Callable[[Any, argparse.Namespace], int], threads: bool = False) -> None:
+           run: Callable[[Any, argparse.Namespace], int],
+           threads: bool = False) -> argparse.ArgumentParser:
     """A subcommand whose options are the fields of ``config``."""
     p = sub.add_parser(name, help=help_, description=f"{help_}.  Options: the fields of "
                        f"{config.__module__}.{config.__name__}.")
@@ -34,6 +35,7 @@ def _stage(sub: argparse._SubParsersAction, name: str, config: type, help_: str,
     if threads:
         p.add_argument("--threads", type=int, default=1, metavar="INT", help=THREADS_HELP)
     p.set_defaults(_config=config, _run=run)
+    return p
 
 
 def _main(parser: argparse.ArgumentParser, argv: list[str] | None,
@@ -117,8 +119,11 @@ def train_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="cmd", required=True)
     _stage(sub, "supervised", SupervisedConfig,
            "policy + value from shards (AlphaGo's SL stage)", _supervised, threads=True)
-    _stage(sub, "loop", LoopConfig, "self-play RL loop (AlphaGo Zero / AlphaZero)", _loop,
-           threads=True)
+    loop = _stage(sub, "loop", LoopConfig, "self-play RL loop (AlphaGo Zero / AlphaZero)",
+                  _loop, threads=True)
+    for action in loop._actions:
+        if action.dest == "ray":  # ``--ray`` alone: start Ray on this machine (docs/cluster.md)
+            action.nargs, action.const, action.metavar = "?", "local", "ADDRESS"
     return parser
 
 

@@ -32,6 +32,9 @@ Departures, numbered:
      AlphaGo Zero), so the newest, strongest games count more without shrinking the window.
   6. A run resumed without its shards (a fresh clone: they are not committed) replays the
      current generation's self-play before training, and its window refills from there.
+  7. With ``ray`` set, the self-play stage runs on Ray actors (:mod:`rocks.train.distributed`,
+     docs/cluster.md), which write the same shards; everything else stays in this process,
+     and the workers' CPU seconds join ``cpu_s``.  Without it ``ray`` is never imported.
 """
 
 from __future__ import annotations
@@ -41,8 +44,10 @@ import json
 import resource
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -75,6 +80,9 @@ from rocks.train.supervised import (
     train_step,
 )
 
+if TYPE_CHECKING:
+    from rocks.train.distributed import RayPool
+
 STAGES = ("selfplay", "train", "evaluate")
 
 
@@ -97,6 +105,10 @@ class LoopConfig:
         eval_batch: positions per network call in self-play.
         device: where self-play evaluates and the trainer trains: auto (CUDA, then MPS, then
             the CPU), cpu, cuda or mps (rocks.devices).
+        ray: play self-play games on Ray actors (departure 7): ``local`` (what ``--ray`` alone
+            means: start Ray on this machine), ``auto`` (join the cluster this machine is in) or
+            a Ray address; none: in this process, without Ray.
+        workers: self-play actors under ``--ray``, one CPU each (0: one per CPU Ray has).
         seed: everything random derives from it.
     """
 
@@ -122,6 +134,8 @@ class LoopConfig:
     gnugo_visits: int = 64
     eval_batch: int = 256
     device: DeviceName = "auto"
+    ray: str | None = None
+    workers: int = 0
     resign_window: int = 200
     seed: int = 0
     weights: LossWeights = field(default_factory=LossWeights)
@@ -139,6 +153,7 @@ class Loop:
         write_text(self.out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
         self.ckpts = self.out / "checkpoints"
         self.state = self._load_state()
+        self._pool: RayPool | None = None  # the Ray actors under --ray, made on first use
 
     def _check_selfplay_size(self) -> None:
         saved = self.out / "config.json"
@@ -191,19 +206,18 @@ class Loop:
         sp_dir.mkdir(parents=True, exist_ok=True)
         todo = [i for i in range(cfg.games_per_generation)
                 if not (sp_dir / f"g{gen:04d}_{i:06d}.npz").exists()]
-        if not todo:
+        if not todo and cfg.ray is None:
             return
         threshold = float(self.state.get("resign_threshold",  # type: ignore[arg-type]
                                          cfg.selfplay.resign_threshold))
         sp_cfg = dataclasses.replace(cfg.selfplay, resign_threshold=threshold)
-        evaluate = net_evaluate(self._evaluator(self.ckpts / "best.safetensors", gen))
+        evaluate = None if cfg.ray is not None else net_evaluate(
+            self._evaluator(self.ckpts / "best.safetensors", gen))
         log = MetricsLogger(self.out / "selfplay.csv")
         bar = iter(progress(range(len(todo)), desc=f"gen {gen} self-play", total=len(todo)))
 
-        def on_game(game) -> None:  # type: ignore[no-untyped-def]
-            name = f"g{gen:04d}_{game.index:06d}"
-            save_game(game, sp_dir / f"{name}.npz", sgf_dir / f"{name}.sgf",
-                      {"generation": gen, "best": self.state["best"]})
+        def log_game(game) -> None:  # type: ignore[no-untyped-def]
+            # ``game``: a SelfPlayGame here, a distributed.GameSummary from a Ray worker
             row = dict(generation=gen, game=game.index, moves=game.moves,
                        examples=game.full_searches, winner=game.winner, resigned=game.resigned,
                        no_resign=game.no_resign, would_resign=len(game.would_resign),
@@ -215,10 +229,49 @@ class Loop:
             log.log({k: v for k, v in row.items() if log.columns is None or k in log.columns})
             next(bar, None)
 
-        play_games(evaluate, sp_cfg, todo, seed=(cfg.seed, gen), on_game=on_game)
+        def on_game(game) -> None:  # type: ignore[no-untyped-def]
+            name = f"g{gen:04d}_{game.index:06d}"
+            save_game(game, sp_dir / f"{name}.npz", sgf_dir / f"{name}.sgf",
+                      {"generation": gen, "best": self.state["best"]})
+            log_game(game)
+
+        if evaluate is None:
+            self._selfplay_on_ray(gen, sp_cfg, log_game)
+        else:
+            play_games(evaluate, sp_cfg, todo, seed=(cfg.seed, gen), on_game=on_game)
         next(bar, None)
         log.close()
         self._calibrate_resignation()
+
+    def _selfplay_on_ray(self, gen: int, sp_cfg: SelfPlayConfig,
+                         log_game: Callable[[Any], None]) -> None:
+        """The self-play stage on Ray actors (rocks.train.distributed; imported only here)."""
+        from rocks.metrics import read_rows
+        from rocks.train import distributed as dist
+
+        cfg = self.cfg
+        if self._pool is None:
+            self._pool = dist.RayPool(
+                dist.PoolConfig(address=cfg.ray or "local", workers=cfg.workers),
+                dist.WorkerSettings(out_dir=str(self.out.resolve()), eval_batch=cfg.eval_batch,
+                                    bf16=cfg.bf16))
+        best = self.ckpts / str(self.state["best"])  # immutable: its name is the version
+        if not best.exists():
+            best = self.ckpts / "best.safetensors"
+        logged = {int(r["game"]) for r in read_rows(self.out / "selfplay.csv")
+                  if r.get("generation") == str(gen)}
+        job = dist.SelfPlayJob(generation=gen, checkpoint=str(best.resolve()),
+                               best=str(self.state["best"]), selfplay=sp_cfg, seed=cfg.seed)
+        workers_cpu_s = self._pool.selfplay(job, range(cfg.games_per_generation), log_game,
+                                            logged)
+        # The run's CPU budget counts the workers' self-play too, as it counts GNU Go's.
+        self._advance(cpu_s=float(self.state["cpu_s"]) + workers_cpu_s)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Release the Ray actors (and a Ray this loop started); a no-op without ``ray``."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def _calibrate_resignation(self) -> None:
         path = self.out / "selfplay.csv"
@@ -344,6 +397,7 @@ class Loop:
         finally:
             train_log.close()
             eval_log.close()
+            self.close()
         return self.state
 
 
