@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -40,10 +40,37 @@ import pandas as pd
 from rocks.lab import Run, new_figure, start_run
 
 HERE = Path(__file__).resolve().parent
-TASKS = {  # task -> (family, difficulty, base, max_new_tokens, step_chars)
-    # parity's trace is 18 digits with no delimiter: a step is 3 of them (6 steps a trace)
-    "parity": ("parity", 8, "models/reason/base-parity-v2", 40, 3),
-    "arith": ("arithmetic", 2, "models/reason/base", 160, 0),
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task: its family and base, the generation length, where a step ends, and the
+    token budgets of training searches (arms d, e) and of test-time scaling."""
+
+    family: str
+    difficulty: int
+    base: str
+    max_new: int
+    step_chars: int  # 0: steps end at spaces / newlines
+    search_tokens: int  # per task searched in a training round (arms d, e)
+    test_budgets: tuple[int, ...]  # test-time tokens per task
+    train_tokens: int  # sampled tokens each arm may train on
+    eval_every_tokens: int
+    test_tasks: int
+
+
+TASKS = {
+    # parity's trace is 18 digits with no delimiter: a step is 3 of them (6 steps a trace);
+    # a completion is ~26 tokens, so 40 buys one sample and 160 about six
+    "parity": TaskSpec("parity", 8, "models/reason/base-parity-v2", 40, 3, 160, (40, 160),
+                       36_000, 12_000, 80),
+    # 4-digit addition from the addition base: pass@1 0.29 but pass@8 0.72 (50 tasks x 8), so
+    # sampling and search have room; a completion is ~16 tokens (9-13% write a column trace)
+    "add4": TaskSpec("addition", 4, "models/reason/base-add", 110, 0, 160, (32, 128),
+                     60_000, 15_000, 100),
+    # two-digit + - x: pass@1 0.62, pass@8 0.72 (x is 0.02 at any k): little room for search
+    "arith": TaskSpec("arithmetic", 2, "models/reason/base", 160, 0, 640, (160, 640),
+                      60_000, 15_000, 50),
 }
 
 
@@ -55,9 +82,9 @@ class Config:
     task: str = "parity"  # parity | arith
     arm: str = "a"  # a..f (rocks.reason.harness.ARMS)
     seed: int = 0
-    train_tokens: int = 60_000  # sampled tokens each arm may train on
-    eval_every_tokens: int = 10_000
-    eval_tasks: int = 100  # held-out pass@1 (x eval_samples) at each evaluation point
+    train_tokens: int = 0  # sampled tokens each arm may train on (0: the task's)
+    eval_every_tokens: int = 0  # (0: the task's)
+    eval_tasks: int = 300  # held-out pass@1 (x eval_samples) at each evaluation point
     eval_samples: int = 2
     lr: float = 5e-5  # GRPO arms (a, b, f)
     sft_lr: float = 1e-4  # RS-SFT and expert-iteration arms (c, d, e)
@@ -66,7 +93,7 @@ class Config:
     sft_tasks: int = 32  # arm c: tasks per round, k samples each
     sft_k: int = 8
     exit_tasks: int = 32  # arms d, e: tasks searched per round
-    search_tokens: int = 0  # arms d, e: token budget per training search (0 = 4 x max_new)
+    search_tokens: int = 0  # arms d, e: token budget per training search (0: the task's)
     search_stop: bool = False  # arms d, e: stop a training search at its first verified answer
     policy_target: str = "answer"  # arm e: answer (SFT) | visits (AlphaZero's target; arm "ev")
     prm_tasks: int = 16  # arm f: tasks whose prefixes are labelled (prm_k rollouts each)
@@ -74,11 +101,21 @@ class Config:
     prm_epochs: int = 20  # PRM training passes (arm f and stage prm; arm e: per round / 10)
     prm_lr: float = 1e-3
     dense_weight: float = 1.0  # arm f: lambda of the step shaping
-    test_budgets: tuple[int, ...] = (40, 160, 640)  # test-time tokens per task (x max_new)
-    test_tasks: int = 50
+    test_budgets: tuple[int, ...] = ()  # test-time tokens per task (empty: the task's)
+    test_tasks: int = 0  # (0: the task's)
     prm_label_tasks: int = 64  # stage prm: tasks per split
     keep_weights: bool = False
     threads: int = 1
+
+
+def resolved(cfg: Config) -> Config:
+    """``cfg`` with its zero (task-default) fields taken from its task's ``TaskSpec``."""
+    spec = TASKS[cfg.task]
+    return replace(cfg, train_tokens=cfg.train_tokens or spec.train_tokens,
+                   eval_every_tokens=cfg.eval_every_tokens or spec.eval_every_tokens,
+                   test_tasks=cfg.test_tasks or spec.test_tasks,
+                   search_tokens=cfg.search_tokens or spec.search_tokens,
+                   test_budgets=cfg.test_budgets or spec.test_budgets)
 
 
 def repo_path(p: str) -> str:
@@ -92,8 +129,10 @@ def harness_config(cfg: Config, out: Path):
     from rocks.reason.thought_mcts import ThoughtMCTSConfig
     from rocks.reason.tot import ToTConfig
 
-    family, difficulty, _, max_new, step_chars = TASKS[cfg.task]
-    search = cfg.search_tokens or 4 * max_new
+    spec = TASKS[cfg.task]
+    family, difficulty, max_new, step_chars = (spec.family, spec.difficulty, spec.max_new,
+                                               spec.step_chars)
+    search = cfg.search_tokens
     return HarnessConfig(
         arm=cfg.arm, family=family, difficulty=difficulty, train_tokens=cfg.train_tokens,
         eval_every_tokens=cfg.eval_every_tokens, eval_tasks=cfg.eval_tasks,
@@ -109,7 +148,7 @@ def harness_config(cfg: Config, out: Path):
                                                stop_on_verified=cfg.search_stop)),
         prm_tasks=cfg.prm_tasks, prm_k=cfg.prm_k, dense_weight=cfg.dense_weight,
         prm_epochs=cfg.prm_epochs, prm_lr=cfg.prm_lr, step_chars=step_chars,
-        test_budgets=tuple(b * max_new // 40 for b in cfg.test_budgets),
+        test_budgets=cfg.test_budgets,
         test_tasks=cfg.test_tasks, seed=cfg.seed, threads=cfg.threads, out=str(out))
 
 
@@ -122,7 +161,7 @@ def stage_arm(cfg: Config, run: Run) -> None:
     torch.set_num_threads(cfg.threads)
     label = cfg.arm + ("v" if cfg.arm == "e" and cfg.policy_target == "visits" else "")
     out = HERE / "data" / "arms" / cfg.task / label / f"t{cfg.train_tokens}_seed{cfg.seed}"
-    policy = load_policy(repo_path(TASKS[cfg.task][2]))
+    policy = load_policy(repo_path(TASKS[cfg.task].base))
     t0 = time.process_time()
     if (out / "summary.json").exists():  # finished (its weights may be deleted): report it
         summary = json.loads((out / "summary.json").read_text())
@@ -156,8 +195,10 @@ def stage_prm(cfg: Config, run: Run) -> None:
     from rocks.reason.tot import verifier_for
 
     torch.set_num_threads(cfg.threads)
-    family, difficulty, base, max_new, step_chars = TASKS[cfg.task]
-    policy = load_policy(repo_path(base))
+    spec = TASKS[cfg.task]
+    family, difficulty, max_new, step_chars = (spec.family, spec.difficulty, spec.max_new,
+                                               spec.step_chars)
+    policy = load_policy(repo_path(spec.base))
     generator = torch.Generator().manual_seed(cfg.seed)
     splits = {"train": sft_tasks(family, difficulty, cfg.prm_label_tasks, cfg.seed, "prm"),
               "held_out": held_out_tasks(family, difficulty, cfg.prm_label_tasks)}
@@ -249,7 +290,7 @@ def stage_report(cfg: Config, run: Run) -> None:
 
 
 def main(cfg: Config, run: Run) -> None:
-    {"arm": stage_arm, "prm": stage_prm, "report": stage_report}[cfg.stage](cfg, run)
+    {"arm": stage_arm, "prm": stage_prm, "report": stage_report}[cfg.stage](resolved(cfg), run)
 
 
 if __name__ == "__main__":
