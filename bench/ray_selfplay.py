@@ -55,7 +55,8 @@ class BenchConfig:
         init: the network every arm plays with (the shipped 9x9 b6c64: realistic game lengths).
         net: its network name.
         games: games per self-play stage (one measurement).
-        parallel: games in flight per worker (and in the single process).
+        parallel: games in flight per worker (and in the single process); with the defaults
+            each of 2 workers plays two waves of 6 games, so batches are as full as with one.
         full_visits, fast_visits, full_prob: playout cap randomization, as in the loop.
         resign_threshold: -1: nobody resigns (equal work in every arm).
         bf16: bfloat16 autocast in the evaluators (the loop's default).
@@ -66,8 +67,8 @@ class BenchConfig:
 
     init: str = "models/rocks-9x9-b6c64.safetensors"
     net: str = "b6c64"
-    games: int = 16
-    parallel: int = 8
+    games: int = 24
+    parallel: int = 6
     full_visits: int = 64
     fast_visits: int = 16
     full_prob: float = 0.25
