@@ -60,6 +60,8 @@ class Config:
     gating_games: int = 0  # AlphaZero: always the latest net
     threads: int = 1
     seed: int = 0
+    ray: str = ""  # self-play on Ray actors: 'local' or a cluster address ('' = no Ray)
+    workers: int = 0  # Ray self-play actors (0: one per CPU Ray has)
     # stage=ladder (one arm) and stage=figures (every arm named in arms)
     arm_run: str = ""  # run id of the arm to measure (its loop folder)
     arms: str = "run-001:PUCT,run-002:Gumbel"  # run id:label, comma separated
@@ -89,7 +91,8 @@ def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
                       generations=100_000, games_per_generation=cfg.games_per_generation,
                       selfplay=sp, window=cfg.window, train_steps=cfg.train_steps,
                       batch_size=cfg.batch_size, lr=cfg.lr, gating_games=cfg.gating_games,
-                      recency=cfg.recency, seed=cfg.seed)
+                      recency=cfg.recency, seed=cfg.seed, ray=cfg.ray or None,
+                      workers=cfg.workers)
 
 
 def run_loop(cfg: Config, run: Run) -> None:
