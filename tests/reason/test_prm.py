@@ -76,6 +76,45 @@ def test_a_prm_trained_on_hand_made_labels_ranks_a_right_step_above_a_wrong_one(
                                                  strict=True))  # a copy trained, not the policy
 
 
+def _steps_with_known_values(prompts: range, hard: bool) -> list[PRMExample]:
+    """Hand-made: after the step "ok " the answer is right 3 times in 4, after "no " once in 4,
+    and from the root ("<think>", either step equally likely) half the time.  Soft labels are
+    those true values (what Math-Shepherd's share tends to with many rollouts); hard labels are
+    single verdicts, 1 in exactly that share of the prompts."""
+    values = {"<think>": 0.5, "<think>ok ": 0.75, "<think>no ": 0.25}
+    out = []
+    for i, a in enumerate(prompts):
+        prompt = f"What is {a} + {(a * 7 + 3) % 10}?"
+        for prefix, v in values.items():
+            label = float((i % 4) < 4 * v) if hard else v
+            out.append(PRMExample(prompt, prefix, label, 1 if hard else 8))
+    return out
+
+
+def test_a_prm_trained_on_known_step_values_is_calibrated_on_held_out_prompts():
+    policy = fakes.tiny_policy(seed=1, max_len=64)
+    prm = ProcessRewardModel.from_policy(policy)
+    torch.manual_seed(1)
+    train_prm(prm, _steps_with_known_values(range(30), hard=False), epochs=40, batch_size=30,
+              lr=3e-3)
+    held = _steps_with_known_values(range(100, 140), hard=True)
+    preds = prm.values([e.prompt + e.prefix for e in held])
+    labels = [e.label for e in held]
+    assert sum(labels) / len(labels) == pytest.approx(0.5)
+    table = calibration(preds, labels, bins=5)  # the true values sit mid-bin
+    # one bin per step kind, each predicting the share of its verdicts that are right
+    assert [(b.count, b.mean_label) for b in table] == [(40, 0.25), (40, 0.5), (40, 0.75)]
+    assert all(abs(b.mean_prediction - b.mean_label) < 0.08 for b in table)
+    assert expected_calibration_error(table) < 0.05
+    # Brier at its floor, the verdicts' own variance mean(v(1 - v)), below a constant 0.5's
+    floor = (0.25 * 0.75 * 2 + 0.5 * 0.5) / 3
+    assert brier(preds, labels) == pytest.approx(floor, abs=0.005)
+    assert brier([0.5] * len(labels), labels) == pytest.approx(0.25)
+    # the same verdicts judged by an overconfident scorer (1 / 0.5 / 0): ECE 1/6, caught
+    sure = [1.0 if p > 0.6 else 0.0 if p < 0.4 else 0.5 for p in preds]
+    assert expected_calibration_error(calibration(sure, labels, bins=5)) == pytest.approx(1 / 6)
+
+
 def test_calibration_bins_ece_and_brier():
     preds = [0.05, 0.15, 0.12, 0.95, 0.85]
     labels = [0.0, 0.0, 1.0, 1.0, 1.0]
