@@ -103,7 +103,7 @@ class Config:
     dense_weight: float = 1.0  # arm f: lambda of the step shaping
     test_budgets: tuple[int, ...] = ()  # test-time tokens per task (empty: the task's)
     test_tasks: int = 0  # (0: the task's)
-    prm_label_tasks: int = 64  # stage prm: tasks per split
+    prm_label_tasks: int = 128  # stage prm: tasks per split
     keep_weights: bool = False
     threads: int = 1
 
@@ -208,7 +208,10 @@ def stage_prm(cfg: Config, run: Run) -> None:
         for task in tasks:
             s = policy.sample([prompt_text(task)], max_new, 1.0, generator, "<think>")
             text = policy.completions(s)[0]  # the forced "<think>" is part of it
-            prefixes = step_prefixes(text, step_chars=step_chars)
+            # the steps, and the finished answer (its label the verifier's verdict), as arms e
+            # and f label them: MCTS asks the PRM about terminal states too
+            prefixes = (step_prefixes(text, step_chars=step_chars) or ["<think>"]) + (
+                [text] if "</answer>" in text else [])
             examples, spent = monte_carlo_labels(policy, task, prefixes, cfg.prm_k,
                                                  verifier_for(task), max_new, 1.0, generator)
             data[split] += examples
@@ -223,8 +226,16 @@ def stage_prm(cfg: Config, run: Run) -> None:
     table = calibration(preds, labels)
     out = HERE / "data" / "prm" / cfg.task
     write_table(out / "calibration.csv", [asdict(b) for b in table])
-    write_table(out / "held_out.csv", [{"prefix": e.prefix, "label": e.label, "prediction": p}
-                                      for e, p in zip(held, preds, strict=True)])
+    finished = ["</answer>" in e.prefix for e in held]
+    write_table(out / "held_out.csv", [{"prefix": e.prefix, "finished": f, "label": e.label,
+                                        "prediction": p}
+                                       for e, p, f in zip(held, preds, finished, strict=True)])
+    by_kind = {}
+    for kind in (False, True):
+        pl = [(p, y) for p, y, f in zip(preds, labels, finished, strict=True) if f == kind]
+        by_kind["ece_" + ("answers" if kind else "steps")] = expected_calibration_error(
+            calibration([p for p, _ in pl], [y for _, y in pl])) if pl else float("nan")
+        by_kind["n_" + ("answers" if kind else "steps")] = len(pl)
     fig, ax = new_figure(1, 1, width=4.5, height=4.2)
     reliability_plot(ax, table, f"PRM on {cfg.task}")
     ax.set_title(f"{cfg.task}: {len(held)} held-out prefixes, k = {cfg.prm_k}")
@@ -232,65 +243,122 @@ def stage_prm(cfg: Config, run: Run) -> None:
     run.finish("ece", expected_calibration_error(table), brier=brier(preds, labels),
                brier_constant=brier([base_rate] * len(labels), labels),
                train_prefixes=len(data["train"]), held_out_prefixes=len(held),
-               label_tokens=tokens, final_loss=losses[-1] if losses else float("nan"))
+               label_tokens=tokens, final_loss=losses[-1] if losses else float("nan"),
+               **by_kind)
+
+
+def _load_arms(cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Every finished arm at its task's budget (``cfg.train_tokens`` if set): the curves, the
+    test-time rows and one row per (task, arm, seed) with the final and base pass@1."""
+    curves, tests, finals = [], [], []
+    for task, spec in TASKS.items():
+        budget = cfg.train_tokens or spec.train_tokens
+        for path in sorted((HERE / "data" / "arms" / task).glob(f"*/t{budget}_seed*/summary.json")):
+            summary = json.loads(path.read_text())
+            arm = path.parents[1].name  # the folder: "ev" is arm e with visit targets
+            curve = pd.read_csv(path.parent / "curve.csv").assign(task=task, arm=arm)
+            curve["point"] = range(len(curve))  # 0 = the base, then each evaluation point
+            # tokens per evaluated completion, from the last evaluation's share of eval_tokens
+            ran = json.loads((path.parent / "config.json").read_text())
+            last = curve["eval_tokens"].diff().iloc[-1] / (ran["eval_tasks"] * ran["eval_samples"])
+            curves.append(curve)
+            tests.append(pd.DataFrame(summary["test_time"]).assign(task=task, arm=arm))
+            finals.append({"task": task, "arm": arm, "seed": summary["seed"],
+                           "base_pass1": curve["pass1"].iloc[0], "pass1": summary["pass1"],
+                           "gain": summary["pass1"] - curve["pass1"].iloc[0],
+                           "train_tokens": summary["train_tokens"], "units": summary["units"],
+                           "tokens_per_answer": last})
+    if not finals:
+        raise SystemExit("no finished arm yet")
+    return pd.concat(curves), pd.concat(tests), pd.DataFrame(finals)
+
+
+def _arm_name(arm: str) -> str:
+    from rocks.reason.harness import ARMS
+
+    return f"{arm}: " + (ARMS.get(arm) or ARMS[arm[0]] + ", visit targets")
+
+
+def _band(ax, x, mean, std, color, label=None, style="-") -> None:
+    ax.plot(x, mean, style, color=color, marker="o", ms=3, label=label)
+    ax.fill_between(x, mean - std.fillna(0), mean + std.fillna(0), color=color, alpha=0.15)
 
 
 def stage_report(cfg: Config, run: Run) -> None:
-    from rocks.reason.harness import ARMS
+    """compare.csv (final pass@1 per task and arm: mean, std over seeds), test_gain.csv (each
+    test-time method and budget against one sample), curves.csv, test_time.csv, finals.csv and
+    the figures accuracy_vs_tokens (seed bands) and accuracy_vs_test_budget."""
+    curves, tests, finals = _load_arms(cfg)
+    agg = ["mean", "std", "min", "max", "count"]
+    compare = finals.groupby(["task", "arm"]).agg(
+        pass1_mean=("pass1", "mean"), pass1_std=("pass1", "std"), pass1_min=("pass1", "min"),
+        pass1_max=("pass1", "max"), seeds=("seed", "count"), base=("base_pass1", "mean"),
+        gain_mean=("gain", "mean"), gain_std=("gain", "std"),
+        train_tokens=("train_tokens", "mean"), units=("units", "mean")).reset_index()
+    tests = tests.merge(finals[["task", "arm", "seed", "pass1", "tokens_per_answer"]],
+                        on=["task", "arm", "seed"])
+    tests["gain"] = tests["chosen_correct"] - tests["pass1"]  # over one sample, no search
+    gain = tests.groupby(["task", "arm", "method", "budget"]).agg(
+        {"chosen_correct": agg[:2], "gain": agg[:2], "solved": agg[:2], "tokens": ["mean"],
+         "seed": ["count"]})
+    gain.columns = ["_".join(c) for c in gain.columns]
+    gain = gain.reset_index()
+    for name, df in (("compare", compare), ("test_gain", gain), ("curves", curves),
+                     ("test_time", tests), ("finals", finals)):
+        df.to_csv(run.dir / f"{name}.csv", index=False)
+    print(compare.round(3).to_string())
+    print(gain[gain["budget"] == gain.groupby("task")["budget"].transform("max")]
+          .round(3).to_string())
+    task_names = [t for t in TASKS if t in set(finals["task"])]
+    arms = sorted(finals["arm"].unique())
+    colors = {arm: f"C{i}" for i, arm in enumerate(arms)}
 
-    curves, tests, finals = [], [], []
-    for path in sorted((HERE / "data" / "arms").glob(f"*/*/t{cfg.train_tokens}_seed*/"
-                                                       "summary.json")):
-        task = path.parents[2].name
-        summary = json.loads(path.read_text())
-        arm = path.parents[1].name  # the folder: "ev" is arm e with visit targets
-        curve = pd.read_csv(path.parent / "curve.csv").assign(task=task, arm=arm)
-        curves.append(curve)
-        tests.append(pd.DataFrame(summary["test_time"]).assign(task=task, arm=arm))
-        finals.append({"task": task, "arm": arm, "seed": summary["seed"],
-                       "pass1": summary["pass1"], "train_tokens": summary["train_tokens"]})
-    if not finals:
-        raise SystemExit("no finished arm yet")
-    curves_df, tests_df = pd.concat(curves), pd.concat(tests)
-    finals_df = pd.DataFrame(finals)
-    compare = finals_df.groupby(["task", "arm"])["pass1"].agg(["mean", "std", "count"])
-    compare.to_csv(run.dir / "compare.csv")
-    curves_df.to_csv(run.dir / "curves.csv", index=False)
-    tests_df.to_csv(run.dir / "test_time.csv", index=False)
-    print(compare.to_string())
-    task_names = sorted(curves_df["task"].unique())
-    fig, axes = new_figure(1, len(task_names), width=5, height=3.8, squeeze=False)
+    fig, axes = new_figure(1, len(task_names), width=5.2, height=4, squeeze=False)
     for ax, task in zip(axes[0], task_names, strict=True):
-        for i, (arm, g) in enumerate(curves_df[curves_df["task"] == task].groupby("arm")):
-            for _, s in g.groupby("seed"):
-                ax.plot(s["train_tokens"], s["pass1"], color=f"C{i}", alpha=0.35)
-            name = ARMS.get(arm) or ARMS[arm[0]] + ", visit targets"
-            ax.plot([], [], color=f"C{i}", label=f"{arm}: {name}")
-        ax.set(xlabel="sampled training tokens", ylabel="held-out pass@1", title=task)
+        for arm, g in curves[curves["task"] == task].groupby("arm"):
+            by = g.groupby("point").agg(x=("train_tokens", "mean"), m=("pass1", "mean"),
+                                        s=("pass1", "std"), n=("seed", "count"))
+            by = by[by["n"] == by["n"].max()]  # points every seed reached
+            _band(ax, by["x"], by["m"], by["s"], colors[arm],
+                  f"{_arm_name(arm)} (n={int(by['n'].max())})")
+        ax.set(xlabel="sampled training tokens", ylabel="held-out pass@1 (mean ± sd of seeds)",
+               title=f"{task}: {cfg.eval_tasks} tasks x {cfg.eval_samples} samples")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     run.save_figure(fig, "accuracy_vs_tokens")
-    fig, axes = new_figure(2, len(task_names), width=5, height=3.6, squeeze=False)
-    for col, task in enumerate(task_names):
-        t = tests_df[tests_df["task"] == task]
-        for row, metric in enumerate(("solved", "chosen_correct")):
-            ax = axes[row][col]
-            for i, (arm, g) in enumerate(t.groupby("arm")):
-                for method, style in (("sample", ":"), ("tot", "--"), ("mcts", "-")):
-                    m = g[g["method"] == method].groupby("budget")[metric].mean()
-                    ax.plot(m.index, m.values, style, color=f"C{i}", marker="o", ms=3,
-                            label=f"{arm} {method}")
-            ax.set(xscale="log", xlabel="test-time tokens per task", ylabel=metric,
-                   title=f"{task}: {metric}")
-            ax.grid(alpha=0.3)
-        axes[0][col].legend(fontsize=5, ncol=3)
-    run.save_figure(fig, "accuracy_vs_test_budget")
-    best = compare["mean"].idxmax()
-    run.finish("best_pass1_mean", float(compare["mean"].max()), best=" ".join(best))
+
+    methods = (("sample", "best of N samples (log-prob pick)"), ("tot", "best-first search"),
+               ("mcts", "MCTS (PRM for e, f; rollouts else)"))
+    for metric, label in (("chosen_correct", "picked answer correct (no oracle)"),
+                          ("solved", "some answer verified (oracle)")):
+        fig, axes = new_figure(len(task_names), len(methods), width=4.2, height=3.6,
+                               squeeze=False)
+        for row, task in enumerate(task_names):
+            t = tests[tests["task"] == task]
+            for col, (method, title) in enumerate(methods):
+                ax = axes[row][col]
+                for arm, g in t[t["method"] == method].groupby("arm"):
+                    one = g.groupby("seed")[["tokens_per_answer", "pass1"]].first()
+                    by = g.groupby("budget").agg(x=("tokens", "mean"), m=(metric, "mean"),
+                                                 s=(metric, "std"))
+                    x = [one["tokens_per_answer"].mean(), *by["x"]]
+                    m = pd.Series([one["pass1"].mean(), *by["m"]])
+                    s = pd.Series([one["pass1"].std(), *by["s"]])
+                    _band(ax, x, m, s, colors[arm], _arm_name(arm))
+                ax.set(xscale="log", xlabel="test-time tokens per task (first point: pass@1)",
+                       ylabel=label, title=f"{task}: {title}")
+                ax.grid(alpha=0.3)
+            axes[row][0].legend(fontsize=6)
+        run.save_figure(fig, "accuracy_vs_test_budget" + ("" if metric == "chosen_correct"
+                                                          else "_oracle"))
+    final = compare.loc[compare.groupby("task")["pass1_mean"].idxmax()]
+    run.finish("best_pass1_mean", float(compare["pass1_mean"].max()),
+               **{f"best_{r.task}": f"{r.arm} {r.pass1_mean:.3f}" for r in final.itertuples()})
 
 
 def main(cfg: Config, run: Run) -> None:
-    {"arm": stage_arm, "prm": stage_prm, "report": stage_report}[cfg.stage](resolved(cfg), run)
+    stage = {"arm": stage_arm, "prm": stage_prm, "report": stage_report}[cfg.stage]
+    stage(cfg if cfg.stage == "report" else resolved(cfg), run)  # report: each task's own
 
 
 if __name__ == "__main__":
