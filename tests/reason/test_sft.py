@@ -166,3 +166,22 @@ def test_teacher_forcing_on_a_transformers_policy_matches_ours(tmp_path):
     fresh = HFPolicy(to_hf(tiny_policy().model, TOK), hf_tokenizer(TOK), prompt_prefix="<bos>")
     load_policy_weights(fresh, tmp_path / "hf")
     assert mean_nll(fresh, examples) == pytest.approx(mean_nll(theirs, examples))
+
+
+def test_a_chat_policy_is_taught_inside_its_own_chat_turn():
+    pytest.importorskip("transformers")
+    from rocks.reason.hf import HFPolicy, hf_tokenizer, to_hf
+
+    fast = hf_tokenizer(TOK)
+    fast.chat_template = ("{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}"
+                          "{% if add_generation_prompt %}<assistant>{% endif %}")
+    chat = HFPolicy(to_hf(tiny_policy().model, TOK), fast, system="Think first.",
+                    assistant_prefix="<think>")
+    batch = encode_pairs(chat, [("What is 1 + 2?\n", "3 </think><answer>3</answer>")])
+    rendered = chat.prompt("What is 1 + 2?\n")
+    assert rendered.startswith("<system>Think first.") and rendered.endswith("<think>")
+    # the prompt is what sampling conditions on: the template, the system turn, the prefill
+    assert batch.ids[0, : batch.prompt_len].tolist() == fast(
+        rendered, add_special_tokens=False)["input_ids"]
+    assert fast.decode(batch.ids[0, batch.prompt_len:].tolist(), skip_special_tokens=True) == (
+        "3 </think><answer>3</answer>")

@@ -202,6 +202,8 @@ class EvalConfig:
         hf: load ``model`` with transformers instead of as a TinyLM checkpoint.
         gguf_file: a GGUF file inside ``model`` (with ``hf``).
         adapter: a LoRA adapter directory put onto ``model`` ('' = none).
+        batch_rows: rows per sampling call (greedy text can depend on it by float rounding
+            through the padding, so a reproduction uses the batch size of the run it checks).
         threads: torch CPU threads (1: on a shared 2-core machine two threads ran 10-40x
             slower).
     """
@@ -220,6 +222,7 @@ class EvalConfig:
     hf: bool = False
     gguf_file: str = ""
     adapter: str = ""
+    batch_rows: int = 256
     threads: int = 1
 
 
@@ -230,13 +233,14 @@ def run_eval(cfg: EvalConfig, policy=None) -> dict:
         policy = load_policy(cfg.model, cfg.hf, cfg.gguf_file, cfg.adapter)
     tasks = held_out_tasks(cfg.family, cfg.difficulty, cfg.tasks)
     summary, rows = evaluate(policy, tasks, cfg.samples, cfg.temperature, cfg.max_new_tokens,
-                             seed=cfg.seed, weights=cfg.reward)
+                             seed=cfg.seed, batch_rows=cfg.batch_rows, weights=cfg.reward)
     result: dict = {"config": asdict(cfg), "free": asdict(summary),
                     "by_think_length": accuracy_by_think_length(rows)}
     if cfg.forced_short:
         forced, forced_rows = evaluate(policy, tasks, cfg.samples, cfg.temperature,
                                        cfg.max_new_tokens, prefix=FORCED_SHORT_PREFIX,
-                                       seed=cfg.seed, weights=cfg.reward)
+                                       seed=cfg.seed, batch_rows=cfg.batch_rows,
+                                       weights=cfg.reward)
         result["forced_short"] = asdict(forced)
     if cfg.out:
 

@@ -30,6 +30,13 @@ Departures:
 4. π_θ, π_old and π_ref are all softmax(logits / T) at the sampling temperature T, so ρ is a
    ratio of the distribution that actually sampled (at T = 1, the paper's setting, this is
    the plain softmax).
+5. The update runs in micro-batches of ``micro_batch`` rows (a group's rows longest first),
+   each cut to the columns its rows use (left padding of its prompts, right padding past its
+   longest completion): every objective here is a mean over completions of per-completion
+   terms, so a micro-batch of b of the B rows contributes its own loss times b/B and the
+   summed gradients are the one-pass gradient.  Transformers policies also run a micro-batch's
+   shared prompt once (``rocks.reason.hf``, departure 4).  Measured in docs/benchmarks.md
+   ("GRPO update").
 """
 
 from __future__ import annotations
@@ -212,6 +219,13 @@ class GRPOConfig:
             each at ``eval_temperature`` (0 = greedy), run by the ``evaluate_fn`` the caller
             passes to ``train``.
         checkpoint_every: steps between checkpoints (for resuming).
+        micro_batch: rows per forward/backward pass, each micro-batch cut to the columns its
+            rows use, a group's rows taken longest first (departure 5); 0 = the whole batch in
+            one pass.  The gradient is the same either way (up to float rounding), so this
+            only trades passes for padding and memory.
+        kl_every: with β = 0 and a LoRA policy, measure the k3 KL to the base (the adapter
+            switched off, no gradient) every ``kl_every`` steps, for the log only (0 = never;
+            unmeasured steps log NaN).  With β > 0 the KL is the loss's and logged every step.
         threads: torch CPU threads.
         device: where the policy (and its reference) train: auto (an accelerator when there
             is one), cpu, cuda or mps (:mod:`rocks.devices`).
@@ -239,6 +253,8 @@ class GRPOConfig:
     eval_samples: int = 2
     eval_temperature: float = 1.0
     checkpoint_every: int = 10
+    micro_batch: int = 4
+    kl_every: int = 0
     threads: int = 1
     device: DeviceName = "auto"
     out: str = "runs/grpo"
@@ -250,6 +266,8 @@ class GRPOConfig:
             raise ValueError("group_size G must be >= 2 (advantages are relative to the group)")
         if min(self.steps, self.prompts_per_step, self.mu, self.max_new_tokens) < 1:
             raise ValueError("steps, prompts_per_step, mu and max_new_tokens must be >= 1")
+        if self.micro_batch < 0 or self.kl_every < 0:
+            raise ValueError("micro_batch and kl_every must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -288,6 +306,95 @@ def think_length(completion: str) -> int:
     return max(0, end - start - len("<think>")) if 0 <= start < end else 0
 
 
+def micro_batches(samples: Samples, rows: int, group_size: int = 0
+                  ) -> list[tuple[Tensor, Samples]]:
+    """``samples`` in micro-batches of ``rows`` rows (0 = one batch), each cut to the columns
+    its own rows use: the prompt's left padding that all of them have, and the completion
+    columns after their longest completion.  Attention never reaches those columns from the
+    kept ones (left padding is masked, right padding lies in the future), so the kept
+    log-probs are unchanged.  With ``group_size`` the rows of each group are taken longest
+    first, so a micro-batch of part of a group holds completions of like length (and one
+    prompt).  Returns (row indices, micro-batch) pairs."""
+    n, p = samples.ids.shape[0], samples.prompt_len
+    order = torch.arange(n)
+    if group_size and rows:
+        lengths = samples.completion_mask.sum(-1).cpu()
+        order = torch.cat([g + torch.argsort(-lengths[g : g + group_size], stable=True)
+                           for g in range(0, n, group_size)])
+    out = []
+    for start in range(0, n, rows or n):
+        idx = order[start : start + (rows or n)]
+        dev = idx.to(samples.ids.device)
+        att, comp = samples.attention_mask[dev], samples.completion_mask[dev]
+        used = att[:, :p].any(0).nonzero()
+        lead = int(used[0]) if len(used) else 0
+        cols = comp.any(0).nonzero()
+        width = int(cols[-1]) + 1 if len(cols) else 1
+        out.append((idx, Samples(ids=samples.ids[dev, lead : p + width],
+                                 attention_mask=att[:, lead : p + width],
+                                 completion_mask=comp[:, :width], prompt_len=p - lead)))
+    return out
+
+
+@torch.no_grad()
+def kl_to_base(policy: Policy, batches: Sequence[tuple[Tensor, Samples]],
+               logps: Sequence[Tensor | None], temperature: float) -> float:
+    """Token mean of the k3 estimate of KL(π_θ ‖ π_base) on π_θ's own samples, π_base being
+    the LoRA policy with its adapter switched off; ``logps`` are π_θ's log-probs per batch."""
+    total, count = 0.0, 0.0
+    with policy.model.disable_adapter():
+        for (_, sub), logp in zip(batches, logps, strict=True):
+            log_r = policy.logprobs(policy.model, sub, temperature) - logp
+            mask = sub.completion_mask.float()
+            total += float(((torch.exp(log_r) - log_r - 1) * mask).sum())
+            count += float(mask.sum())
+    return total / max(count, 1.0)
+
+
+def policy_gradient(
+    policy: Policy,
+    ref_model: nn.Module | None,
+    opt: torch.optim.Optimizer,
+    samples: Samples,
+    advantages: Tensor,
+    cfg: GRPOConfig,
+) -> tuple[float, dict[str, float], list[tuple[Tensor, Samples]], list[Tensor | None]]:
+    """μ gradient steps of ``cfg.objective`` on one sampled batch, in micro-batches
+    (departure 5).  Returns the mean loss over the μ steps, the token-mean statistics (kl,
+    clip_frac), the micro-batches and π_old's log-probs on each."""
+    batches = micro_batches(samples, cfg.micro_batch, cfg.group_size)
+    with torch.no_grad():
+        refs = [policy.logprobs(ref_model, sub, cfg.temperature) if ref_model is not None
+                else None for _, sub in batches]
+    policy.model.train()
+    _, loss_fn = OBJECTIVES[cfg.objective]
+    losses, stats_acc = [], {"kl": 0.0, "clip_frac": 0.0}
+    # π_old is the policy before the first update, so its log-probs are the first pass's,
+    # detached: no separate no-grad forward pass
+    olds: list[Tensor | None] = [None] * len(batches)
+    total_tokens = float(samples.completion_mask.sum().clamp(min=1))
+    for _ in range(cfg.mu):
+        opt.zero_grad(set_to_none=True)
+        loss = 0.0
+        for j, (rows, sub) in enumerate(batches):
+            logp = policy.logprobs(policy.model, sub, cfg.temperature)
+            if olds[j] is None:
+                olds[j] = logp.detach()
+            terms = LossTerms(olds[j], refs[j], advantages[rows.to(advantages.device)],
+                              sub.completion_mask, cfg.epsilon, cfg.beta, cfg.max_new_tokens)
+            part, stats = loss_fn(logp, terms)
+            share = len(rows) / len(advantages)  # departure 5
+            (part * share).backward()
+            loss += part.item() * share
+            weight = float(sub.completion_mask.sum()) / total_tokens / cfg.mu
+            for k in stats_acc:
+                stats_acc[k] += stats.get(k, 0.0) * weight
+        torch.nn.utils.clip_grad_norm_(policy.model.parameters(), cfg.max_grad_norm)
+        opt.step()
+        losses.append(loss)
+    return sum(losses) / len(losses), stats_acc, batches, olds
+
+
 def grpo_step(
     policy: Policy,
     ref_model: nn.Module | None,
@@ -298,7 +405,7 @@ def grpo_step(
     generator: torch.Generator | None = None,
 ) -> StepStats:
     """Sample G completions per task, score them, and take μ clipped policy-gradient steps."""
-    advantages_fn, loss_fn = OBJECTIVES[cfg.objective]
+    advantages_fn = OBJECTIVES[cfg.objective][0]
     G = cfg.group_size
     t0 = time.perf_counter()
     group_tasks = [t for t in tasks for _ in range(G)]
@@ -311,27 +418,12 @@ def grpo_step(
     rewards = torch.tensor([b.total for b in breakdowns], dtype=torch.float32, device=device)
     advantages = advantages_fn(rewards, G)
     t1 = time.perf_counter()
-    with torch.no_grad():
-        ref_logp = (policy.logprobs(ref_model, samples, cfg.temperature)
-                    if ref_model is not None else None)
-    policy.model.train()
-    losses, stats_acc = [], {"kl": 0.0, "clip_frac": 0.0}
-    terms: LossTerms | None = None
-    for _ in range(cfg.mu):
-        logp = policy.logprobs(policy.model, samples, cfg.temperature)
-        if terms is None:
-            # π_old is the policy before the first update, so its log-probs are the first
-            # pass's, detached: no separate no-grad forward pass (a quarter of an update)
-            terms = LossTerms(logp.detach(), ref_logp, advantages, samples.completion_mask,
-                              cfg.epsilon, cfg.beta, cfg.max_new_tokens)
-        loss, stats = loss_fn(logp, terms)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(policy.model.parameters(), cfg.max_grad_norm)
-        opt.step()
-        losses.append(loss.item())
-        for k in stats_acc:
-            stats_acc[k] += stats.get(k, 0.0) / cfg.mu
+    loss, stats_acc, batches, olds = policy_gradient(policy, ref_model, opt, samples, advantages,
+                                                     cfg)
+    kl = stats_acc["kl"]
+    if cfg.beta == 0 and cfg.kl_every:
+        kl = (kl_to_base(policy, batches, olds, cfg.temperature)
+              if step % cfg.kl_every == 0 and is_lora(policy.model) else float("nan"))
     t2 = time.perf_counter()
     acc = torch.tensor([b.accuracy for b in breakdowns]).view(-1, G)
     return StepStats(
@@ -346,8 +438,8 @@ def grpo_step(
         response_tokens=float(samples.completion_mask.float().sum(-1).mean()),
         think_chars=sum(think_length(c) for c in texts) / len(texts),
         solved_groups=float((acc.max(-1).values > 0).float().mean()),
-        loss=sum(losses) / len(losses),
-        kl=stats_acc["kl"],
+        loss=loss,
+        kl=kl,
         clip_frac=stats_acc["clip_frac"],
         sample_s=t1 - t0,
         update_s=t2 - t1,

@@ -17,10 +17,15 @@ Departures:
    keeps them, as the format reward needs.
 3. ``HFPolicy`` encodes onto its model's device; ``load_pretrained`` places the model
    (:mod:`rocks.devices`; the CPU unless asked).
+4. ``HFPolicy.logprobs`` runs a prompt shared by several rows (a GRPO group: G samples of one
+   prompt) once, with a KV cache, and only the completions per row: the same log-probs and
+   gradients up to float rounding (tests/reason/test_grpo_update.py), for a fraction of the
+   work when prompts are long (SmolLM2's chat prompt is ~100 tokens, docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -150,6 +155,13 @@ def hf_tokenizer(tok: CharTokenizer) -> Any:
     return fast
 
 
+def _cache_arg(model: nn.Module) -> str:
+    """The keyword a transformers forward takes its KV cache by: ``cache`` from transformers 5.2x
+    on, ``past_key_values`` before (a peft wrapper is looked through)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+
+
 @dataclass
 class HFPolicy:
     """Any ``transformers`` causal LM + tokenizer as a GRPO policy.
@@ -159,7 +171,8 @@ class HFPolicy:
     prompt becomes one user turn of the tokenizer's chat template after that system message,
     ending where the assistant's reply starts (an instruct model's own format), followed by
     ``assistant_prefix`` (e.g. ``"<think>"``: the reply starts inside the thought; score with
-    ``RewardWeights(prefill=...)`` equal to it).
+    ``RewardWeights(prefill=...)`` equal to it).  ``share_prompts``: ``logprobs`` runs each
+    distinct prompt of a batch once (departure 4; a GRPO group is G rows of one prompt).
     """
 
     model: nn.Module
@@ -167,6 +180,7 @@ class HFPolicy:
     prompt_prefix: str = ""
     system: str | None = None
     assistant_prefix: str = ""
+    share_prompts: bool = True
 
     def prompt(self, text: str) -> str:
         """The exact text the model is conditioned on for the task prompt ``text``."""
@@ -224,16 +238,39 @@ class HFPolicy:
                        completion_mask=comp_mask, prompt_len=p)
 
     def logprobs(self, model: nn.Module, samples: Samples, temperature: float = 1.0) -> Tensor:
-        ids, mask = samples.ids[:, :-1], samples.attention_mask[:, :-1]
+        ids, mask = samples.ids, samples.attention_mask
         pos = (mask.long().cumsum(-1) - 1).clamp(min=0)
         p = samples.prompt_len
-        # only the completion's positions go through the vocabulary projection
-        keep = ids.shape[1] - (p - 1)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos,
-                       logits_to_keep=keep).logits
+        prompts = torch.cat([ids[:, :p], mask[:, :p]], 1)
+        unique, inverse = torch.unique(prompts, dim=0, return_inverse=True)
+        if self.share_prompts and len(unique) < len(ids) and ids.shape[1] - p >= 2:
+            logits = self._shared_prompt_logits(model, samples, pos, unique, inverse)
+        else:
+            # only the completion's positions go through the vocabulary projection
+            keep = ids.shape[1] - p
+            logits = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1],
+                           position_ids=pos[:, :-1], logits_to_keep=keep).logits[:, -keep:]
         if temperature > 0 and temperature != 1.0:
             logits = logits.float() / temperature
-        return token_logprobs(logits[:, -keep:], samples.ids[:, p:]) * samples.completion_mask
+        return token_logprobs(logits, ids[:, p:]) * samples.completion_mask
+
+    @staticmethod
+    def _shared_prompt_logits(model: nn.Module, samples: Samples, pos: Tensor, unique: Tensor,
+                              inverse: Tensor) -> Tensor:
+        """Departure 4: each distinct prompt is run once with a KV cache, the cache is indexed
+        out to its rows, and only the completions run per row.  Logits [B, T, V] predicting the
+        completion tokens, as the one-pass forward computes them (the gradient reaches the
+        prompt's keys and values through the indexing)."""
+        p = samples.prompt_len
+        u_ids, u_mask = unique[:, :p], unique[:, p:]
+        u_pos = (u_mask.long().cumsum(-1) - 1).clamp(min=0)
+        head = model(input_ids=u_ids, attention_mask=u_mask, position_ids=u_pos, use_cache=True,
+                     logits_to_keep=1)
+        cache = getattr(head, "cache", None) or head.past_key_values
+        cache.batch_select_indices(inverse)
+        rest = model(input_ids=samples.ids[:, p:-1], attention_mask=samples.attention_mask[:, :-1],
+                     position_ids=pos[:, p:-1], use_cache=True, **{_cache_arg(model): cache})
+        return torch.cat([head.logits[inverse], rest.logits], 1)
 
     def completions(self, samples: Samples) -> list[str]:
         comp = samples.ids[:, samples.prompt_len :] * samples.completion_mask

@@ -167,9 +167,11 @@ def encode_pairs(policy, pairs: Sequence[tuple[str, str]]) -> Samples:
         prompts = [tok.encode(p, bos=True) for p, _ in pairs]
         comps = [tok.encode(c, eos=True) for _, c in pairs]
         pad = tok.pad_id
-    else:  # a transformers tokenizer (HFPolicy)
-        prefix = getattr(policy, "prompt_prefix", "")
-        prompts = [tok(prefix + p, add_special_tokens=False)["input_ids"] for p, _ in pairs]
+    else:  # a transformers tokenizer (HFPolicy): the prompt exactly as sampling sees it
+        # (prefix, chat template, assistant prefix), so a chat model learns its own turn
+        render = policy.prompt if callable(getattr(policy, "prompt", None)) else (
+            lambda text: getattr(policy, "prompt_prefix", "") + text)
+        prompts = [tok(render(p), add_special_tokens=False)["input_ids"] for p, _ in pairs]
         comps = [tok(c, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
                  for _, c in pairs]
         pad = tok.pad_token_id
