@@ -339,8 +339,10 @@ class RayPool:
         self.cfg, self.settings = cfg, settings
         self._started = not ray.is_initialized()
         if self._started and cfg.address == "local":
+            # Ray runs workers at niceness 15; on one machine that starves self-play behind
+            # any other job, unlike the single-process loop, so a local Ray keeps them at 0.
             ray.init(num_cpus=cfg.workers or os.cpu_count() or 1, include_dashboard=False,
-                     log_to_driver=False)
+                     log_to_driver=False, _system_config={"worker_niceness": 0})
         elif self._started:
             ray.init(address=cfg.address, log_to_driver=False)
         nodes = [Node(n["NodeID"], int(n["Resources"].get("CPU", 0)),
