@@ -137,18 +137,25 @@ def gnugo_gauntlet(model: Path, games: int, visits: int, level: int, out: Path,
     colours alternating, a seed per game, refereed by ``rocks arena`` (resumes from ``out``)."""
     from rocks.stats import wilson_interval
 
+    # Fixed visits: time does not matter, so a long timeout keeps a slow start-up (its
+    # precision check, on a loaded machine) from forfeiting a game.
+    timeout = ["--move-timeout", "600"]
     cmd = [sys.executable, "-m", "rocks.cli", "arena", "--mode", "gauntlet",
            "--engine", f"gnugo:{level}", "--engine", f"rocks:{model}:{visits}",
-           "--games", str(games), "--seed", str(seed), "--out", str(out), "--quiet"]
+           "--games", str(games), "--seed", str(seed), "--out", str(out), "--quiet", *timeout]
     subprocess.run(cmd, check=True)
     games_df = pd.read_csv(out / "results.csv")
+    # A game forfeited before its first move measured the machine's load, not Go: left out.
+    forfeit = (games_df.reason == "engine died") & (games_df.moves == 0)
+    games_df = games_df[~forfeit]
     gnu = f"gnugo-{level}"
     ours = games_df.black.where(games_df.white == gnu, games_df.white)
     won = games_df.winner.fillna("").astype(str) == ours
     n, wins = len(games_df), int(won.sum())
     lo, hi = wilson_interval(wins / n, n)
     return dict(gnugo_games=n, gnugo_wins=wins, gnugo_score=round(wins / n, 3),
-                gnugo_lo=round(lo, 3), gnugo_hi=round(hi, 3))
+                gnugo_lo=round(lo, 3), gnugo_hi=round(hi, 3),
+                forfeits_left_out=int(forfeit.sum()))
 
 
 def append_row(out: Path, row: dict) -> None:
@@ -165,8 +172,7 @@ def run_gnugo_ladder(cfg: Config, run: Run) -> int:
     here = Path(__file__).resolve().parent
     if cfg.arm_run == "supervised":
         out = here / "data" / "supervised_gnugo.csv"
-        if out.exists():
-            return 0
+        out.unlink(missing_ok=True)  # one row, recounted from the arena (it resumes)
         row = dict(generation=-1, cpu_s=0.0, visits=cfg.ladder_visits,
                    **gnugo_gauntlet((here / SUPERVISED).resolve(), cfg.ladder_gnugo_games,
                                     cfg.ladder_visits, cfg.gnugo_level,
