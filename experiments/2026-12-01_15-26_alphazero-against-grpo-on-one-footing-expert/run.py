@@ -298,9 +298,14 @@ def stage_report(cfg: Config, run: Run) -> None:
     tests = tests.merge(finals[["task", "arm", "seed", "pass1", "tokens_per_answer"]],
                         on=["task", "arm", "seed"])
     tests["gain"] = tests["chosen_correct"] - tests["pass1"]  # over one sample, no search
+    # over sampling at the same budget on the same tasks: what the search itself adds
+    keys = ["task", "arm", "seed", "budget"]
+    sampled = tests[tests["method"] == "sample"].set_index(keys)["chosen_correct"]
+    tests["vs_sample"] = tests["chosen_correct"].to_numpy() - sampled.reindex(
+        pd.MultiIndex.from_frame(tests[keys])).to_numpy()
     gain = tests.groupby(["task", "arm", "method", "budget"]).agg(
-        {"chosen_correct": agg[:2], "gain": agg[:2], "solved": agg[:2], "tokens": ["mean"],
-         "seed": ["count"]})
+        {"chosen_correct": agg[:2], "gain": agg[:2], "vs_sample": agg[:2], "solved": agg[:2],
+         "tokens": ["mean"], "seed": ["count"]})
     gain.columns = ["_".join(c) for c in gain.columns]
     gain = gain.reset_index()
     for name, df in (("compare", compare), ("test_gain", gain), ("curves", curves),
