@@ -136,3 +136,16 @@ def test_a_run_resumed_without_its_shards_replays_the_generation_then_trains(tmp
     assert state["generation"] == 1
     assert len(list((out / "selfplay").glob("g0000_*.npz"))) == 2  # played again
     assert [r["generation"] for r in rows(out / "train.csv")] == ["0"]
+
+
+def test_a_cpu_budget_stops_the_run_between_generations(tmp_path):
+    cfg = LoopConfig(out_dir=str(tmp_path / "run"), net="b1c16", generations=50,
+                     games_per_generation=2, selfplay=TINY, train_steps=2, batch_size=8,
+                     bf16=False, gating_games=0)
+    state = Loop(cfg).run(cpu_budget_s=1e-9)  # spent by the first generation
+    assert state["generation"] == 1 and state["stage"] == "selfplay"
+    assert float(state["cpu_s"]) > 0
+    again = Loop(cfg).run(cpu_budget_s=1e-9)  # resumed past its budget: plays nothing more
+    assert again["generation"] == 1
+    assert len(list((tmp_path / "run" / "selfplay").glob("*.npz"))) == 2
+    assert Loop(cfg).run(generations=2, cpu_budget_s=1e9)["generation"] == 2

@@ -358,8 +358,11 @@ class Loop:
         return row
 
     # ------------------------------------------------------------------ driver
-    def run(self, generations: int | None = None) -> dict[str, object]:
-        """Run until ``generations`` (default: the config's) are done; returns the state."""
+    def run(self, generations: int | None = None,
+            cpu_budget_s: float | None = None) -> dict[str, object]:
+        """Run until ``generations`` (default: the config's) are done, or, with
+        ``cpu_budget_s``, until a generation ends with the run's CPU seconds at or past it;
+        returns the state.  One call keeps one Ray pool for all its generations."""
         total = self.cfg.generations if generations is None else generations
         train_log = MetricsLogger(self.out / "train.csv")
         eval_log = MetricsLogger(self.out / "eval.csv", columns=EVAL_COLUMNS)
@@ -367,6 +370,9 @@ class Loop:
             while int(self.state["generation"]) < total:  # type: ignore[call-overload]
                 gen = int(self.state["generation"])  # type: ignore[call-overload]
                 stage = str(self.state["stage"])
+                if stage == "selfplay" and cpu_budget_s is not None and \
+                        float(self.state["cpu_s"]) >= cpu_budget_s:  # type: ignore[arg-type]
+                    break
                 c0 = _cpu_seconds()
                 if stage == "selfplay":
                     self.selfplay(gen)
