@@ -17,7 +17,7 @@ Stages (``--stage``):
           (stable, so a rerun of the same command resumes; a finished arm is not rerun), then
           deletes the weights unless ``keep_weights``;
   prm     the base's PRM: Math-Shepherd labels on training and held-out prefixes, training,
-          reliability table (data/prm/<task>/calibration.csv) and plot;
+          reliability table (data/runs/<run>/calibration.csv) and plot;
   report  every finished arm at this ``train_tokens``: compare.csv, curves.csv,
           test_time.csv and the two figures.
 
@@ -224,7 +224,7 @@ def stage_prm(cfg: Config, run: Run) -> None:
     labels = [e.label for e in held]
     base_rate = sum(e.label for e in data["train"]) / max(len(data["train"]), 1)
     table = calibration(preds, labels)
-    out = HERE / "data" / "prm" / cfg.task
+    out = run.dir  # data/runs/<run>/: each calibration run keeps its own tables
     write_table(out / "calibration.csv", [asdict(b) for b in table])
     finished = ["</answer>" in e.prefix for e in held]
     write_table(out / "held_out.csv", [{"prefix": e.prefix, "finished": f, "label": e.label,
