@@ -350,14 +350,18 @@ def stage_report(cfg: Config, run: Run) -> None:
                 ax = axes[row][col]
                 for arm, g in t[t["method"] == method].groupby("arm"):
                     one = g.groupby("seed")[["tokens_per_answer", "pass1"]].first()
-                    by = g.groupby("budget").agg(x=("tokens", "mean"), m=(metric, "mean"),
-                                                 s=(metric, "std"))
-                    x = [one["tokens_per_answer"].mean(), *by["x"]]
-                    m = pd.Series([one["pass1"].mean(), *by["m"]])
-                    s = pd.Series([one["pass1"].std(), *by["s"]])
+                    by = g.groupby("budget").agg(m=(metric, "mean"), s=(metric, "std"))
+                    # pass@1 sits at the tokens of one answer; a budget below that buys none
+                    pts = sorted([(one["tokens_per_answer"].mean(), one["pass1"].mean(),
+                                   one["pass1"].std()),
+                                  *zip(by.index, by["m"], by["s"], strict=True)])
+                    x, m, s = (pd.Series(v) for v in zip(*pts, strict=True))
                     _band(ax, x, m, s, colors[arm], _arm_name(arm))
-                ax.set(xscale="log", xlabel="test-time tokens per task (first point: pass@1)",
-                       ylabel=label, title=f"{task}: {title}")
+                ax.set(xscale="log", xlabel="test-time tokens per task", ylabel=label,
+                       title=f"{task}: {title}")
+                ticks = sorted({*t["budget"], 10, 20})
+                ax.set_xticks(ticks, [str(v) for v in ticks])
+                ax.xaxis.set_minor_formatter("")
                 ax.grid(alpha=0.3)
             axes[row][0].legend(fontsize=6)
         run.save_figure(fig, "accuracy_vs_test_budget" + ("" if metric == "chosen_correct"
