@@ -40,7 +40,7 @@ def main(cfg: Config, run) -> None:
     if cfg.mode == "fail":
         raise RuntimeError("the experiment broke on purpose")
     if cfg.mode == "interrupt":
-        os.kill(os.getpid(), signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)  # to this thread: os.kill may pick another
     if cfg.mode == "sleep":
         time.sleep(60)
     if cfg.mode != "nosummary":

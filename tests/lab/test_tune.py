@@ -185,7 +185,8 @@ def test_a_run_that_finished_before_the_launcher_died_is_adopted(toy: Experiment
 def test_pruning_stops_trials_whose_curve_falls_behind(toy: Experiment,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "WATCH_SECONDS", 0.1)
-    spec = TuneSpec(params=("x=float:0:1",), fixed=("sleep=0.15", "steps=12"),
+    # 36 steps of 0.1 s: room for the 0.1 s watch to stop a trial on a loaded machine.
+    spec = TuneSpec(params=("x=float:0:1",), fixed=("sleep=0.1", "steps=36"),
                     sampler="random", seed=0, startup_trials=2, prune=True,
                     curve="curve.csv:value")
     result = run_tune(toy, spec, trials=8, echo=False)
@@ -195,7 +196,7 @@ def test_pruning_stops_trials_whose_curve_falls_behind(toy: Experiment,
         assert r["status"] == "pruned"
         assert "pruner" in Ledger(toy.ledger).get(r["run_id"]).error
         curve = pd.read_csv(toy.runs_dir / r["run_id"] / "curve.csv")
-        assert len(curve) < 12  # stopped before the end
+        assert len(curve) < 36  # stopped before the end
     complete = [float(r["x"]) for r in result.rows if r["state"] == "complete"]
     assert max(complete) > max(float(r["x"]) for r in pruned)
 
