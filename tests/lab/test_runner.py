@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -122,3 +123,13 @@ def test_resume_reopens_the_run_with_its_recorded_config(tiny: Experiment) -> No
     assert config["earlier_starts"][0]["config"]["n"] == 2
     with pytest.raises(LabError, match="no run run-009"):
         run_experiment(tiny, [], echo=False, resume="run-009")
+
+
+def test_a_launcher_that_ignores_ctrl_c_still_lets_its_run_take_it(tiny: Experiment) -> None:
+    # `nohup rocks lab run ... &` starts the launcher with SIGINT ignored; its child must not be.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        r = run_experiment(tiny, ["mode=interrupt"], echo=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert r.status == "interrupted"

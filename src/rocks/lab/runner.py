@@ -254,8 +254,11 @@ def _execute(argv: list[str], cwd: Path, log_path: Path, echo: bool,
             raise _Terminated()
         previous = signal.signal(signal.SIGTERM, on_term)
     with open(log_path, "ab") as log:  # append: a resumed run keeps its earlier output
+        # A launcher started in the background (`nohup rocks lab run ... &`) ignores SIGINT and
+        # its children inherit that; the child must take Ctrl-C, the timeout's and the
+        # pruner's way to stop it cleanly.
         proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                env=env)
+                                env=env, preexec_fn=_take_sigint)
         pump = threading.Thread(target=_pump, args=(proc.stdout, log, echo), daemon=True)
         pump.start()
         try:
@@ -268,6 +271,11 @@ def _execute(argv: list[str], cwd: Path, log_path: Path, echo: bool,
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
     return rc
+
+
+def _take_sigint() -> None:
+    """In the child before exec: SIGINT back to its default, so Python raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait(proc: subprocess.Popen, timeout: float | None,
