@@ -59,6 +59,7 @@ from rocks.nets.evaluator import Evaluator
 from rocks.nets.model import PolicyValueNet
 from rocks.search.contracts import EvaluateFn, Evaluation
 from rocks.train.selfplay import SelfPlayConfig, SelfPlayGame, net_evaluate, play_games, save_game
+from rocks.train.shards import game_name
 
 Inference = Literal["auto", "worker", "server"]
 PlanesCall = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -138,7 +139,7 @@ class GameSummary:
 
 def shard_path(out_dir: str | Path, gen: int, index: int) -> Path:
     """The loop's shard of game ``index`` of generation ``gen`` (its presence = done)."""
-    return Path(out_dir) / "selfplay" / f"g{gen:04d}_{index:06d}.npz"
+    return Path(out_dir) / "selfplay" / f"{game_name(gen, index)}.npz"
 
 
 def read_summary(path: str | Path) -> GameSummary | None:
@@ -313,9 +314,8 @@ class SelfPlayWorker:
 
         def on_game(game: SelfPlayGame) -> None:
             summary = GameSummary.of(game)
-            name = f"g{job.generation:04d}_{game.index:06d}"
             save_game(game, shard_path(out, job.generation, game.index),
-                      Path(out) / "sgf" / f"{name}.sgf",
+                      Path(out) / "sgf" / f"{game_name(job.generation, game.index)}.sgf",
                       {"generation": job.generation, "best": job.best,
                        "game": summary.as_meta()})
             summaries.append(summary)

@@ -68,7 +68,7 @@ from rocks.train.selfplay import (
     play_games,
     save_game,
 )
-from rocks.train.shards import load_with_source, replay_window
+from rocks.train.shards import game_name, load_with_source, replay_window
 from rocks.train.supervised import (
     LossWeights,
     TrainConfigError,
@@ -205,7 +205,7 @@ class Loop:
         sp_dir, sgf_dir = self.out / "selfplay", self.out / "sgf"
         sp_dir.mkdir(parents=True, exist_ok=True)
         todo = [i for i in range(cfg.games_per_generation)
-                if not (sp_dir / f"g{gen:04d}_{i:06d}.npz").exists()]
+                if not (sp_dir / f"{game_name(gen, i)}.npz").exists()]
         if not todo and cfg.ray is None:
             return
         threshold = float(self.state.get("resign_threshold",  # type: ignore[arg-type]
@@ -230,7 +230,7 @@ class Loop:
             next(bar, None)
 
         def on_game(game) -> None:  # type: ignore[no-untyped-def]
-            name = f"g{gen:04d}_{game.index:06d}"
+            name = game_name(gen, game.index)
             save_game(game, sp_dir / f"{name}.npz", sgf_dir / f"{name}.sgf",
                       {"generation": gen, "best": self.state["best"]})
             log_game(game)

@@ -109,6 +109,11 @@ class Examples:
                            for f in FIELDS})
 
 
+def game_name(generation: int, index: int) -> str:
+    """The stem of a self-play game's shard and SGF: ``gGGGG_IIIIII`` (its presence = done)."""
+    return f"g{generation:04d}_{index:06d}"
+
+
 def write_shard(path: str | Path, examples: Examples, meta: dict[str, object] | None = None
                 ) -> Path:
     """Write ``examples`` to ``path`` (.npz) atomically: a temporary file, then a rename."""
