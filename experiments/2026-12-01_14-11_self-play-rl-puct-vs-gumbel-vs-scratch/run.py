@@ -52,6 +52,7 @@ class Config:
     full_prob: float = 0.25
     gumbel_m: int = 16  # gumbel: actions sampled at the root
     value_mix: float = 0.0  # λ: value target (1 - λ) z + λ v_root
+    forced_k: float = 0.0  # puct: KataGo's forced playouts + pruned policy target (k; 0 = off)
     recency: float = 1.0  # sampling weight decay per generation of age
     train_steps: int = 50
     batch_size: int = 256
@@ -86,7 +87,7 @@ def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
                         fast_visits=cfg.fast_visits, full_prob=cfg.full_prob,
                         search=cfg.search,  # type: ignore[arg-type]
                         gumbel=GumbelConfig(leaves_per_batch=8, max_considered=cfg.gumbel_m),
-                        value_mix=cfg.value_mix)
+                        value_mix=cfg.value_mix, forced_playouts_k=cfg.forced_k)
     return LoopConfig(out_dir=str(run_dir / "loop"), net=cfg.net, init=init,
                       generations=100_000, games_per_generation=cfg.games_per_generation,
                       selfplay=sp, window=cfg.window, train_steps=cfg.train_steps,

@@ -4,6 +4,7 @@ killed with SIGKILL mid-run it resumes and loses at most the games in flight."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -58,6 +59,18 @@ def test_a_different_network_or_board_is_refused(tmp_path):
     with pytest.raises(TrainConfigError, match="9x9.*7x7"):
         Loop(LoopConfig(out_dir=str(tmp_path / "run"), net="b1c16",
                         selfplay=SelfPlayConfig(size=7)))
+
+
+def test_a_run_saved_before_forced_playouts_resumes_with_them(tmp_path):
+    cfg = LoopConfig(out_dir=str(tmp_path / "run"), net="b1c16", generations=0, selfplay=TINY)
+    Loop(cfg)
+    saved = tmp_path / "run" / "config.json"
+    old = json.loads(saved.read_text())
+    del old["selfplay"]["forced_playouts_k"], old["selfplay"]["puct"]["forced_playouts_k"]
+    saved.write_text(json.dumps(old))  # a config.json written before the knob existed
+    forced = dataclasses.replace(TINY, forced_playouts_k=2.0)
+    Loop(dataclasses.replace(cfg, selfplay=forced))
+    assert json.loads(saved.read_text())["selfplay"]["forced_playouts_k"] == 2.0
 
 
 def _loop_argv(out: Path, games: int, search: str = "puct") -> list[str]:

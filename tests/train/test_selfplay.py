@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
 
+import numpy as np
+import pytest
+
+from rocks.configcli import config_from_args
 from rocks.go.board import BLACK
 from rocks.nets.evaluator import uniform_evaluator
+from rocks.search.mcts import MCTS
+from rocks.train.cli import train_parser
 from rocks.train.selfplay import SelfPlayConfig, net_evaluate, play_games, resign_stats, save_game
 from rocks.train.shards import read_shard
 
@@ -112,3 +118,50 @@ def test_value_mix_blends_the_result_with_the_search_value():
     assert set(np.unique(result)) <= {-1.0, 0.0, 1.0}
     assert np.all(np.abs(blend - 0.5 * result) <= 0.5 + 1e-3)  # 0.5 z + 0.5 v, |v| <= 1
     assert not np.allclose(blend, result)
+
+
+def test_forced_playouts_record_pruned_targets_on_visited_children(monkeypatch):
+    """KataGo's forced playouts (selfplay departure 4): a full search's target is the pruned
+    visit distribution, whose support lies within the visited children; fast searches and
+    k = 0 keep plain PUCT."""
+    cfg = dataclasses.replace(CFG, parallel=1, full_visits=24, full_prob=0.7,
+                              forced_playouts_k=2.0)
+    assert cfg.mcts(True).forced_playouts_k == 2.0  # type: ignore[union-attr]
+    assert cfg.mcts(False).forced_playouts_k == 0.0  # type: ignore[union-attr]
+    assert CFG.mcts(True).forced_playouts_k == 0.0  # type: ignore[union-attr]
+    seen, numbers = [], []
+    result = MCTS.result
+
+    def spy(self):
+        res = result(self)
+        if self.cfg.forced_playouts_k > 0:
+            seen.append(res)
+            numbers.append(len(self.root.moves))
+        return res
+
+    monkeypatch.setattr(MCTS, "result", spy)
+    (g,) = play_games(net_evaluate(uniform_evaluator(5)), cfg, [0], seed=(4,))
+    policy = g.examples.policy.astype(np.float32)
+    assert len(policy) == len(seen) == g.full_searches > 0
+    pruned = 0
+    for row, res in zip(policy, seen, strict=True):
+        np.testing.assert_allclose(row, res.policy_target, atol=2e-3)  # the shard's float16
+        assert set(np.flatnonzero(row)) <= set(np.flatnonzero(res.visits))
+        pruned += len(np.flatnonzero(row)) < len(np.flatnonzero(res.visits))
+    assert pruned > 0  # some visited children (one-visit ones at least) left the target
+    # The opening's sampled moves come from the pruned target, not from the raw visits.
+    opening = [(i, r) for i, r in zip(numbers, seen, strict=True) if i < cfg.temperature_moves]
+    assert opening
+    for i, res in opening:
+        assert res.policy_target[g.record.moves[i][1]] > 0
+
+
+def test_forced_playouts_are_refused_for_gumbel_and_settable_from_the_loop_command():
+    with pytest.raises(ValueError, match="forced"):
+        SelfPlayConfig(search="gumbel", forced_playouts_k=2.0)
+    with pytest.raises(ValueError, match="forced"):
+        SelfPlayConfig(forced_playouts_k=-1.0)
+    args = train_parser().parse_args(["loop", "--selfplay.forced-playouts-k", "2"])
+    assert config_from_args(args._config, args).selfplay.forced_playouts_k == 2.0
+    args = train_parser().parse_args(["loop"])
+    assert config_from_args(args._config, args).selfplay.forced_playouts_k == 0.0

@@ -102,7 +102,8 @@ class SearchResult:
         ownership: the network's ownership for the root position (+1: the root player's), if
             it gave one.
         policy_target: float32 [N+1], the search's improved policy when it defines one (Gumbel
-            AlphaZero's completed-Q policy); None means "the visit distribution".
+            AlphaZero's completed-Q policy; PUCT with forced playouts: the pruned visit
+            distribution, :mod:`rocks.search.forced`); None means "the visit distribution".
     """
 
     visits: np.ndarray

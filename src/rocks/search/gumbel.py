@@ -120,8 +120,8 @@ class GumbelMCTS(MCTS):
         self._exact_root_priors()  # no Dirichlet noise: the Gumbel noise explores
         self._plan()
 
-    def _rule_params(self) -> tuple[float, float, float, float, float]:
-        return 0.0, 0.0, 0.0, self.gcfg.c_visit, self.gcfg.c_scale
+    def _rule_params(self) -> tuple[float, float, float, float, float, float]:
+        return 0.0, 0.0, 0.0, self.gcfg.c_visit, self.gcfg.c_scale, 0.0  # no forced playouts
 
     def _plan(self) -> None:
         """Sample the root's Gumbel noise and the halving schedule for this search."""

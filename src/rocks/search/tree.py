@@ -15,6 +15,9 @@ Departures (why: speed in Python, and what later engines learnt):
      leaves to the network at once.
   5. Nodes are created at selection (pending, ``count == -1``) and filled in when their
      evaluation arrives; a later selection that reaches a pending node is a collision.
+  6. Optional forced playouts at the root (KataGo, Wu arXiv 1902.10565 section 3.2;
+     :mod:`rocks.search.forced`): a visited child below its n_forced = sqrt(k P ΣN) visits
+     is selected first; ``forced_k`` = 0 (the default of every caller) leaves PUCT unchanged.
 """
 
 from __future__ import annotations
@@ -33,8 +36,11 @@ SELECT_FULL = 3  # no room for a new node: grow the arrays and select again
 
 @njit(cache=True)
 def puct_edge(node, depth, info, node_n, node_w, edge_child, edge_prior, c_puct,
-              fpu_reduction, fpu_root, vl):
-    """The edge of ``node`` maximising Q + c_puct P sqrt(Σ N) / (1 + N) (with FPU), or -1."""
+              fpu_reduction, fpu_root, vl, forced_k):
+    """The edge of ``node`` maximising Q + c_puct P sqrt(Σ N) / (1 + N) (with FPU), or -1.
+
+    At the root (depth 0) with ``forced_k`` > 0, a child with 0 < N < sqrt(forced_k P ΣN) is
+    taken before any other (KataGo's forced playouts, departure 6; the best PUCT among such)."""
     count = info[node, COUNT]
     first = info[node, FIRST]
     sum_n = 0
@@ -51,8 +57,10 @@ def puct_edge(node, depth, info, node_n, node_w, edge_child, edge_prior, c_puct,
     red = fpu_root if depth == 0 else fpu_reduction
     q_fpu = q_parent - red * np.sqrt(visited_p)
     sqrt_sum = np.sqrt(max(sum_n, 1))
+    force = depth == 0 and forced_k > 0.0
     best = -1
     best_score = -np.inf
+    best_forced = False
     for e in range(first, first + count):
         p = edge_prior[e]
         if p < 0.0:
@@ -64,7 +72,12 @@ def puct_edge(node, depth, info, node_n, node_w, edge_child, edge_prior, c_puct,
             n = node_n[c]
             q = node_w[c] / n
         score = q + c_puct * p * sqrt_sum / (1.0 + n)
-        if score > best_score:
+        forced = force and n > 0 and float(n) * n < forced_k * p * sum_n
+        if forced and not best_forced:
+            best_forced = True
+            best_score = score
+            best = e
+        elif forced == best_forced and score > best_score:
             best_score = score
             best = e
     return best
@@ -156,12 +169,13 @@ RULE_GUMBEL = 1
 @njit(cache=True)
 def select_path(root, info, node_n, node_w, node_value, edge_move, edge_child, edge_prior,
                 n_nodes, rule, root_edge, c_puct, fpu_reduction, fpu_root, c_visit, c_scale,
-                vl, path, scratch):
+                forced_k, vl, path, scratch):
     """Walk from ``root``, adding virtual loss; returns (path length, status).
 
     Below the root each node's edge is chosen by ``rule`` (RULE_PUCT: PUCT with FPU;
     RULE_GUMBEL: Gumbel AlphaZero's deterministic selection); at the root ``root_edge`` is taken
-    when it is >= 0 (Gumbel's sequential halving decides it), else the rule.  ``path`` receives
+    when it is >= 0 (Gumbel's sequential halving decides it), else the rule (RULE_PUCT with
+    ``forced_k`` > 0: forced playouts at the root, :func:`puct_edge`).  ``path`` receives
     the node indices from the root to the last node; ``n_nodes`` is a one-element counter of
     used node slots; ``scratch`` is float64 room for one node's edges.  On SELECT_COLLISION and
     SELECT_FULL the virtual loss already added is still there: the caller removes it with
@@ -185,7 +199,7 @@ def select_path(root, info, node_n, node_w, node_value, edge_move, edge_child, e
                                c_visit, c_scale, scratch)
         else:
             best = puct_edge(node, depth, info, node_n, node_w, edge_child, edge_prior, c_puct,
-                             fpu_reduction, fpu_root, vl)
+                             fpu_reduction, fpu_root, vl, forced_k)
         child = edge_child[best]
         if depth + 2 >= path.shape[0]:
             return depth + 1, SELECT_FULL

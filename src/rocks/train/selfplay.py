@@ -6,7 +6,10 @@ and played greedily after; π (root visit distribution) and z (the result) are r
 resign below a threshold except in a fraction of games kept to measure false resignations.
 With KataGo's playout cap randomization (Wu, arXiv 1902.10565, section 3.1): a full search of
 ``full_visits`` on a fraction ``full_prob`` of moves, a fast one of ``fast_visits`` elsewhere,
-and only the full searches become training examples.  ``search="gumbel"`` plays with Gumbel
+and only the full searches become training examples; optionally (``forced_playouts_k`` > 0)
+KataGo's forced playouts with policy target pruning (section 3.2, :mod:`rocks.search.forced`):
+a full search forces visits on its visited root children, and its recorded π is the pruned
+visit distribution without them.  ``search="gumbel"`` plays with Gumbel
 AlphaZero instead (Danihelka et al., ICLR 2022; :mod:`rocks.search.gumbel`): its completed-Q
 policy π' is the policy target and its Gumbel-sampled action the move.
 
@@ -22,8 +25,13 @@ Departures, numbered:
      ``value_mix`` > 0: (1 - λ) z + λ v (KataGo's idea that a search value is a lower-variance
      target).  Ownership and score targets only for games played to two passes (a resigned
      game's final board is not a result).
-  4. No forced playouts / policy target pruning (KataGo): Gumbel's completed-Q target is the
-     alternative this project measures for a sharper policy target at few visits.
+  4. Forced playouts and policy target pruning (KataGo, section 3.2) are off by default
+     (``forced_playouts_k`` = 0: π is the plain visit distribution, as in AlphaGo Zero; KataGo
+     uses k = 2).  When on, they apply to full PUCT searches only (fast searches write no
+     target), and the opening's τ = 1 move is sampled from the pruned π, not from the raw
+     visits, so the forced visits explore without making the played moves more random.
+     Gumbel refuses them: its completed-Q target is the other route to a sharper policy
+     target at few visits that this project measures.
   5. For resignation calibration (AlphaGo Zero keeps false resignations under 5%), each game
      records, per colour, the lowest ``max(root value, Q of the best move)`` it saw: the
      quantity the resignation test compares with the threshold.  In a no-resign game the
@@ -44,7 +52,7 @@ import numpy as np
 from rocks.go import features
 from rocks.go.board import BLACK, Position, Rules
 from rocks.go.sgf import GameRecord, save_sgf
-from rocks.search.contracts import EvaluateFn, Evaluation, as_evaluation
+from rocks.search.contracts import EvaluateFn, Evaluation, as_evaluation, visit_policy
 from rocks.search.gumbel import GumbelConfig, GumbelMCTS
 from rocks.search.mcts import MCTS, MCTSConfig
 from rocks.search.policies import MovePolicy, choose_move, resign_statistic, wants_resign
@@ -67,8 +75,9 @@ class SelfPlayConfig:
         full_visits, fast_visits, full_prob: playout cap randomization.
         search: ``puct`` (AlphaGo Zero's search, settings in ``puct``) or ``gumbel`` (Gumbel
             AlphaZero, settings in ``gumbel``; its policy target is the completed-Q policy).
-        puct: the PUCT search (its ``num_simulations`` is replaced by full/fast visits; its
-            Dirichlet noise applies to full searches only).
+        puct: the PUCT search (its ``num_simulations`` is replaced by full/fast visits and its
+            ``forced_playouts_k`` by this config's; its Dirichlet noise applies to full searches
+            only).
         gumbel: the Gumbel search (``num_simulations`` replaced likewise).
         temperature_moves: PUCT: moves of the game sampled with τ = 1 (then the most visited);
             Gumbel samples every move through its own noise.
@@ -77,6 +86,9 @@ class SelfPlayConfig:
         max_moves: moves after which the game is scored as it stands (0: 3 * size^2).
         value_mix: λ in the value target (1 - λ) z + λ v, v the search's root value (KataGo
             blends short-horizon search values into its value targets); 0 is AlphaGo Zero's z.
+        forced_playouts_k: k of KataGo's forced playouts, n_forced = sqrt(k P ΣN), with the
+            pruned policy target (departure 4; KataGo: 2); full PUCT searches only; 0: off.
+            ``search="gumbel"`` refuses k > 0.
     """
 
     size: int = 9
@@ -94,12 +106,18 @@ class SelfPlayConfig:
     no_resign_fraction: float = 0.2
     max_moves: int = 0
     value_mix: float = 0.0
+    forced_playouts_k: float = 0.0
 
     def __post_init__(self) -> None:
         if self.search not in ("puct", "gumbel"):
             raise ValueError(f"search must be 'puct' or 'gumbel', not {self.search!r}")
         if not 0.0 <= self.value_mix <= 1.0:
             raise ValueError("value_mix must lie in [0, 1]")
+        if self.forced_playouts_k < 0:
+            raise ValueError("forced_playouts_k must be >= 0")
+        if self.forced_playouts_k > 0 and self.search != "puct":
+            raise ValueError("forced playouts are a PUCT idea: search='gumbel' has its own "
+                             "policy target; set forced_playouts_k = 0")
 
     @property
     def move_limit(self) -> int:
@@ -111,7 +129,8 @@ class SelfPlayConfig:
         if self.search == "gumbel":
             return dataclasses.replace(self.gumbel, num_simulations=visits)
         return dataclasses.replace(self.puct, num_simulations=visits,
-                                   dirichlet_epsilon=self.puct.dirichlet_epsilon if full else 0.0)
+                                   dirichlet_epsilon=self.puct.dirichlet_epsilon if full else 0.0,
+                                   forced_playouts_k=self.forced_playouts_k if full else 0.0)
 
     def new_search(self, root: Position, full: bool, rng: np.random.Generator) -> MCTS:
         cfg = self.mcts(full)
@@ -230,7 +249,12 @@ def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
         else:
             slot.resigned_by = root.to_play
             return True
-    move = choose_move(res, len(root.moves), policy, slot.rng)
+    if slot.full and res.policy_target is not None and cfg.search == "puct" \
+            and len(root.moves) < policy.temperature_moves:  # the pruned π (departure 4)
+        move = int(slot.rng.choice(len(res.policy_target),
+                                   p=visit_policy(res.policy_target, policy.temperature)))
+    else:
+        move = choose_move(res, len(root.moves), policy, slot.rng)
     # Decide the next search's kind before advancing: advance() adds root noise per its cfg.
     slot.full = bool(slot.rng.random() < cfg.full_prob)
     slot.mcts.cfg = cfg.mcts(slot.full)
