@@ -40,7 +40,7 @@ SUPERVISED = "../../models/rocks-9x9-b6c64.safetensors"
 class Config:
     """Every knob; `--name value` on the command line overrides a default."""
 
-    stage: str = "loop"  # loop | ladder | figures | match | referee
+    stage: str = "loop"  # loop | ladder | figures | match | referee | diagnose
     init: str = SUPERVISED  # '' = random init (the Zero route)
     net: str = "b6c64"
     search: str = "puct"  # puct | gumbel (self-play search)
@@ -78,6 +78,8 @@ class Config:
     ladder_visits: int = 200
     ladder_gnugo_games: int = 40  # per ladder point: GNU Go at the same visits (0: none)
     gnugo_level: int = 10
+    gnugo_gens: str = ""  # comma-separated generations for the GNU Go ladder ("": every point)
+    skip_head_to_head: bool = False  # ladder stage: GNU Go only (the head-to-head saturated)
 
 
 def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
@@ -171,29 +173,33 @@ def append_row(out: Path, row: dict) -> None:
 def run_gnugo_ladder(cfg: Config, run: Run) -> int:
     """Each measured generation's net (or the supervised net) against GNU Go, fixed visits."""
     here = Path(__file__).resolve().parent
+    # 200 visits is the ladder's budget; another budget gets its own files beside it.
+    suffix = "" if cfg.ladder_visits == 200 else f"_v{cfg.ladder_visits}"
     if cfg.arm_run == "supervised":
-        out = here / "data" / "supervised_gnugo.csv"
+        out = here / "data" / f"supervised_gnugo{suffix}.csv"
         out.unlink(missing_ok=True)  # one row, recounted from the arena (it resumes)
         row = dict(generation=-1, cpu_s=0.0, visits=cfg.ladder_visits,
                    **gnugo_gauntlet((here / SUPERVISED).resolve(), cfg.ladder_gnugo_games,
                                     cfg.ladder_visits, cfg.gnugo_level,
-                                    here / "data" / "supervised_gnugo", seed=1_000_000))
+                                    here / "data" / f"supervised_gnugo{suffix}",
+                                    seed=1_000_000))
         append_row(out, row)
         return 1
     arm = here / "data" / "runs" / cfg.arm_run / "loop"
-    out = arm.parent / "ladder_gnugo.csv"
+    out = arm.parent / f"ladder_gnugo{suffix}.csv"
     done = set(pd.read_csv(out).generation) if out.exists() else set()
     train = pd.read_csv(arm / "train.csv").set_index("generation")
     measured = 0
     for ckpt in sorted((arm / "checkpoints").glob("gen_*.safetensors")):
         gen = int(ckpt.stem.split("_")[1])
-        if (gen + 1) % cfg.ladder_every or gen in done:
+        wanted = {int(g) for g in cfg.gnugo_gens.split(",") if g.strip()}
+        if gen in done or (gen not in wanted if wanted else (gen + 1) % cfg.ladder_every):
             continue
         row = dict(generation=gen, cpu_s=float(train.cpu_s.get(gen, float("nan"))),
                    visits=cfg.ladder_visits,
                    **gnugo_gauntlet(ckpt, cfg.ladder_gnugo_games, cfg.ladder_visits,
-                                    cfg.gnugo_level, arm.parent / "ladder_gnugo" / ckpt.stem,
-                                    seed=gen))
+                                    cfg.gnugo_level,
+                                    arm.parent / f"ladder_gnugo{suffix}" / ckpt.stem, seed=gen))
         append_row(out, row)
         measured += 1
     return measured
@@ -203,7 +209,7 @@ def run_ladder(cfg: Config, run: Run) -> None:
     """Each measured generation's net against the supervised net at fixed visits, and both
     nets' value MSE on that generation's held-out self-play positions; then against GNU Go."""
     here = Path(__file__).resolve().parent
-    if cfg.arm_run == "supervised":
+    if cfg.arm_run == "supervised" or cfg.skip_head_to_head:
         run.finish("measured", run_gnugo_ladder(cfg, run))
         return
     arm = here / "data" / "runs" / cfg.arm_run / "loop"
@@ -306,6 +312,71 @@ def run_figures(cfg: Config, run: Run) -> None:
     run.finish("arms", len(cfg.arms.split(",")))
 
 
+TEACHER_GAMES = "../2026-11-25_21-49_teacher-games-gnugo-9x9/data"
+
+
+def prior_stats(evaluator: Evaluator, data) -> dict[str, float]:  # noqa: ANN001 (Examples)
+    """Policy cross-entropy against the examples' targets, top-move agreement, mean prior
+    entropy and value MSE of one net on a set of examples."""
+    out = evaluator.evaluate_planes(data.planes.astype(np.float32))
+    target = data.policy.astype(np.float32)
+    has = data.policy_weight.astype(np.float32) > 0
+    p = np.clip(out.priors, 1e-9, 1.0)
+    entropy = -(out.priors * np.log(p)).sum(axis=1)
+    valued = data.value_weight.astype(np.float32) > 0
+    return dict(policy_ce=float(-(target[has] * np.log(p[has])).sum(axis=1).mean()),
+                top_move_agreement=float((out.priors[has].argmax(1) ==
+                                          target[has].argmax(1)).mean()),
+                prior_entropy=float(entropy.mean()),
+                target_entropy=float(-(target[has] * np.log(np.clip(target[has], 1e-9, 1.0)))
+                                     .sum(axis=1).mean()),
+                value_mse=float(((out.values - data.value.astype(np.float32)) ** 2)[valued]
+                                .mean()))
+
+
+def run_diagnose(cfg: Config, run: Run) -> None:
+    """Does self-play forget its teacher, and how sharp are its priors?  Every ladder point of
+    every arm (and the supervised net) on the held-out GNU Go teacher positions (the supervised
+    net's validation split, rebuilt from the committed SGFs) and on the arm's own held-out
+    self-play positions (generation ``gen + 1``'s games, where the shards are on disk)."""
+    import tempfile
+
+    here = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as tmp:
+        teacher = here / TEACHER_GAMES
+        subprocess.run([sys.executable, "-m", "rocks.cli", "data", "import",
+                        str(teacher / "games"), str(teacher / "games_fast"), "--out", tmp,
+                        "--val-fraction", "0.05"], check=True, capture_output=True)
+        held_out = load_examples(sorted((Path(tmp) / "val").glob("*.npz")))
+    assert held_out is not None
+    nets: list[tuple[str, int, Path]] = [("supervised", -1, here / SUPERVISED)]
+    for arm in cfg.arms.split(","):
+        run_id, label = arm.split(":")
+        ckpts = here / "data" / "runs" / run_id / "loop" / "checkpoints"
+        for ckpt in sorted(ckpts.glob("gen_*.safetensors")):
+            gen = int(ckpt.stem.split("_")[1])
+            if (gen + 1) % cfg.ladder_every == 0:
+                nets.append((label, gen, ckpt))
+    rows = []
+    for label, gen, ckpt in nets:
+        ev = Evaluator(read_checkpoint(ckpt).net, batch_size=256, use_bf16=True,
+                       symmetries="none", seed=0)
+        rows.append(dict(arm=label, generation=gen, positions="teacher held-out",
+                         n=len(held_out), **prior_stats(ev, held_out)))
+        if gen >= 0:
+            run_id = next(a.split(":")[0] for a in cfg.arms.split(",")
+                          if a.split(":")[1] == label)
+            own = load_examples(sorted((here / "data" / "runs" / run_id / "loop" / "selfplay")
+                                       .glob(f"g{gen + 1:04d}_*.npz")))
+            if own is not None:
+                rows.append(dict(arm=label, generation=gen, positions="own self-play held-out",
+                                 n=len(own), **prior_stats(ev, own)))
+        print(json.dumps(rows[-1]), flush=True)
+    from rocks.metrics import write_table
+    write_table(run.dir / "diagnosis.csv", rows)
+    run.finish("nets", len(nets))
+
+
 def run_match(cfg: Config, run: Run) -> None:
     """The done-bar of issue 11: the RL net against the supervised net at equal visits, a seed
     per game, colours alternating; one CSV row and one SGF per game, resumable."""
@@ -374,6 +445,8 @@ def main(cfg: Config, run: Run) -> None:
         run_match(cfg, run)
     elif cfg.stage == "referee":
         run_referee(cfg, run)
+    elif cfg.stage == "diagnose":
+        run_diagnose(cfg, run)
     else:
         raise SystemExit(f"unknown stage {cfg.stage!r}")
 
