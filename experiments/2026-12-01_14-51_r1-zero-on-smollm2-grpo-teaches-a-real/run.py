@@ -18,6 +18,11 @@ a tag pair, so neither the format nor the (tagged) accuracy reward had any signa
 Stages (``--stage``):
   base       the base on every candidate task (``candidates``: family:difficulty), held-out,
              strict and lenient; one row per candidate in base.csv (pick tasks at 5-50%);
+  headroom   what sharpening could deliver: per candidate (``headroom``), ``headroom_samples``
+             samples at T=``temperature`` of each held-out task with the GRPO prompt, and
+             per task the mean lenient score, lenient pass@k and majority vote (maj@k),
+             beside greedy lenient (reused from ``greedy_from``'s base.csv when it measured
+             the same tasks, else measured); headroom.csv, headroom_tasks.csv;
   grpo       GRPO from the base on ``family``/``difficulty`` (``--seed``, ``--objective``
              grpo | dr_grpo), resumable: rerun with ``rocks lab run EXP --resume RUN_ID`` and
              it continues from its state.pt; evaluates every ``eval_every`` steps, then the
@@ -35,6 +40,7 @@ Stages (``--stage``):
              after reproducing its number with the card's ``rocks reason eval`` command.
 
     rocks lab run EXP --set stage=base
+    rocks lab run EXP --set stage=headroom --set headroom=gym:basic_arithmetic:1,arithmetic:2
     rocks lab run EXP --set stage=grpo --set family=arithmetic --set difficulty=1 --set seed=0
     rocks lab run EXP --resume run-002          # continue an interrupted GRPO run
     rocks lab run EXP --set stage=aggregate --set runs=run-002,run-003,run-004
@@ -48,14 +54,21 @@ import json
 import shutil
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 from rocks.lab import Run, new_figure, start_run
-from rocks.reason.evaluate import EvalConfig, evaluate, held_out_tasks, load_policy, run_eval
+from rocks.reason.evaluate import (
+    EvalConfig,
+    evaluate,
+    headroom,
+    held_out_tasks,
+    load_policy,
+    run_eval,
+)
 from rocks.reason.grpo import GRPOConfig, train
 from rocks.reason.lora import LoraSettings, attach, save_adapter
 from rocks.reason.pretrained import PREFILL
@@ -71,13 +84,23 @@ ROOT = EXP.parents[1]
 class Config:
     """Every knob of the experiment; `--name value` on the command line overrides a default."""
 
-    stage: str = "base"  # base | grpo | aggregate | distill | ship
+    stage: str = "base"  # base | headroom | grpo | aggregate | distill | ship
     model: str = "smollm2"  # a named pretrained model (rocks.reason.pretrained)
     candidates: tuple[str, ...] = (
         "arithmetic:1", "arithmetic:2", "countdown:1", "countdown:2",
         "gym:chain_sum:1", "gym:basic_arithmetic:1", "gym:leg_counting:1",
     )  # base: family:difficulty to measure
     eval_tasks: int = 48  # held-out tasks per evaluation (greedy, one sample each)
+    # headroom: candidates sampled at T=temperature, samples per task, rows per sampling call
+    headroom: tuple[str, ...] = ("gym:basic_arithmetic:1", "gym:chain_sum:2",
+                                 "gym:basic_arithmetic:2", "arithmetic:2", "gym:chain_sum:3",
+                                 "gym:products:2")
+    headroom_samples: int = 8
+    headroom_tasks: int = 48
+    headroom_batch: int = 32
+    headroom_band: tuple[float, ...] = (0.05, 0.5)  # greedy lenient range worth sampling
+    headroom_budget_s: float = 1200.0  # no new candidate is sampled after this long
+    greedy_from: str = "run-001"  # a base run whose greedy numbers are reused
     eval_batch: int = 16  # rows per sampling call
     max_new_tokens: int = 128
     # GRPO
@@ -156,6 +179,76 @@ def stage_base(cfg: Config, run: Run) -> None:
     log.close()
     pd.DataFrame(examples).to_csv(run.dir / "base_examples.csv", index=False)
     run.finish("best_lenient_pass1", best, candidates=len(cfg.candidates))
+
+
+def reused_greedy(cfg: Config) -> dict[str, float]:
+    """Greedy lenient pass@1 per candidate from ``greedy_from``'s base.csv (same tasks only)."""
+    path = EXP / "data" / "runs" / cfg.greedy_from / "base.csv" if cfg.greedy_from else None
+    if path is None or not path.exists():
+        return {}
+    base = pd.read_csv(path)
+    base = base[(base["tasks"] == cfg.headroom_tasks) & (base["samples"] == 1)]
+    return dict(zip(base["candidate"], base["pass1_lenient"].astype(float), strict=True))
+
+
+def stage_headroom(cfg: Config, run: Run) -> None:
+    """Greedy first for every candidate (cheap), then k samples of those whose greedy lenient
+    is inside ``headroom_band``, in the listed order, until ``headroom_budget_s`` is spent."""
+    policy = load_policy(cfg.model)
+    known = reused_greedy(cfg)
+    k = cfg.headroom_samples
+    greedy: dict[str, tuple[float, dict, str]] = {}
+    for candidate in cfg.headroom:
+        if candidate in known:
+            greedy[candidate] = (known[candidate], {}, cfg.greedy_from)
+            continue
+        family, difficulty = split_candidate(candidate)
+        result = greedy_eval(policy, family, difficulty, replace(cfg,
+                                                                  eval_tasks=cfg.headroom_tasks))
+        greedy[candidate] = (result["pass1_lenient"],
+                             {r.seed: r.lenient for r in result["rows"]}, "measured")
+        print(candidate, "greedy lenient", round(result["pass1_lenient"], 3), flush=True)
+    began = time.perf_counter()
+    log = run.metrics("headroom")
+    per_task = []
+    for candidate in cfg.headroom:
+        value, by_seed, source = greedy[candidate]
+        row = {"candidate": candidate, "tasks": cfg.headroom_tasks, "samples": k,
+               "temperature": cfg.temperature, "greedy_lenient": value, "greedy_source": source,
+               "mean_lenient": float("nan"), f"pass{k}_lenient": float("nan"),
+               f"maj{k}_lenient": float("nan"), "format": float("nan"),
+               "response_chars": float("nan"), "seconds": float("nan"), "sampled": ""}
+        lo, hi = cfg.headroom_band
+        if not lo <= value <= hi:
+            row["sampled"] = "no: greedy outside the band"
+        elif time.perf_counter() - began > cfg.headroom_budget_s:
+            row["sampled"] = "no: budget spent"
+        else:
+            family, difficulty = split_candidate(candidate)
+            tasks = held_out_tasks(family, difficulty, cfg.headroom_tasks)
+            start = time.perf_counter()
+            summary, rows = evaluate(policy, tasks, k, cfg.temperature, cfg.max_new_tokens,
+                                     seed=cfg.seed, batch_rows=cfg.headroom_batch,
+                                     weights=RewardWeights(prefill=PREFILL))
+            found = headroom(rows, tasks, prefill=PREFILL)
+            per_task += [{"candidate": candidate, **asdict(h),
+                          "greedy_lenient": by_seed.get(h.seed, float("nan"))} for h in found]
+            row.update({"mean_lenient": summary.pass1_lenient,
+                        f"pass{k}_lenient": sum(h.pass_k_lenient for h in found) / len(found),
+                        f"maj{k}_lenient": sum(h.majority_lenient for h in found) / len(found),
+                        "format": summary.format, "response_chars": summary.response_chars,
+                        "seconds": round(time.perf_counter() - start, 1), "sampled": "yes"})
+            pd.DataFrame(per_task).to_csv(run.dir / "headroom_tasks.csv", index=False)
+        row[f"maj{k}_gap"] = row[f"maj{k}_lenient"] - value
+        row[f"pass{k}_gap"] = row[f"pass{k}_lenient"] - value
+        log.log(**row)
+        print({key: (round(v, 3) if isinstance(v, float) else v) for key, v in row.items()},
+              flush=True)
+    log.close()
+    table = pd.read_csv(run.dir / "headroom.csv").dropna(subset=[f"maj{k}_gap"])
+    best = table.sort_values(f"maj{k}_gap").iloc[-1] if len(table) else None
+    run.finish("best_maj_gap", float(best[f"maj{k}_gap"]) if best is not None else float("nan"),
+               best=str(best["candidate"]) if best is not None else "", candidates=len(table))
 
 
 def stage_grpo(cfg: Config, run: Run) -> None:
@@ -611,8 +704,8 @@ def stage_ship(cfg: Config, run: Run) -> None:
 
 def main(cfg: Config, run: Run) -> None:
     torch.set_num_threads(cfg.threads)
-    stages = {"base": stage_base, "grpo": stage_grpo, "aggregate": stage_aggregate,
-              "distill": stage_distill, "ship": stage_ship}
+    stages = {"base": stage_base, "headroom": stage_headroom, "grpo": stage_grpo,
+              "aggregate": stage_aggregate, "distill": stage_distill, "ship": stage_ship}
     stages[cfg.stage](cfg, run)
 
 

@@ -8,8 +8,11 @@ Format, language consistency and the share of responses that check or revise the
 
 pass@k is Chen et al. (2021, "Evaluating Large Language Models Trained on Code", eq. 1)'s
 unbiased estimator: with n samples of which c are correct, pass@k = 1 - C(n-c, k) / C(n, k),
-averaged over tasks.  Held-out tasks use seeds from ``EVAL_SEED_BASE`` up, a range neither
-pretraining nor GRPO draws from.
+averaged over tasks.  ``headroom`` reads k samples per task the way RL can use them: the mean
+(pass@1 at the sampling temperature), pass@k, and majority vote (maj@k, Wang et al. 2023,
+"Self-Consistency"), the score of the most common lenient answer -- roughly what sharpening
+the sampled distribution onto its mode can deliver to greedy decoding.  Held-out tasks use
+seeds from ``EVAL_SEED_BASE`` up, a range neither pretraining nor GRPO draws from.
 
 The "forced short answer" ablation decodes with ``<think></think><answer>`` forced as the first
 tokens of every completion, so the model must answer without a chain of thought; the gap to
@@ -23,6 +26,7 @@ Departures:
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,10 +35,10 @@ import torch
 
 from rocks.atomic import write_json
 from rocks.metrics import write_table
-from rocks.reason.rewards import RewardWeights, score
+from rocks.reason.rewards import RewardWeights, accuracy_reward, score
 from rocks.reason.selfcheck import self_check
 from rocks.reason.tasks import get_family, prompt_text
-from rocks.reason.tasks.base import Task, held_out_seeds
+from rocks.reason.tasks.base import ANSWER_CLOSE, ANSWER_OPEN, Task, held_out_seeds
 
 FORCED_SHORT_PREFIX = "<think></think><answer>"
 THINK_BUCKETS = (0, 1, 40, 80, 120)  # lower edges, characters of <think> content
@@ -162,6 +166,54 @@ def summarise(rows: Sequence[SampleRow], samples: int) -> EvalSummary:
         response_chars=sum(r.response_chars for r in rows) / n,
         think_rate=sum(r.think_chars > 0 for r in rows) / n,
     )
+
+
+@dataclass(frozen=True)
+class TaskHeadroom:
+    """What k samples of one task say about what RL could reach on it (lenient readings).
+
+    Attributes:
+        seed: the task's seed; samples: k.
+        mean_lenient: mean lenient score of the samples (pass@1 at the sampling temperature).
+        pass_k_lenient: 1 when any sample is fully right (pass@k with n = k).
+        majority_answer: the most common lenient answer ('' when no sample had one); a tie goes
+            to the answer sampled first, which is random.
+        majority_votes: how many samples gave it.
+        majority_lenient: the verifier's score of that answer (maj@k).
+    """
+
+    seed: int
+    samples: int
+    mean_lenient: float
+    pass_k_lenient: float
+    majority_answer: str
+    majority_votes: int
+    majority_lenient: float
+
+
+def headroom(rows: Sequence[SampleRow], tasks: Sequence[Task],
+             prefill: str = "") -> list[TaskHeadroom]:
+    """Per task of ``tasks``: mean, pass@k and majority-vote lenient scores of its ``rows``
+    (``prefill``: what the prompt put before each completion, as in ``RewardWeights``)."""
+    from rocks.reason.tasks import get_family
+
+    out = []
+    for task in tasks:
+        mine = [r for r in rows if r.seed == task.seed]
+        if not mine:
+            raise ValueError(f"no samples for task {task.seed}")
+        family = get_family(task.family)
+        answers = [family.lenient_answer(prefill + r.completion, task) for r in mine]
+        votes = Counter(a for a in answers if a is not None)
+        answer, count = votes.most_common(1)[0] if votes else ("", 0)
+        majority = (accuracy_reward(f"{ANSWER_OPEN}{answer}{ANSWER_CLOSE}", task).accuracy
+                    if votes else 0.0)
+        out.append(TaskHeadroom(
+            seed=task.seed, samples=len(mine),
+            mean_lenient=sum(r.lenient for r in mine) / len(mine),
+            pass_k_lenient=float(any(r.lenient == 1.0 for r in mine)),
+            majority_answer=answer, majority_votes=count, majority_lenient=majority))
+    return out
 
 
 def accuracy_by_think_length(
