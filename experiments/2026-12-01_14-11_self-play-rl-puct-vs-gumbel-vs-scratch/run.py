@@ -15,6 +15,7 @@ net itself on the GNU Go ladder (``data/supervised_gnugo.csv``), the reference l
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class Config:
     value_mix: float = 0.0  # λ: value target (1 - λ) z + λ v_root
     forced_k: float = 0.0  # puct: KataGo's forced playouts + pruned policy target (k; 0 = off)
     recency: float = 1.0  # sampling weight decay per generation of age
+    anchor_fraction: float = 0.0  # share of each batch from the teacher's train split, policy only
     train_steps: int = 50
     batch_size: int = 256
     lr: float = 3e-4
@@ -90,12 +92,26 @@ def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
                         search=cfg.search,  # type: ignore[arg-type]
                         gumbel=GumbelConfig(leaves_per_batch=8, max_considered=cfg.gumbel_m),
                         value_mix=cfg.value_mix, forced_playouts_k=cfg.forced_k)
+    anchor = None
+    if cfg.anchor_fraction > 0:
+        # The teacher's games as shards, built once (data/anchor_shards is not committed).  Only
+        # the train split: the same hash split's val/ stays the diagnose stage's held-out set.
+        anchor = here / "data" / "anchor_shards"
+        if not (anchor / "train").exists():
+            teacher, partial = here / TEACHER_GAMES, here / "data" / "anchor_shards.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "rocks.cli", "data", "import",
+                            str(teacher / "games"), str(teacher / "games_fast"), "--out",
+                            str(partial), "--val-fraction", "0.05"], check=True)
+            shutil.rmtree(anchor, ignore_errors=True)
+            partial.rename(anchor)  # whole or absent: a killed import is redone
     return LoopConfig(out_dir=str(run_dir / "loop"), net=cfg.net, init=init,
                       generations=100_000, games_per_generation=cfg.games_per_generation,
                       selfplay=sp, window=cfg.window, train_steps=cfg.train_steps,
                       batch_size=cfg.batch_size, lr=cfg.lr, gating_games=cfg.gating_games,
                       recency=cfg.recency, seed=cfg.seed, ray=cfg.ray or None,
-                      workers=cfg.workers)
+                      workers=cfg.workers, anchor_fraction=cfg.anchor_fraction,
+                      anchor_data=None if anchor is None else str(anchor / "train"))
 
 
 def run_loop(cfg: Config, run: Run) -> None:

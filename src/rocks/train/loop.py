@@ -35,6 +35,16 @@ Departures, numbered:
   7. With ``ray`` set, the self-play stage runs on Ray actors (:mod:`rocks.train.distributed`,
      docs/cluster.md), which write the same shards; everything else stays in this process,
      and the workers' CPU seconds join ``cpu_s``.  Without it ``ray`` is never imported.
+  8. Supervised anchor (``anchor_fraction`` > 0): a share of every training batch is drawn
+     uniformly from fixed teacher examples (``anchor_data``, shards from ``rocks data
+     import``) and trains the policy (and ownership/score where their ``aux_weight`` says so)
+     but not the value: their value weight is 0.  The cheap analogue of AlphaStar's KL term
+     to its supervised policy (Vinyals et al., Nature 2019), which keeps the RL policy near
+     the human-data one; AlphaGo (Silver et al., Nature 2016) likewise took its policy from
+     SL and its value from self-play.  Self-play nets started from a supervised net were
+     seen to flatten their priors and drift from the teacher's moves while their value head
+     improved on self-play positions, so only the policy is anchored.  ``train.csv`` then
+     also logs ``anchor_share`` and the policy CE of the anchor and window rows apart.
 """
 
 from __future__ import annotations
@@ -53,7 +63,7 @@ import numpy as np
 import torch
 
 from rocks.atomic import write_text
-from rocks.devices import DeviceName, resolve_device
+from rocks.devices import DeviceName, resolve_device, to_device
 from rocks.engines.commands import gnugo_command
 from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
@@ -68,7 +78,16 @@ from rocks.train.selfplay import (
     play_games,
     save_game,
 )
-from rocks.train.shards import game_name, load_with_source, replay_window
+from rocks.train.shards import (
+    Examples,
+    ShardError,
+    game_name,
+    list_shards,
+    load_examples,
+    load_with_source,
+    replay_window,
+    shard_length,
+)
 from rocks.train.supervised import (
     LossWeights,
     TrainConfigError,
@@ -110,6 +129,10 @@ class LoopConfig:
             a Ray address; none: in this process, without Ray.
         workers: self-play actors under ``--ray``, one CPU each (0: one per CPU Ray has).
         seed: everything random derives from it.
+        anchor_data: teacher shards mixed into training (departure 8): a folder written by
+            ``rocks data import`` (its ``train/`` is used) or a folder of ``*.npz``.
+        anchor_fraction: share of each training batch drawn uniformly from ``anchor_data``;
+            those rows train the policy, not the value (0: no anchor; below 1).
     """
 
     out_dir: str = field(default="runs/loop", metadata={"flag": "--out"})
@@ -139,6 +162,15 @@ class LoopConfig:
     resign_window: int = 200
     seed: int = 0
     weights: LossWeights = field(default_factory=LossWeights)
+    anchor_data: str | None = None
+    anchor_fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.anchor_fraction < 1.0:
+            raise TrainConfigError(
+                f"anchor_fraction must be in [0, 1), got {self.anchor_fraction}")
+        if self.anchor_fraction > 0 and not self.anchor_data:
+            raise TrainConfigError("anchor_fraction > 0 needs anchor_data (teacher shards)")
 
 
 class Loop:
@@ -149,6 +181,10 @@ class Loop:
         self.out = Path(cfg.out_dir)
         check_compatible(self.out, asdict(cfg), ("net", "init"))
         self._check_selfplay_size()
+        # Departure 8: the anchor's shards, checked now (a bad folder fails at start-up, not
+        # after a self-play stage) and loaded by the first training stage, once per process.
+        self._anchor_paths = anchor_shards(cfg.anchor_data) if cfg.anchor_fraction > 0 else []
+        self._anchor: Examples | None = None
         self.out.mkdir(parents=True, exist_ok=True)
         write_text(self.out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
         self.ckpts = self.out / "checkpoints"
@@ -193,6 +229,19 @@ class Loop:
     def _advance(self, **changes: object) -> None:
         self.state = {**self.state, **changes}
         self._save_state(self.state)
+
+    def anchor(self) -> Examples:
+        """The anchor's examples (departure 8), loaded on first use and kept."""
+        if self._anchor is None:
+            ex = load_examples(self._anchor_paths)
+            if ex is None:
+                raise FileNotFoundError(f"no readable anchor shards in {self.cfg.anchor_data}")
+            size = self.cfg.selfplay.size
+            if ex.size != size:
+                raise TrainConfigError(f"anchor {self.cfg.anchor_data} holds {ex.size}x"
+                                       f"{ex.size} examples; the loop plays {size}x{size}")
+            self._anchor = ex
+        return self._anchor
 
     def _evaluator(self, path: Path, seed: int = 0) -> Evaluator:
         net = read_checkpoint(path).net
@@ -307,12 +356,19 @@ class Loop:
             for g in optimizer.param_groups:
                 g["lr"] = cfg.lr
         rng = np.random.default_rng([cfg.seed, gen, 1])
+        n_anchor = min(round(cfg.batch_size * cfg.anchor_fraction), cfg.batch_size - 1)
+        anchor = self.anchor() if n_anchor else None
         sums: dict[str, float] = {}
         t0 = time.perf_counter()
         for _ in progress(range(cfg.train_steps), desc=f"gen {gen} train",
                           total=cfg.train_steps):
-            idx = rng.choice(len(data), size=min(cfg.batch_size, len(data)), p=weights)
-            batch = batch_tensors(data, idx, int(rng.integers(8)), device)
+            idx = rng.choice(len(data), size=min(cfg.batch_size - n_anchor, len(data)),
+                             p=weights)
+            if anchor is None:
+                batch = batch_tensors(data, idx, int(rng.integers(8)), device)
+            else:
+                a_idx = rng.integers(len(anchor), size=n_anchor)
+                batch = anchored_batch(data, idx, anchor, a_idx, int(rng.integers(8)), device)
             parts = train_step(net, optimizer, batch, cfg.weights, cfg.bf16)
             for k, v in parts.items():
                 sums[k] = sums.get(k, 0.0) + v / cfg.train_steps
@@ -325,6 +381,9 @@ class Loop:
         self._advance(steps=steps)
         sums.update(window=float(len(data)), shards=float(len(paths)),
                     seconds=time.perf_counter() - t0)
+        if anchor is not None:
+            sums["anchor_share"] = n_anchor / (n_anchor + min(cfg.batch_size - n_anchor,
+                                                              len(data)))
         return sums
 
     def evaluate(self, gen: int) -> dict[str, object]:
@@ -405,6 +464,41 @@ class Loop:
             eval_log.close()
             self.close()
         return self.state
+
+
+def anchor_shards(folder: str | None) -> list[Path]:
+    """The shards of an anchor folder (departure 8): ``folder`` itself if it holds ``*.npz``,
+    else its ``train/`` (``rocks data import``'s layout); FileNotFoundError if neither holds
+    an example."""
+    if not folder:
+        raise FileNotFoundError("no anchor_data given")
+    paths = list_shards(folder) or list_shards(Path(folder) / "train")
+    total = 0
+    for p in paths:
+        try:
+            total += shard_length(p)
+        except ShardError:
+            continue  # load_examples skips it with a warning
+    if not total:
+        raise FileNotFoundError(f"anchor_data {folder}: no examples in it or in its train/ "
+                                "(make it with `rocks data import SGFS --out DIR`)")
+    return paths
+
+
+def anchored_batch(window: Examples, index: np.ndarray, anchor: Examples,
+                   anchor_index: np.ndarray, k: int, device: torch.device | None = None
+                   ) -> dict[str, torch.Tensor]:
+    """One training batch of window rows then anchor rows under symmetry ``k`` (departure 8):
+    the anchor rows' value weight is 0, and ``anchor`` (1 on them) lets the loss report their
+    policy CE apart (rocks.train.supervised.losses)."""
+    taken = anchor.take(anchor_index)
+    policy_only = dataclasses.replace(taken, value_weight=np.zeros_like(taken.value_weight))
+    rows = Examples.concat([window.take(index), policy_only])
+    batch = batch_tensors(rows, np.arange(len(rows)), k, device)
+    mask = torch.from_numpy(np.r_[np.zeros(len(index)), np.ones(len(anchor_index))]
+                            .astype(np.float32))
+    batch["anchor"] = mask if device is None else to_device(mask, device)
+    return batch
 
 
 def _cpu_seconds() -> float:

@@ -138,6 +138,10 @@ def losses(net: PolicyValueNet, b: dict[str, torch.Tensor], w: LossWeights, bf16
         l_score = (hub * aw).sum() / aw.sum().clamp_min(1.0)
         total = total + w.score * l_score
         parts["score_huber"] = float(l_score.detach())
+    if "anchor" in b:  # a batch with supervised anchor rows (rocks.train.loop departure 8)
+        for name, rows in (("anchor", b["anchor"]), ("window", 1.0 - b["anchor"])):
+            rw = pw * rows
+            parts[f"{name}_policy_ce"] = float((ce.detach() * rw).sum() / rw.sum().clamp_min(1.0))
     hits = (logits.argmax(1) == b["policy"].argmax(1)).float()
     parts["accuracy"] = float((hits * pw).sum() / pw.sum().clamp_min(1.0))
     parts["loss"] = float(total.detach())
