@@ -266,39 +266,41 @@ def run_figures(cfg: Config, run: Run) -> None:
     ax = axes.ravel()
     rows = []
 
-    def band(a, frame: pd.DataFrame, label: str, prefix: str = "") -> None:
+    def band(a, frame: pd.DataFrame, label: str, color: str, prefix: str = "") -> None:
         h = frame.cpu_s / 3600
         s, lo, hi = frame[f"{prefix}score"], frame[f"{prefix}lo"], frame[f"{prefix}hi"]
-        a.errorbar(h, s, yerr=[s - lo, hi - s], marker="o", capsize=3, label=label)
+        a.errorbar(h, s, yerr=[s - lo, hi - s], marker="o", capsize=3, label=label, color=color)
 
-    for item in cfg.arms.split(","):
+    # One colour per arm in every panel (panels skip arms without data).
+    for i, item in enumerate(cfg.arms.split(",")):
         run_id, label = item.split(":")
+        c = f"C{i}"
         folder = here / "data" / "runs" / run_id
         train = pd.read_csv(folder / "loop" / "train.csv")
         games = pd.read_csv(folder / "loop" / "selfplay.csv")
         hours = train.set_index("generation").cpu_s / 3600
-        ax[2].plot(hours, train.policy_ce.values, label=label)
-        ax[3].plot(hours, train.value_mse.values, label=label)
+        ax[2].plot(hours, train.policy_ce.values, label=label, color=c)
+        ax[3].plot(hours, train.value_mse.values, label=label, color=c)
         by_gen = games.groupby("generation")
         gen_hours = hours.reindex(by_gen.moves.mean().index)
-        ax[4].plot(gen_hours, by_gen.moves.mean().values, label=label)
+        ax[4].plot(gen_hours, by_gen.moves.mean().values, label=label, color=c)
         nr = games[games.no_resign.astype(str) == "True"].groupby("generation")
         ax[5].plot(hours.reindex(nr.false_resign.mean().index), nr.false_resign.mean().values,
-                   label=label)
+                   label=label, color=c)
         ladder_path = folder / "ladder.csv"
         if ladder_path.exists():
             ladder = pd.read_csv(ladder_path).sort_values("generation")
-            band(ax[0], ladder, label)
+            band(ax[0], ladder, label, c)
             h = ladder.cpu_s / 3600
-            ax[6].plot(h, ladder.value_mse, marker="o", label=f"{label}: the arm's net")
-            ax[6].plot(h, ladder.supervised_value_mse, marker="x", ls=":",
+            ax[6].plot(h, ladder.value_mse, marker="o", color=c, label=f"{label}: the arm's net")
+            ax[6].plot(h, ladder.supervised_value_mse, marker="x", ls=":", color=c,
                        label=f"{label}: supervised net")
             for _, r in ladder.iterrows():
                 rows.append({"arm": label, "opponent": "supervised", **r.to_dict()})
         gnugo_path = folder / "ladder_gnugo.csv"
         if gnugo_path.exists():
             gnugo = pd.read_csv(gnugo_path).sort_values("generation")
-            band(ax[1], gnugo, label, prefix="gnugo_")
+            band(ax[1], gnugo, label, c, prefix="gnugo_")
             for _, r in gnugo.iterrows():
                 rows.append({"arm": label, "opponent": f"gnugo-{cfg.gnugo_level}",
                              **r.to_dict()})
