@@ -84,6 +84,23 @@ class Config:
     skip_head_to_head: bool = False  # ladder stage: GNU Go only (the head-to-head saturated)
 
 
+def teacher_shards() -> Path:
+    """The GNU Go teacher games (committed SGFs) as shards with their train/val split by game,
+    built once into data/anchor_shards (not committed): the anchor's train/, the diagnosis'
+    held-out val/."""
+    here = Path(__file__).resolve().parent
+    shards = here / "data" / "anchor_shards"
+    if not (shards / "train").exists():
+        teacher, partial = here / TEACHER_GAMES, here / "data" / "anchor_shards.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "rocks.cli", "data", "import",
+                        str(teacher / "games"), str(teacher / "games_fast"), "--out",
+                        str(partial), "--val-fraction", "0.05"], check=True)
+        shutil.rmtree(shards, ignore_errors=True)
+        partial.rename(shards)  # whole or absent: a killed import is redone
+    return shards
+
+
 def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
     here = Path(__file__).resolve().parent
     init = str((here / cfg.init).resolve()) if cfg.init else None
@@ -92,19 +109,8 @@ def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
                         search=cfg.search,  # type: ignore[arg-type]
                         gumbel=GumbelConfig(leaves_per_batch=8, max_considered=cfg.gumbel_m),
                         value_mix=cfg.value_mix, forced_playouts_k=cfg.forced_k)
-    anchor = None
-    if cfg.anchor_fraction > 0:
-        # The teacher's games as shards, built once (data/anchor_shards is not committed).  Only
-        # the train split: the same hash split's val/ stays the diagnose stage's held-out set.
-        anchor = here / "data" / "anchor_shards"
-        if not (anchor / "train").exists():
-            teacher, partial = here / TEACHER_GAMES, here / "data" / "anchor_shards.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "rocks.cli", "data", "import",
-                            str(teacher / "games"), str(teacher / "games_fast"), "--out",
-                            str(partial), "--val-fraction", "0.05"], check=True)
-            shutil.rmtree(anchor, ignore_errors=True)
-            partial.rename(anchor)  # whole or absent: a killed import is redone
+    # Only the teacher's train split: its val/ stays the diagnose stage's held-out set.
+    anchor = teacher_shards() if cfg.anchor_fraction > 0 else None
     return LoopConfig(out_dir=str(run_dir / "loop"), net=cfg.net, init=init,
                       generations=100_000, games_per_generation=cfg.games_per_generation,
                       selfplay=sp, window=cfg.window, train_steps=cfg.train_steps,
@@ -357,15 +363,8 @@ def run_diagnose(cfg: Config, run: Run) -> None:
     every arm (and the supervised net) on the held-out GNU Go teacher positions (the supervised
     net's validation split, rebuilt from the committed SGFs) and on the arm's own held-out
     self-play positions (generation ``gen + 1``'s games, where the shards are on disk)."""
-    import tempfile
-
     here = Path(__file__).resolve().parent
-    with tempfile.TemporaryDirectory() as tmp:
-        teacher = here / TEACHER_GAMES
-        subprocess.run([sys.executable, "-m", "rocks.cli", "data", "import",
-                        str(teacher / "games"), str(teacher / "games_fast"), "--out", tmp,
-                        "--val-fraction", "0.05"], check=True, capture_output=True)
-        held_out = load_examples(sorted((Path(tmp) / "val").glob("*.npz")))
+    held_out = load_examples(sorted((teacher_shards() / "val").glob("*.npz")))
     assert held_out is not None
     nets: list[tuple[str, int, Path]] = [("supervised", -1, here / SUPERVISED)]
     for arm in cfg.arms.split(","):

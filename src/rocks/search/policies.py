@@ -38,12 +38,14 @@ class MovePolicy:
 
 
 def choose_move(result: SearchResult, move_number: int, policy: MovePolicy,
-                rng: np.random.Generator) -> int:
-    """The move to play: sampled from π ∝ N^(1/τ) in the opening, the search's move after."""
-    if policy.temperature > 0 and move_number < policy.temperature_moves \
-            and result.visits.sum() > 0:
-        return int(rng.choice(len(result.visits),
-                              p=visit_policy(result.visits, policy.temperature)))
+                rng: np.random.Generator, counts: np.ndarray | None = None) -> int:
+    """The move to play: sampled from π ∝ N^(1/τ) in the opening, the search's move after.
+
+    ``counts`` replaces the visits N as what the opening samples (self-play passes KataGo's
+    pruned target, so forced visits do not make the played moves more random)."""
+    n = result.visits if counts is None else counts
+    if policy.temperature > 0 and move_number < policy.temperature_moves and n.sum() > 0:
+        return int(rng.choice(len(n), p=visit_policy(n, policy.temperature)))
     return result.move
 
 

@@ -52,7 +52,7 @@ import numpy as np
 from rocks.go import features
 from rocks.go.board import BLACK, Position, Rules
 from rocks.go.sgf import GameRecord, save_sgf
-from rocks.search.contracts import EvaluateFn, Evaluation, as_evaluation, visit_policy
+from rocks.search.contracts import EvaluateFn, Evaluation, as_evaluation
 from rocks.search.gumbel import GumbelConfig, GumbelMCTS
 from rocks.search.mcts import MCTS, MCTSConfig
 from rocks.search.policies import MovePolicy, choose_move, resign_statistic, wants_resign
@@ -249,12 +249,9 @@ def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
         else:
             slot.resigned_by = root.to_play
             return True
-    if slot.full and res.policy_target is not None and cfg.search == "puct" \
-            and len(root.moves) < policy.temperature_moves:  # the pruned π (departure 4)
-        move = int(slot.rng.choice(len(res.policy_target),
-                                   p=visit_policy(res.policy_target, policy.temperature)))
-    else:
-        move = choose_move(res, len(root.moves), policy, slot.rng)
+    pruned = slot.full and res.policy_target is not None and cfg.search == "puct"
+    move = choose_move(res, len(root.moves), policy, slot.rng,
+                       counts=res.policy_target if pruned else None)  # departure 4
     # Decide the next search's kind before advancing: advance() adds root noise per its cfg.
     slot.full = bool(slot.rng.random() < cfg.full_prob)
     slot.mcts.cfg = cfg.mcts(slot.full)
