@@ -9,7 +9,9 @@ against the supervised net at ``ladder_visits`` visits (the fixed-visit ladder),
 ``ladder.csv`` of the arm's run folder given by ``arm_run``, and against GNU Go (an outside
 anchor: beating the net one started from is not the same as playing better Go) through
 ``rocks arena``, appending to ``ladder_gnugo.csv``; ``arm_run=supervised`` puts the supervised
-net itself on the GNU Go ladder (``data/supervised_gnugo.csv``), the reference line.
+net itself on the GNU Go ladder (``data/supervised_gnugo.csv``), the reference line; with
+``value_from=RUN:GEN`` it searches with the supervised net's priors and that self-play net's
+value head instead (AlphaGo 2016's split: SL policy, RL value), in ``data/split_gnugo_*.csv``.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class Config:
     gnugo_level: int = 10
     gnugo_gens: str = ""  # comma-separated generations for the GNU Go ladder ("": every point)
     skip_head_to_head: bool = False  # ladder stage: GNU Go only (the head-to-head saturated)
+    value_from: str = ""  # ladder, arm_run=supervised: RUN:GEN whose value head the search uses
 
 
 def teacher_shards() -> Path:
@@ -157,16 +160,26 @@ def held_out_value(evaluator: Evaluator, arm: Path, gen: int) -> tuple[float, in
 
 
 def gnugo_gauntlet(model: Path, games: int, visits: int, level: int, out: Path,
-                   seed: int) -> dict[str, float]:
-    """``games`` games of ``model`` (``rocks gtp`` at ``visits``) against GNU Go ``level``,
-    colours alternating, a seed per game, refereed by ``rocks arena`` (resumes from ``out``)."""
+                   seed: int, value_model: Path | None = None) -> dict[str, float]:
+    """``games`` games of ``model`` (``rocks gtp`` at ``visits``; the value head of
+    ``value_model`` when given) against GNU Go ``level``, colours alternating, a seed per game,
+    refereed by ``rocks arena`` (resumes from ``out``)."""
+    import shlex
+
+    from rocks.play.gtp.command import gtp_argv
+    from rocks.play.players import PlayerSpec
     from rocks.stats import wilson_interval
 
     # Fixed visits: time does not matter, so a long timeout keeps a slow start-up (its
     # precision check, on a loaded machine) from forfeiting a game.
     timeout = ["--move-timeout", "600"]
+    ours = f"rocks:{model}:{visits}"
+    if value_model is not None:
+        argv = gtp_argv(PlayerSpec(model=str(model), value_model=str(value_model),
+                                   visits=visits)) + ["--seed", "{seed}"]
+        ours = f"rocks-split-v{visits}=" + shlex.join(argv)
     cmd = [sys.executable, "-m", "rocks.cli", "arena", "--mode", "gauntlet",
-           "--engine", f"gnugo:{level}", "--engine", f"rocks:{model}:{visits}",
+           "--engine", f"gnugo:{level}", "--engine", ours,
            "--games", str(games), "--seed", str(seed), "--out", str(out), "--quiet", *timeout]
     subprocess.run(cmd, check=True)
     games_df = pd.read_csv(out / "results.csv")
@@ -197,6 +210,20 @@ def run_gnugo_ladder(cfg: Config, run: Run) -> int:
     here = Path(__file__).resolve().parent
     # 200 visits is the ladder's budget; another budget gets its own files beside it.
     suffix = "" if cfg.ladder_visits == 200 else f"_v{cfg.ladder_visits}"
+    if cfg.arm_run == "supervised" and cfg.value_from:
+        run_id, _, gen = cfg.value_from.partition(":")
+        value = (here / "data" / "runs" / run_id / "loop" / "checkpoints"
+                 / f"gen_{int(gen):04d}.safetensors")
+        tag = f"{run_id}-gen{int(gen)}{suffix}"
+        out = here / "data" / f"split_gnugo_{tag}.csv"
+        out.unlink(missing_ok=True)  # one row, recounted from the arena (it resumes)
+        row = dict(generation=int(gen), value_run=run_id, visits=cfg.ladder_visits,
+                   **gnugo_gauntlet((here / SUPERVISED).resolve(), cfg.ladder_gnugo_games,
+                                    cfg.ladder_visits, cfg.gnugo_level,
+                                    here / "data" / f"split_gnugo_{tag}", seed=2_000_000,
+                                    value_model=value.resolve()))
+        append_row(out, row)
+        return 1
     if cfg.arm_run == "supervised":
         out = here / "data" / f"supervised_gnugo{suffix}.csv"
         out.unlink(missing_ok=True)  # one row, recounted from the arena (it resumes)

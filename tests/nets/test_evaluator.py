@@ -20,6 +20,7 @@ from rocks.nets.evaluator import (
     precision_check,
     random_evaluator,
     sample_positions,
+    split_evaluator,
     uniform_evaluator,
 )
 from rocks.nets.model import NetConfig, PolicyValueNet
@@ -210,6 +211,20 @@ def test_random_evaluator_is_repeatable_per_position():
     np.testing.assert_array_equal(first.priors[0], again.priors[1])
     assert first.values[0] != first.values[1]
     np.testing.assert_allclose(first.priors.sum(1), 1, atol=1e-5)
+
+
+def test_a_split_evaluator_takes_priors_from_one_net_and_the_value_from_the_other(net):
+    positions = [Position.empty(9), Position.empty(9).play_gtp("E5")]
+    real = Evaluator(net, symmetries="none")
+    both = split_evaluator(uniform_evaluator(9), real)(positions)
+    alone = real(positions)
+    np.testing.assert_allclose(both.priors, 1 / 82)  # the first one's priors
+    np.testing.assert_array_equal(both.values, alone.values)  # the second one's value ...
+    np.testing.assert_array_equal(both.ownership, alone.ownership)  # ... and its aux heads
+    swapped = split_evaluator(real, uniform_evaluator(9))(positions)
+    np.testing.assert_array_equal(swapped.priors, alone.priors)
+    np.testing.assert_array_equal(swapped.values, 0)
+    assert swapped.ownership is None
 
 
 def test_the_onnx_backend_gives_the_torch_answers(net, positions):

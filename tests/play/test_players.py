@@ -38,7 +38,8 @@ def test_the_simple_kinds_are_the_simple_players():
     (dict(kind="gumbo"), "kind"), (dict(precision="fp8"), "precision"),
     (dict(symmetries="some"), "symmetries"), (dict(visits=0), "visits"),
     (dict(move_time_s=0.0), "move_time_s"), (dict(c_puct=-1.0), "c_puct"),
-    (dict(threads=0), "threads")])
+    (dict(threads=0), "threads"), (dict(value_model="v.pt"), "value_model"),
+    (dict(kind="random", model="m.pt", value_model="v.pt"), "value_model")])
 def test_a_bad_spec_is_refused_when_it_is_written(bad, words):
     with pytest.raises(ValueError, match=words):
         PlayerSpec(**bad)
@@ -81,7 +82,8 @@ def test_rocks_gtp_flags_describe_the_player():
 @pytest.mark.parametrize("spec", [
     PlayerSpec(kind="random"), PlayerSpec(kind="pass"), PlayerSpec(visits=None),
     PlayerSpec(model="nets/b6.pt", visits=400, precision="fp32", symmetries="none",
-               c_puct=2.0, threads=2, device="cpu", seed=9)])
+               c_puct=2.0, threads=2, device="cpu", seed=9),
+    PlayerSpec(model="nets/sl.pt", value_model="nets/rl.pt", visits=200)])
 def test_a_spec_travels_as_a_rocks_gtp_command_line_and_back(spec):
     argv = gtp_argv(spec)
     assert argv[1:4] == ["-m", "rocks.cli", "gtp"]
@@ -122,6 +124,22 @@ def test_with_a_checkpoint_it_searches_with_the_network(tmp_path):
     assert d.candidates[0].prior > 0
 
 
+
+
+def test_a_value_model_backs_up_its_values_under_the_first_models_priors(tmp_path):
+    from rocks.nets.checkpoint import init_checkpoint
+
+    policy = init_checkpoint(tmp_path / "sl.ckpt", "b6c64", seed=0)
+    value = init_checkpoint(tmp_path / "rl.ckpt", "b6c64", seed=1)
+    pos = Position.empty(9).play_gtp("E5")
+    kw = dict(visits=16, seed=0, precision="fp32", symmetries="none", threads=1)
+    split = make_player(PlayerSpec(model=str(policy), value_model=str(value), **kw))
+    sl = make_player(PlayerSpec(model=str(policy), **kw))
+    rl = make_player(PlayerSpec(model=str(value), **kw))
+    ev, ev_sl, ev_rl = (p.evaluate([pos]) for p in (split, sl, rl))
+    assert (ev.priors == ev_sl.priors).all() and (ev.values == ev_rl.values).all()
+    assert ev_sl.values[0] != ev_rl.values[0]  # two different nets: the test can tell
+    assert pos.is_legal(split.select_move(pos, time_budget_s=30.0).move)
 
 
 def test_precision_picks_the_evaluator_arithmetic_and_bf16_still_plays_legal_moves(tmp_path):

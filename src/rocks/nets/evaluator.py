@@ -41,7 +41,7 @@ from rocks.go import features
 from rocks.go.board import Position
 from rocks.nets import onnx_runtime, torchscript
 from rocks.nets.model import PolicyValueNet
-from rocks.search.contracts import EvaluateFn, Evaluation
+from rocks.search.contracts import EvaluateFn, Evaluation, as_evaluation
 
 SymmetryMode = Literal["none", "random", "all"]
 #: torch eager; a frozen TorchScript graph; ONNX Runtime fp32; ONNX Runtime int8 (CPU only).
@@ -226,6 +226,23 @@ class Evaluator:
                 with autocast(self.device, self.use_bf16):
                     out = {k: v for k, v in self.net(x)._asdict().items() if v is not None}
             return {k: v.float().cpu().numpy() for k, v in out.items()}
+
+
+def split_evaluator(priors_from: EvaluateFn, values_from: EvaluateFn) -> EvaluateFn:
+    """One ``evaluate`` from two networks: the priors of ``priors_from`` and the value, ownership
+    and score of ``values_from``.
+
+    AlphaGo (Silver et al., Nature 2016) searched this way, with its supervised policy network
+    for the priors and a value network trained on reinforcement-learning self-play for the
+    leaves (its supervised policy made the better search prior).  Thread-safe when both are.
+    """
+
+    def evaluate(positions: Sequence[Position]) -> Evaluation:
+        p = as_evaluation(priors_from(positions), len(positions))
+        v = as_evaluation(values_from(positions), len(positions))
+        return Evaluation(p.priors, v.values, v.ownership, v.score)
+
+    return evaluate
 
 
 # ---------------------------------------------------------------------------- fakes

@@ -82,6 +82,10 @@ class PlayerSpec:
         warm_up: a network player searches once when made (departure 2).
         score_utility: weight of KataGo's score utility in the value the search backs up,
             once a game is decided (:mod:`rocks.play.score_utility`); 0: win/loss only.
+        value_model: a second checkpoint whose value (and ownership, score) the search backs
+            up, the priors staying ``model``'s (AlphaGo 2016: a supervised policy network and
+            a value network from self-play; :func:`rocks.nets.evaluator.split_evaluator`).
+            Each leaf costs both networks' evaluations. None: ``model`` does both.
     """
 
     kind: PlayerKind = "mcts"
@@ -96,9 +100,12 @@ class PlayerSpec:
     device: Device = "auto"
     warm_up: bool = True
     score_utility: float = 0.0
+    value_model: str | None = None
 
     def __post_init__(self) -> None:
         _check_choice("kind", self.kind, PlayerKind)
+        if self.value_model is not None and (self.kind != "mcts" or self.model is None):
+            raise ValueError("value_model needs a search over a network (kind mcts and a model)")
         _check_choice("precision", self.precision, Precision)
         _check_choice("symmetries", self.symmetries, Symmetries)
         _check_choice("device", self.device, Device)
@@ -171,7 +178,14 @@ def _mcts_player(spec: PlayerSpec) -> Player:
         evaluate = rollout_evaluator(RolloutConfig(playouts=1, seed=spec.seed or 0))
         return MCTSPlayer(evaluate, cfg, name="mcts-rollouts")
     threads = spec.threads or default_threads()
-    evaluator = network_evaluator(spec, threads, max(cfg.search.leaves_per_batch, 1))
+    batch = max(cfg.search.leaves_per_batch, 1)
+    evaluator = network_evaluator(spec, threads, batch)
+    if spec.value_model is not None:
+        from rocks.nets.evaluator import split_evaluator
+
+        values = network_evaluator(dataclasses.replace(spec, model=spec.value_model), threads,
+                                   batch)
+        evaluator = split_evaluator(evaluator, values)
     if spec.score_utility > 0:
         from rocks.play.score_utility import ScoreUtility, with_score_utility
 

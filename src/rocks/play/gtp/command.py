@@ -75,6 +75,8 @@ class GtpConfig:
         seed: random seed of the player.
         score_utility: weight of KataGo's score utility once a game is decided (0: win/loss
             only; rocks.play.score_utility).
+        value_model: a second checkpoint whose value head the search uses, the priors staying
+            --model's (AlphaGo 2016's policy and value networks; none: --model does both).
         suicide: allow suicide (Tromp-Taylor rules).
         superko: positional superko, or none (simple ko only).
         name: name reported to the controller.
@@ -93,6 +95,7 @@ class GtpConfig:
     device: Device = "auto"
     seed: int | None = None
     score_utility: float = 0.0
+    value_model: str | None = None
     suicide: bool = False
     superko: Literal["positional", "none"] = "positional"
     name: str = "rocks"
@@ -112,7 +115,7 @@ class GtpConfig:
         return PlayerSpec(kind=kind, model=model, visits=self.visits,
                           precision=self.precision, symmetries=self.symmetries, seed=self.seed,
                           c_puct=self.c_puct, threads=self.threads, device=self.device,
-                          score_utility=self.score_utility)
+                          score_utility=self.score_utility, value_model=self.value_model)
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(size=self.size, komi=self.komi,
@@ -158,7 +161,8 @@ def gtp_argv(spec: PlayerSpec, **options: object) -> list[str]:
         "player": spec.kind, "model": spec.model if spec.model is not None else "none",
         "visits": spec.visits, "precision": spec.precision, "symmetries": spec.symmetries,
         "c_puct": spec.c_puct, "threads": spec.threads, "device": spec.device,
-        "seed": spec.seed, "score_utility": spec.score_utility}
+        "seed": spec.seed, "score_utility": spec.score_utility,
+        "value_model": spec.value_model}
     if spec.move_time_s is not None:
         values["move_time"] = spec.move_time_s
     if spec.kind != "mcts":  # the search's settings would not change a random or pass player
