@@ -85,6 +85,8 @@ class Config:
     gnugo_gens: str = ""  # comma-separated generations for the GNU Go ladder ("": every point)
     skip_head_to_head: bool = False  # ladder stage: GNU Go only (the head-to-head saturated)
     value_from: str = ""  # ladder, arm_run=supervised: RUN:GEN whose value head the search uses
+    pachi_playouts: int = 0  # GNU Go ladder stage: Pachi at this many playouts instead (0: GNU Go)
+    pachi_bin: str = ""  # the Pachi binary built from source (docs/guide.md, "Pachi")
 
 
 def teacher_shards() -> Path:
@@ -160,10 +162,12 @@ def held_out_value(evaluator: Evaluator, arm: Path, gen: int) -> tuple[float, in
 
 
 def gnugo_gauntlet(model: Path, games: int, visits: int, level: int, out: Path,
-                   seed: int, value_model: Path | None = None) -> dict[str, float]:
+                   seed: int, value_model: Path | None = None,
+                   pachi: tuple[str, int] | None = None) -> dict[str, float]:
     """``games`` games of ``model`` (``rocks gtp`` at ``visits``; the value head of
-    ``value_model`` when given) against GNU Go ``level``, colours alternating, a seed per game,
-    refereed by ``rocks arena`` (resumes from ``out``)."""
+    ``value_model`` when given) against GNU Go ``level`` (or Pachi: ``pachi`` = (binary,
+    playouts)), colours alternating, a seed per game, refereed by ``rocks arena`` (resumes from
+    ``out``).  The columns keep GNU Go's names (``gnugo_wins``, ...) for either opponent."""
     import shlex
 
     from rocks.play.gtp.command import gtp_argv
@@ -178,15 +182,17 @@ def gnugo_gauntlet(model: Path, games: int, visits: int, level: int, out: Path,
         argv = gtp_argv(PlayerSpec(model=str(model), value_model=str(value_model),
                                    visits=visits)) + ["--seed", "{seed}"]
         ours = f"rocks-split-v{visits}=" + shlex.join(argv)
-    cmd = [sys.executable, "-m", "rocks.cli", "arena", "--mode", "gauntlet",
-           "--engine", f"gnugo:{level}", "--engine", ours,
+    opponent = ["--engine", f"gnugo:{level}"] if pachi is None else \
+        ["--engine", f"pachi:{pachi[1]}", "--pachi", pachi[0]]
+    cmd = [sys.executable, "-m", "rocks.cli", "arena", "--mode", "gauntlet", *opponent,
+           "--engine", ours,
            "--games", str(games), "--seed", str(seed), "--out", str(out), "--quiet", *timeout]
     subprocess.run(cmd, check=True)
     games_df = pd.read_csv(out / "results.csv")
     # A game forfeited before its first move measured the machine's load, not Go: left out.
     forfeit = (games_df.reason == "engine died") & (games_df.moves == 0)
     games_df = games_df[~forfeit]
-    gnu = f"gnugo-{level}"
+    gnu = f"gnugo-{level}" if pachi is None else f"pachi-{pachi[1]}"
     ours = games_df.black.where(games_df.white == gnu, games_df.white)
     won = games_df.winner.fillna("").astype(str) == ours
     n, wins = len(games_df), int(won.sum())
@@ -206,36 +212,43 @@ def append_row(out: Path, row: dict) -> None:
 
 
 def run_gnugo_ladder(cfg: Config, run: Run) -> int:
-    """Each measured generation's net (or the supervised net) against GNU Go, fixed visits."""
+    """Each measured generation's net (or the supervised net) against GNU Go (or Pachi at
+    ``pachi_playouts``), fixed visits."""
     here = Path(__file__).resolve().parent
     # 200 visits is the ladder's budget; another budget gets its own files beside it.
     suffix = "" if cfg.ladder_visits == 200 else f"_v{cfg.ladder_visits}"
+    opp, pachi = "gnugo", None
+    if cfg.pachi_playouts:
+        if not Path(cfg.pachi_bin).is_file():
+            raise SystemExit(f"pachi_bin {cfg.pachi_bin!r} is not a file: build Pachi from "
+                             "source (docs/guide.md, \"Pachi\") and pass its path")
+        opp, pachi = f"pachi{cfg.pachi_playouts}", (cfg.pachi_bin, cfg.pachi_playouts)
     if cfg.arm_run == "supervised" and cfg.value_from:
         run_id, _, gen = cfg.value_from.partition(":")
         value = (here / "data" / "runs" / run_id / "loop" / "checkpoints"
                  / f"gen_{int(gen):04d}.safetensors")
         tag = f"{run_id}-gen{int(gen)}{suffix}"
-        out = here / "data" / f"split_gnugo_{tag}.csv"
+        out = here / "data" / f"split_{opp}_{tag}.csv"
         out.unlink(missing_ok=True)  # one row, recounted from the arena (it resumes)
         row = dict(generation=int(gen), value_run=run_id, visits=cfg.ladder_visits,
                    **gnugo_gauntlet((here / SUPERVISED).resolve(), cfg.ladder_gnugo_games,
                                     cfg.ladder_visits, cfg.gnugo_level,
-                                    here / "data" / f"split_gnugo_{tag}", seed=2_000_000,
-                                    value_model=value.resolve()))
+                                    here / "data" / f"split_{opp}_{tag}", seed=2_000_000,
+                                    value_model=value.resolve(), pachi=pachi))
         append_row(out, row)
         return 1
     if cfg.arm_run == "supervised":
-        out = here / "data" / f"supervised_gnugo{suffix}.csv"
+        out = here / "data" / f"supervised_{opp}{suffix}.csv"
         out.unlink(missing_ok=True)  # one row, recounted from the arena (it resumes)
         row = dict(generation=-1, cpu_s=0.0, visits=cfg.ladder_visits,
                    **gnugo_gauntlet((here / SUPERVISED).resolve(), cfg.ladder_gnugo_games,
                                     cfg.ladder_visits, cfg.gnugo_level,
-                                    here / "data" / f"supervised_gnugo{suffix}",
-                                    seed=1_000_000))
+                                    here / "data" / f"supervised_{opp}{suffix}",
+                                    seed=1_000_000, pachi=pachi))
         append_row(out, row)
         return 1
     arm = here / "data" / "runs" / cfg.arm_run / "loop"
-    out = arm.parent / f"ladder_gnugo{suffix}.csv"
+    out = arm.parent / f"ladder_{opp}{suffix}.csv"
     done = set(pd.read_csv(out).generation) if out.exists() else set()
     train = pd.read_csv(arm / "train.csv").set_index("generation")
     measured = 0
@@ -248,7 +261,8 @@ def run_gnugo_ladder(cfg: Config, run: Run) -> int:
                    visits=cfg.ladder_visits,
                    **gnugo_gauntlet(ckpt, cfg.ladder_gnugo_games, cfg.ladder_visits,
                                     cfg.gnugo_level,
-                                    arm.parent / f"ladder_gnugo{suffix}" / ckpt.stem, seed=gen))
+                                    arm.parent / f"ladder_{opp}{suffix}" / ckpt.stem, seed=gen,
+                                    pachi=pachi))
         append_row(out, row)
         measured += 1
     return measured

@@ -13,7 +13,11 @@ R1-Zero instruction as the system message and the reply opened with ``<think>``
 fine-tuning, so the result ships as a ~10 MB adapter; 3. tens of steps of a few prompts x G,
 not thousands; 4. greedy held-out evaluation on ``eval_tasks`` tasks (pass@1 = accuracy);
 5. sampling at T=0.7, and partial format credit (``tags_weight``): at T=1 the base never wrote
-a tag pair, so neither the format nor the (tagged) accuracy reward had any signal.
+a tag pair, so neither the format nor the (tagged) accuracy reward had any signal; 6. format
+counts only an answer in the task's form (``format_needs_answer``, departure 5 of
+``rocks.reason.rewards``; on from run-007): seed 2 (run-006) learnt to copy the instruction's
+placeholder ``<answer> answer here </answer>`` for format and tags by step 10 and stopped
+learning.
 
 Stages (``--stage``):
   base       the base on every candidate task (``candidates``: family:difficulty), held-out,
@@ -132,6 +136,7 @@ class Config:
     mu: int = 1  # gradient steps per batch
     format_weight: float = 0.2
     tags_weight: float = 0.2  # partial format credit (rewards.tag_reward)
+    format_needs_answer: bool = True  # format only for an answer in the task's form (run-007 on)
     lora_rank: int = 16
     lora_alpha: float = 32.0
     eval_every: int = 10
@@ -277,7 +282,8 @@ def stage_grpo(cfg: Config, run: Run) -> None:
         prompts_per_step=cfg.prompts_per_step, group_size=cfg.group_size,
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, lr=cfg.lr,
         beta=cfg.beta, mu=cfg.mu,
-        reward=RewardWeights(format=cfg.format_weight, tags=cfg.tags_weight, prefill=PREFILL),
+        reward=RewardWeights(format=cfg.format_weight, tags=cfg.tags_weight, prefill=PREFILL,
+                             format_needs_answer=cfg.format_needs_answer),
         lora=LoraSettings(rank=cfg.lora_rank, alpha=cfg.lora_alpha), seed=cfg.seed,
         eval_every=cfg.eval_every, eval_tasks=cfg.eval_tasks, eval_samples=1,
         eval_temperature=0.0, checkpoint_every=cfg.checkpoint_every,

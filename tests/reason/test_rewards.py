@@ -51,8 +51,26 @@ def test_format_allows_whitespace_and_empty_thought() -> None:
 def test_accuracy_and_format_are_independent(task) -> None:
     b = score(f"<answer>{task.answer}</answer>", task)
     assert b.accuracy == 1.0 and b.format == 0.0
-    b = score("<think>x</think><answer>nope</answer>", task)
+    b = score(f"<think>x</think><answer>{int(task.answer) + 1}</answer>", task)
     assert b.accuracy == 0.0 and b.format == 1.0
+
+
+def test_copying_the_instructions_placeholder_earns_no_format(task) -> None:
+    # What SmolLM2 learnt in 10 GRPO steps when every tagged answer earned format (run-006).
+    copied = "<think>calculation here </think><answer>answer here </answer>"
+    b = score(copied, task)
+    assert (b.format, b.accuracy) == (0.0, 0.0) and "task's form" in b.note
+    assert score(copied, task, RewardWeights(format_needs_answer=False)).format == 1.0
+    assert score("<think>x</think><answer>The sum is 12.</answer>", task).format == 1.0
+
+
+def test_the_answer_form_follows_the_familys_reader_of_its_gold_answer() -> None:
+    parity = get_family("parity").generate(3, 1)
+    assert score("<think>x</think><answer>odd</answer>", parity).format == 1.0
+    assert score("<think>x</think><answer>answer here</answer>", parity).format == 0.0
+    code = get_family("code").generate(3, 1)  # no lenient reader: any non-empty answer passes
+    assert rewards.answer_in_task_form("<think>x</think><answer>answer here</answer>", code)
+    assert not rewards.answer_in_task_form("<think>x</think>", code)
 
 
 def test_prefill_is_prepended(task) -> None:

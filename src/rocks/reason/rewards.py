@@ -29,6 +29,13 @@ Departures:
    for each of the four tags that appears exactly once.  A base that never writes the whole
    format (SmolLM2-135M: 0 of 32 samples) gives the all-or-nothing format reward no signal;
    this one rewards each step toward it.
+5. ``format_needs_answer`` (on by default): format also asks that the answer be in the task's
+   form, read as the family's lenient reader reads the gold answer (a number for arithmetic);
+   where that reader cannot read the gold answer (code, no reader) any non-empty answer
+   passes.  Without it, SmolLM2-135M learnt within 10 GRPO steps to copy the instruction's
+   placeholder (``<answer> answer here </answer>``) for format and tags on every sample, which
+   left no group a spread of rewards and stopped learning (experiment
+   2026-12-01_14-51_r1-zero-on-smollm2-grpo-teaches-a-real, run-006).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from rocks.reason.tasks.base import (
     THINK_OPEN,
     RewardBreakdown,
     Task,
+    extract_answer,
 )
 
 LANGUAGE_SAMPLE_CHARS = 100_000
@@ -62,6 +70,7 @@ class RewardWeights:
         accuracy, format, tags, language, length: weights of each component in ``total``.
         max_length: DAPO's L_max (characters unless ``score(length=...)``); None = no shaping.
         cache_length: DAPO's L_cache, the soft band before L_max where the penalty ramps to -1.
+        format_needs_answer: format counts only an answer in the task's form (departure 5).
         prefill: text the prompt template already put at the start of the completion (e.g.
             ``"<think>"``); it is prepended before the format and language checks.
         allow_weak_sandbox: a verifier that runs model-written code (the ``code`` family) may
@@ -78,6 +87,7 @@ class RewardWeights:
     cache_length: int = 0
     prefill: str = ""
     allow_weak_sandbox: bool = False
+    format_needs_answer: bool = True
 
     def __post_init__(self) -> None:
         for name in COMPONENTS:
@@ -117,6 +127,22 @@ def format_reward(completion: str) -> tuple[float, str]:
     if not completion[a_open + len(ANSWER_OPEN) : a_close].strip():
         return 0.0, "empty answer"
     return 1.0, "well formed"
+
+
+def answer_in_task_form(completion: str, task: Task) -> bool:
+    """Whether the tagged answer of ``completion`` is in the form of ``task``'s gold answer
+    (departure 5): the family's lenient reader finds an answer in it wherever it can read the
+    gold one.  False when there is no tagged answer."""
+    answer = extract_answer(completion)
+    if not answer:
+        return False
+    family = get_family(task.family)
+    try:
+        if family.lenient_answer(task.answer, task) is None:
+            return True  # the reader cannot read this family's answers: nothing to ask
+        return family.lenient_answer(answer, task) is not None
+    except Exception:  # noqa: BLE001 - a reader bug must not end a training run
+        return True
 
 
 def tag_reward(completion: str) -> float:
@@ -225,6 +251,8 @@ def score(
     full = weights.prefill + completion
     verdict = accuracy_reward(full, task, weights.allow_weak_sandbox)
     fmt, fmt_note = format_reward(full)
+    if fmt == 1.0 and weights.format_needs_answer and not answer_in_task_form(full, task):
+        fmt, fmt_note = 0.0, "the answer is not in the task's form"
     tags = tag_reward(full)
     lang = language_reward(full, task.prompt)
     size = len(completion) if length is None else length
