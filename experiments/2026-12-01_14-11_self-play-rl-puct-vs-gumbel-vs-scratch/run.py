@@ -161,7 +161,7 @@ def held_out_value(evaluator: Evaluator, arm: Path, gen: int) -> tuple[float, in
     return float(np.mean((v - data.value.astype(np.float32)) ** 2)), len(data)
 
 
-def gnugo_gauntlet(model: Path, games: int, visits: int, level: int, out: Path,
+def gauntlet(model: Path, games: int, visits: int, level: int, out: Path,
                    seed: int, value_model: Path | None = None,
                    pachi: tuple[str, int] | None = None) -> dict[str, float]:
     """``games`` games of ``model`` (``rocks gtp`` at ``visits``; the value head of
@@ -223,43 +223,37 @@ def run_gnugo_ladder(cfg: Config, run: Run) -> int:
             raise SystemExit(f"pachi_bin {cfg.pachi_bin!r} is not a file: build Pachi from "
                              "source (docs/guide.md, \"Pachi\") and pass its path")
         opp, pachi = f"pachi{cfg.pachi_playouts}", (cfg.pachi_bin, cfg.pachi_playouts)
-    if cfg.arm_run == "supervised" and cfg.value_from:
-        run_id, _, gen = cfg.value_from.partition(":")
-        value = (here / "data" / "runs" / run_id / "loop" / "checkpoints"
-                 / f"gen_{int(gen):04d}.safetensors")
-        tag = f"{run_id}-gen{int(gen)}{suffix}"
-        out = here / "data" / f"split_{opp}_{tag}.csv"
-        out.unlink(missing_ok=True)  # one row, recounted from the arena (it resumes)
-        row = dict(generation=int(gen), value_run=run_id, visits=cfg.ladder_visits,
-                   **gnugo_gauntlet((here / SUPERVISED).resolve(), cfg.ladder_gnugo_games,
-                                    cfg.ladder_visits, cfg.gnugo_level,
-                                    here / "data" / f"split_{opp}_{tag}", seed=2_000_000,
-                                    value_model=value.resolve(), pachi=pachi))
-        append_row(out, row)
-        return 1
     if cfg.arm_run == "supervised":
-        out = here / "data" / f"supervised_{opp}{suffix}.csv"
+        # The supervised net alone, or with a self-play net's value head (AlphaGo's split).
+        name, header, seed, value = f"supervised_{opp}{suffix}", dict(generation=-1, cpu_s=0.0), \
+            1_000_000, None
+        if cfg.value_from:
+            run_id, _, gen = cfg.value_from.partition(":")
+            value = (here / "data" / "runs" / run_id / "loop" / "checkpoints"
+                     / f"gen_{int(gen):04d}.safetensors").resolve()
+            name = f"split_{opp}_{run_id}-gen{int(gen)}{suffix}"
+            header, seed = dict(generation=int(gen), value_run=run_id), 2_000_000
+        out = here / "data" / f"{name}.csv"
         out.unlink(missing_ok=True)  # one row, recounted from the arena (it resumes)
-        row = dict(generation=-1, cpu_s=0.0, visits=cfg.ladder_visits,
-                   **gnugo_gauntlet((here / SUPERVISED).resolve(), cfg.ladder_gnugo_games,
-                                    cfg.ladder_visits, cfg.gnugo_level,
-                                    here / "data" / f"supervised_{opp}{suffix}",
-                                    seed=1_000_000, pachi=pachi))
-        append_row(out, row)
+        append_row(out, dict(**header, visits=cfg.ladder_visits,
+                             **gauntlet((here / SUPERVISED).resolve(), cfg.ladder_gnugo_games,
+                                        cfg.ladder_visits, cfg.gnugo_level,
+                                        here / "data" / name, seed=seed,
+                                        value_model=value, pachi=pachi)))
         return 1
     arm = here / "data" / "runs" / cfg.arm_run / "loop"
     out = arm.parent / f"ladder_{opp}{suffix}.csv"
     done = set(pd.read_csv(out).generation) if out.exists() else set()
     train = pd.read_csv(arm / "train.csv").set_index("generation")
+    wanted = {int(g) for g in cfg.gnugo_gens.split(",") if g.strip()}
     measured = 0
     for ckpt in sorted((arm / "checkpoints").glob("gen_*.safetensors")):
         gen = int(ckpt.stem.split("_")[1])
-        wanted = {int(g) for g in cfg.gnugo_gens.split(",") if g.strip()}
         if gen in done or (gen not in wanted if wanted else (gen + 1) % cfg.ladder_every):
             continue
         row = dict(generation=gen, cpu_s=float(train.cpu_s.get(gen, float("nan"))),
                    visits=cfg.ladder_visits,
-                   **gnugo_gauntlet(ckpt, cfg.ladder_gnugo_games, cfg.ladder_visits,
+                   **gauntlet(ckpt, cfg.ladder_gnugo_games, cfg.ladder_visits,
                                     cfg.gnugo_level,
                                     arm.parent / f"ladder_{opp}{suffix}" / ckpt.stem, seed=gen,
                                     pachi=pachi))
