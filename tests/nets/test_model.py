@@ -5,7 +5,13 @@ import torch
 
 from rocks.go import features as F
 from rocks.go.board import Position
-from rocks.nets.model import OFF_BOARD_LOGIT, NetConfig, PolicyValueNet, count_parameters
+from rocks.nets.model import (
+    OFF_BOARD_LOGIT,
+    NetConfig,
+    PolicyValueNet,
+    count_parameters,
+    widen_inputs,
+)
 
 SMALL = NetConfig(blocks=2, channels=16, pool_channels=4, pool_every=2, head_channels=8,
                   value_hidden=16)
@@ -86,3 +92,25 @@ def test_every_parameter_learns_from_the_losses():
             + out.ownership.sum() + out.score.sum())
     loss.backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters())
+
+
+def test_a_net_widened_to_the_ladder_planes_answers_as_before_until_it_trains():
+    torch.manual_seed(0)
+    net = PolicyValueNet(SMALL).eval()
+    wide = widen_inputs(net, F.NUM_PLANES_LADDERS)
+    assert wide.config.in_planes == 22 and not wide.training
+    pos = Position.from_ascii("""
+        . . . . .
+        . . X . .
+        . X O . .
+        . . X . .
+        . . . . .
+    """)
+    with torch.no_grad():
+        before = net(planes([pos]))
+        after = wide(torch.from_numpy(F.batch_planes([pos], planes=F.NUM_PLANES_LADDERS)))
+    assert torch.allclose(before.policy, after.policy, atol=1e-6)
+    assert torch.allclose(before.value, after.value, atol=1e-6)
+    assert wide.stem.weight[:, F.NUM_PLANES:].abs().sum() == 0
+    with pytest.raises(ValueError, match="narrow"):
+        widen_inputs(wide, F.NUM_PLANES)

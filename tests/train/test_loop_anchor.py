@@ -202,3 +202,25 @@ def test_the_command_line_sets_the_anchor(tmp_path):
     code = main(["train", "loop", "--out", str(tmp_path / "run"), "--anchor-fraction", "0.25",
                  "--generations", "0"])
     assert code == 2 and not (tmp_path / "run").exists()
+
+
+def test_a_ladder_loop_widens_its_init_and_gives_the_anchor_the_ladder_planes(tmp_path,
+                                                                           anchor_dir):
+    from rocks.go.features import NUM_PLANES_LADDERS
+    from rocks.nets.checkpoint import init_checkpoint
+    from rocks.train.shards import read_shard
+
+    init = tmp_path / "init.safetensors"
+    init_checkpoint(init, "b1c16")
+    cfg = LoopConfig(out_dir=str(tmp_path / "run"), net="b1c16", init=str(init), generations=1,
+                     games_per_generation=2, selfplay=TINY, train_steps=2, batch_size=16,
+                     bf16=False, device="cpu", gating_games=0, anchor_data=str(anchor_dir),
+                     anchor_fraction=0.5, ladders=True)
+    loop = Loop(cfg)
+    loop.run()
+    best = read_checkpoint(loop.out / "checkpoints" / "best.safetensors")
+    assert best.config.in_planes == NUM_PLANES_LADDERS
+    shard = read_shard(next((loop.out / "selfplay").glob("*.npz")))
+    assert shard.planes.shape[1] == NUM_PLANES_LADDERS  # self-play records what the net reads
+    assert loop.anchor(NUM_PLANES_LADDERS).planes.shape[1] == NUM_PLANES_LADDERS
+    assert [r for r in (loop.out / "train.csv").read_text().splitlines()][1:]

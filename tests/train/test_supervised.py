@@ -69,3 +69,21 @@ def test_trains_on_the_device_it_is_given_and_writes_a_device_free_checkpoint(sh
     assert next(ckpt.net.parameters()).device.type == "cpu"
     run_supervised(SupervisedConfig(**{**cfg.__dict__, "epochs": 3}))  # resumes on the device
     assert [r["epoch"] for r in rows(tmp_path / "run" / "train.csv")] == ["0", "1", "2"]
+
+
+def test_ladders_widen_an_init_net_and_append_the_planes_to_base_shards(shards, tmp_path):
+    base = SupervisedConfig(data_dir=str(shards), out_dir=str(tmp_path / "base"), net="b1c16",
+                            epochs=1, batch_size=8, bf16=False)
+    run_supervised(base)
+    init = tmp_path / "base" / "checkpoints" / "latest.safetensors"
+    assert read_checkpoint(init).config.in_planes == 19
+    wide = SupervisedConfig(**{**base.__dict__, "out_dir": str(tmp_path / "wide"),
+                               "init": str(init), "ladders": True})
+    run_supervised(wide)
+    ckpt = read_checkpoint(tmp_path / "wide" / "checkpoints" / "latest.safetensors")
+    assert ckpt.config.in_planes == 22  # and it trained: 19-plane batches would not fit it
+    fresh = SupervisedConfig(**{**base.__dict__, "out_dir": str(tmp_path / "fresh"),
+                                "ladders": True})
+    run_supervised(fresh)
+    ckpt = read_checkpoint(tmp_path / "fresh" / "checkpoints" / "latest.safetensors")
+    assert ckpt.config.in_planes == 22

@@ -17,9 +17,15 @@ the board in the top-left ``size x size`` corner of a ``P x P`` canvas (``P >= s
     3+2H+6                the simple-ko point (the point that may not be played now)
     3+2H+7                all ones if Black is to play
     3+2H+8                komi from the mover's side (+ if it favours the mover) / 15
-    3+2H+9 (last)         on-board mask: 1 on the board, 0 on the padding
+    3+2H+9                on-board mask: 1 on the board, 0 on the padding
+    3+2H+10 .. 3+2H+12    optional: the ladder planes of :mod:`rocks.go.ladders` (own stones
+                          a ladder captures, opponent stones a ladder captures, the moves
+                          that start such a ladder)
 
-with H = ``HISTORY`` = 3, so ``NUM_PLANES`` = 19 and ``MASK_PLANE`` = 18 (always the last).
+with H = ``HISTORY`` = 3, so ``NUM_PLANES`` = 19 (the base set, ``MASK_PLANE`` = 18 its last)
+and ``NUM_PLANES_LADDERS`` = 22 with the ladder planes from ``LADDER_PLANE`` = 19 on.  A
+network's ``in_planes`` says which set it reads (``INPUT_PLANES``); every entry point takes
+``planes`` (default the base set) and fills that many.
 
 Two entry points compute the same planes: :func:`planes_from_arrays` works from plain arrays
 (a stack of the last boards, the player to move, the ko point, komi, size) so that the fast
@@ -35,6 +41,8 @@ Departures from the papers:
   1. History before the first move (or before setup stones) is zeros, as in AlphaGo Zero; a pass
      shows as a history board equal to the current one.
   2. Komi is a plane, scaled by 1/15 (KataGo scales by 1/20 and adds more rule planes).
+  3. Ladder planes are optional and come after the mask (AlphaGo and KataGo always have
+     them), so that the 19-plane networks trained before them keep working unchanged.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import numba
 import numpy as np
 
 from rocks.go.board import BLACK, EMPTY, WHITE, Position
+from rocks.go.ladders import LADDER_PLANES, ladder_planes_into
 
 HISTORY = 3
 NUM_PLANES = 3 + 2 * HISTORY + 6 + 4
@@ -54,10 +63,21 @@ KO_PLANE = LIBERTY_PLANE + 6
 COLOUR_PLANE = KO_PLANE + 1
 KOMI_PLANE = COLOUR_PLANE + 1
 MASK_PLANE = KOMI_PLANE + 1
+LADDER_PLANE = MASK_PLANE + 1
+NUM_PLANES_LADDERS = NUM_PLANES + LADDER_PLANES
+INPUT_PLANES = (NUM_PLANES, NUM_PLANES_LADDERS)
 KOMI_SCALE = 15.0
 NO_KO = -1
 
 assert MASK_PLANE == NUM_PLANES - 1
+
+
+def check_planes(planes: int) -> int:
+    """``planes`` if it is an input set this module computes, else ValueError."""
+    if planes not in INPUT_PLANES:
+        raise ValueError(f"input planes must be one of {INPUT_PLANES} (base, base + ladders), "
+                         f"got {planes!r}")
+    return planes
 
 
 # ----------------------------------------------------------------------------- liberties
@@ -158,7 +178,7 @@ def encode_into(boards: np.ndarray, n_history: int, to_play: int, ko: int, komi:
 
 def planes_from_arrays(boards: np.ndarray, to_play: int, ko: int | None, komi: float,
                        size: int, pad_to: int | None = None,
-                       out: np.ndarray | None = None) -> np.ndarray:
+                       out: np.ndarray | None = None, planes: int = NUM_PLANES) -> np.ndarray:
     """Input planes from plain arrays.
 
     Args:
@@ -170,10 +190,11 @@ def planes_from_arrays(boards: np.ndarray, to_play: int, ko: int | None, komi: f
         komi: points given to White.
         size: board side.
         pad_to: canvas side P >= size (default ``size``).
-        out: optional zeroed float32 [NUM_PLANES, P, P] to fill (saves an allocation).
+        out: optional zeroed float32 [planes, P, P] to fill (saves an allocation).
+        planes: ``NUM_PLANES`` or ``NUM_PLANES_LADDERS`` (with the ladder planes).
 
     Returns:
-        float32 [NUM_PLANES, P, P].
+        float32 [planes, P, P].
     """
     boards = np.asarray(boards)
     if boards.ndim == 1:
@@ -189,14 +210,17 @@ def planes_from_arrays(boards: np.ndarray, to_play: int, ko: int | None, komi: f
     pad = size if pad_to is None else pad_to
     if pad < size:
         raise ValueError(f"pad_to={pad} is smaller than the board ({size})")
+    check_planes(planes)
     if out is None:
-        out = np.zeros((NUM_PLANES, pad, pad), dtype=np.float32)
-    elif out.shape != (NUM_PLANES, pad, pad) or out.dtype != np.float32:
-        raise ValueError(f"out must be float32 {(NUM_PLANES, pad, pad)}, got {out.dtype} "
+        out = np.zeros((planes, pad, pad), dtype=np.float32)
+    elif out.shape != (planes, pad, pad) or out.dtype != np.float32:
+        raise ValueError(f"out must be float32 {(planes, pad, pad)}, got {out.dtype} "
                          f"{out.shape}")
     n_history = min(boards.shape[0] - 1, HISTORY)
-    encode_into(np.ascontiguousarray(boards, dtype=np.int8), n_history, int(to_play), ko,
-            float(komi), size, out)
+    boards = np.ascontiguousarray(boards, dtype=np.int8)
+    encode_into(boards, n_history, int(to_play), ko, float(komi), size, out)
+    if planes == NUM_PLANES_LADDERS:
+        ladder_planes_into(boards[0], int(to_play), size, out[LADDER_PLANE:])
     return out
 
 
@@ -211,20 +235,43 @@ def history_boards(position: Position, depth: int = HISTORY) -> np.ndarray:
 
 
 def position_planes(position: Position, pad_to: int | None = None,
-                    out: np.ndarray | None = None) -> np.ndarray:
-    """float32 [NUM_PLANES, P, P]: the input planes of ``position`` (see the module docstring)."""
+                    out: np.ndarray | None = None, planes: int | None = None) -> np.ndarray:
+    """float32 [planes, P, P]: the input planes of ``position`` (see the module docstring);
+    ``planes`` defaults to ``out``'s, else the base set."""
+    if planes is None:
+        planes = NUM_PLANES if out is None else out.shape[0]
     return planes_from_arrays(history_boards(position), position.to_play, position.ko,
-                              position.komi, position.size, pad_to, out)
+                              position.komi, position.size, pad_to, out, planes)
 
 
-def batch_planes(positions: Sequence[Position], pad_to: int | None = None) -> np.ndarray:
-    """float32 [B, NUM_PLANES, P, P] for positions of possibly different sizes (P = largest)."""
+def batch_planes(positions: Sequence[Position], pad_to: int | None = None,
+                 planes: int = NUM_PLANES) -> np.ndarray:
+    """float32 [B, planes, P, P] for positions of possibly different sizes (P = largest)."""
     if not positions:
         raise ValueError("batch_planes needs at least one position")
+    check_planes(planes)
     pad = max(p.size for p in positions) if pad_to is None else pad_to
-    out = np.zeros((len(positions), NUM_PLANES, pad, pad), dtype=np.float32)
+    out = np.zeros((len(positions), planes, pad, pad), dtype=np.float32)
     for i, pos in enumerate(positions):
         position_planes(pos, pad, out[i])
+    return out
+
+
+def add_ladder_planes(planes: np.ndarray) -> np.ndarray:
+    """float32 [B, NUM_PLANES_LADDERS, S, S]: base-set planes [B, NUM_PLANES, S, S] (e.g. from
+    a shard written before ladder planes) with the ladder planes appended, read from each
+    example's current board (planes ``OWN`` and ``OPP``: the mover's view, so the mover is
+    +1).  The board is the top-left corner the mask plane marks."""
+    planes = np.asarray(planes)
+    if planes.ndim != 4 or planes.shape[1] != NUM_PLANES:
+        raise ValueError(f"planes must be [B, {NUM_PLANES}, S, S], got {planes.shape}")
+    b, _, side, _ = planes.shape
+    out = np.zeros((b, NUM_PLANES_LADDERS, side, side), dtype=np.float32)
+    out[:, :NUM_PLANES] = planes
+    for i in range(b):
+        size = int(round(float(np.sqrt(planes[i, MASK_PLANE].sum()))))
+        board = (planes[i, OWN, :size, :size] - planes[i, OPP, :size, :size]).astype(np.int8)
+        ladder_planes_into(board.ravel(), BLACK, size, out[i, LADDER_PLANE:])
     return out
 
 
@@ -305,7 +352,8 @@ def transform_position(position: Position, k: int) -> Position:
 
 
 __all__ = [
-    "EMPTY", "HISTORY", "NUM_PLANES", "MASK_PLANE", "KO_PLANE", "COLOUR_PLANE", "KOMI_PLANE",
+    "EMPTY", "HISTORY", "NUM_PLANES", "NUM_PLANES_LADDERS", "INPUT_PLANES", "LADDER_PLANE",
+    "check_planes", "add_ladder_planes", "MASK_PLANE", "KO_PLANE", "COLOUR_PLANE", "KOMI_PLANE",
     "LIBERTY_PLANE", "NUM_SYMMETRIES", "NO_KO", "chain_liberties", "encode_into",
     "planes_from_arrays",
     "history_boards", "position_planes", "batch_planes", "transform_planes", "transform_policy",

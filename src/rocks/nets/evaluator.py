@@ -108,7 +108,8 @@ class Evaluator:
         self.backend = backend
         self._onnx = None
         if onnx:
-            calibration = (features.batch_planes(sample_positions(128, 9, seed=1))
+            calibration = (features.batch_planes(sample_positions(128, 9, seed=1),
+                                                planes=net.config.in_planes)
                            if backend == "onnx-int8" else None)
             self._onnx = onnx_runtime.OnnxRunner(self.net, threads, calibration)
         self._script = (torchscript.ScriptRunner(self.net, use_bf16, channels_last)
@@ -143,7 +144,8 @@ class Evaluator:
         if any(p.size != size for p in positions):
             raise ValueError("evaluate takes positions of one board size per call; got "
                              f"{sorted({p.size for p in positions})}")
-        return self.evaluate_planes(features.batch_planes(positions))
+        return self.evaluate_planes(features.batch_planes(positions,
+                                                          planes=self.config.in_planes))
 
     def evaluate_planes(self, planes: np.ndarray) -> Evaluation:
         """Evaluate float32 [B, NUM_PLANES, S, S] input planes (from ``rocks.go.features``).
@@ -484,7 +486,7 @@ def fastest_settings(net: PolicyValueNet, size: int, batch_size: int = 32, repea
     if "fp32" not in names:
         names.insert(0, "fp32")
     positions = sample_positions(max(batch_size, check_positions), size, seed)
-    planes = features.batch_planes(positions[:batch_size])
+    planes = features.batch_planes(positions[:batch_size], planes=net.config.in_planes)
     checked = positions[:check_positions]
     ref = Evaluator(net, batch_size=64, device="cpu")(checked)
     checks: dict[str, PrecisionCheck] = {}

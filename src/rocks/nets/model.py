@@ -27,12 +27,14 @@ Departures from the papers:
   3. The value and score heads share one pooled hidden layer, and pool as the trunk does
      (mean, scaled mean, max); KataGo's value head uses a quadratic size term instead of max.
   4. Residual blocks are AlphaGo Zero's post-activation blocks, not KataGo's pre-activation.
+  5. :func:`widen_inputs` gives a trained net new input planes with zero weights, so a net can
+     gain the ladder planes and keep what it learned (neither paper changes inputs mid-way).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import NamedTuple
 
 import torch
@@ -231,6 +233,23 @@ class PolicyValueNet(nn.Module):
         if self.ownership_out is not None:
             ownership = (torch.tanh(self.ownership_out(v)) * mask).flatten(1)
         return NetOutput(policy, value, ownership, score)
+
+
+def widen_inputs(net: PolicyValueNet, in_planes: int) -> PolicyValueNet:
+    """A copy of ``net`` that reads ``in_planes`` >= its own input planes: the extra planes
+    (appended after the old ones, e.g. the ladder planes of ``rocks.go.features``) get zero
+    stem weights, so the copy's outputs equal ``net``'s until training moves them (departure
+    5: Net2Net's function-preserving widening, Chen et al. 2016, applied to the inputs)."""
+    old = net.config.in_planes
+    if in_planes < old:
+        raise ValueError(f"cannot narrow a network's inputs from {old} to {in_planes} planes")
+    wide = PolicyValueNet(replace(net.config, in_planes=in_planes))
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    stem = torch.zeros_like(wide.stem.weight)
+    stem[:, :old] = state["stem.weight"]
+    state["stem.weight"] = stem
+    wide.load_state_dict(state)
+    return wide.train(net.training)
 
 
 def count_parameters(net: nn.Module) -> int:

@@ -244,11 +244,12 @@ class InferenceServer:
         return self.version
 
 
-def planes_evaluate(call: PlanesCall) -> EvaluateFn:
-    """An EvaluateFn that sends the positions' input planes to ``call`` (a server)."""
+def planes_evaluate(call: PlanesCall, planes: int = features.NUM_PLANES) -> EvaluateFn:
+    """An EvaluateFn that sends the positions' input planes (``planes`` of them: the server's
+    network's) to ``call`` (a server)."""
 
     def evaluate(positions: Sequence[Position]) -> Evaluation:
-        priors, values = call(features.batch_planes(positions))
+        priors, values = call(features.batch_planes(positions, planes=planes))
         return Evaluation(np.asarray(priors), np.asarray(values))
 
     return evaluate
@@ -283,7 +284,7 @@ class SelfPlayWorker:
         if self.server is None:
             return net_evaluate(self._local(job))
         if callable(self.server):  # a plain function standing in for a server: tests
-            return planes_evaluate(self.server)
+            return planes_evaluate(self.server, job.selfplay.in_planes)
         import ray
 
         handle, fallback = self.server, None
@@ -299,7 +300,7 @@ class SelfPlayWorker:
             ev = fallback.evaluate_planes(planes)
             return ev.priors, ev.values
 
-        return planes_evaluate(call)
+        return planes_evaluate(call, job.selfplay.in_planes)
 
     def play(self, job: SelfPlayJob, indices: Iterable[int]) -> tuple[list[GameSummary], float]:
         """Play the games ``indices`` of ``job`` that have no shard yet: their summaries, and the

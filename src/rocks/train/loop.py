@@ -68,7 +68,6 @@ from rocks.engines.commands import gnugo_command
 from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
 from rocks.nets.evaluator import Evaluator
-from rocks.nets.model import NetConfig, PolicyValueNet
 from rocks.progress import progress
 from rocks.train.evaluate import play_nets, play_vs_gtp
 from rocks.train.selfplay import (
@@ -87,12 +86,14 @@ from rocks.train.shards import (
     load_with_source,
     replay_window,
     shard_length,
+    with_planes,
 )
 from rocks.train.supervised import (
     LossWeights,
     TrainConfigError,
     batch_tensors,
     check_compatible,
+    initial_net,
     load_state,
     make_optimizer,
     save_state,
@@ -133,6 +134,10 @@ class LoopConfig:
             ``rocks data import`` (its ``train/`` is used) or a folder of ``*.npz``.
         anchor_fraction: share of each training batch drawn uniformly from ``anchor_data``;
             those rows train the policy, not the value (0: no anchor; below 1).
+        ladders: the net reads the ladder planes (``rocks.go.ladders``): a new net gets 22
+            input planes, an ``init`` net with the base 19 is widened with zero weights for
+            them; self-play records as many planes as the net reads, and 19-plane anchor
+            shards get the ladder planes appended as they load.
     """
 
     out_dir: str = field(default="runs/loop", metadata={"flag": "--out"})
@@ -164,6 +169,7 @@ class LoopConfig:
     weights: LossWeights = field(default_factory=LossWeights)
     anchor_data: str | None = None
     anchor_fraction: float = 0.0
+    ladders: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.anchor_fraction < 1.0:
@@ -212,11 +218,9 @@ class Loop:
                 raise TrainConfigError(
                     f"--init {self.cfg.init} is a {ckpt.config.name} network but the loop is "
                     f"configured for {self.cfg.net}; pass --net {ckpt.config.name}")
-            save_checkpoint(init, ckpt.net, 0, {"stage": "loop init", "from": self.cfg.init})
-        else:
-            torch.manual_seed(self.cfg.seed)
-            save_checkpoint(init, PolicyValueNet(NetConfig.from_name(self.cfg.net)).eval(), 0,
-                            {"stage": "loop init", "from": "random"})
+        net = initial_net(self.cfg.net, self.cfg.init, self.cfg.seed, self.cfg.ladders)
+        save_checkpoint(init, net.eval(), 0,
+                        {"stage": "loop init", "from": self.cfg.init or "random"})
         shutil.copyfile(init, self.ckpts / "best.safetensors")
         state: dict[str, object] = {"generation": 0, "stage": "selfplay",
                                     "best": "init.safetensors", "cpu_s": 0.0, "steps": 0}
@@ -230,8 +234,9 @@ class Loop:
         self.state = {**self.state, **changes}
         self._save_state(self.state)
 
-    def anchor(self) -> Examples:
-        """The anchor's examples (departure 8), loaded on first use and kept."""
+    def anchor(self, planes: int | None = None) -> Examples:
+        """The anchor's examples (departure 8), loaded on first use and kept; with ``planes``
+        input planes (``rocks.train.shards.with_planes``), or as stored."""
         if self._anchor is None:
             ex = load_examples(self._anchor_paths)
             if ex is None:
@@ -241,6 +246,8 @@ class Loop:
                 raise TrainConfigError(f"anchor {self.cfg.anchor_data} holds {ex.size}x"
                                        f"{ex.size} examples; the loop plays {size}x{size}")
             self._anchor = ex
+        if planes is not None:
+            self._anchor = with_planes(self._anchor, planes)
         return self._anchor
 
     def _evaluator(self, path: Path, seed: int = 0) -> Evaluator:
@@ -259,7 +266,9 @@ class Loop:
             return
         threshold = float(self.state.get("resign_threshold",  # type: ignore[arg-type]
                                          cfg.selfplay.resign_threshold))
-        sp_cfg = dataclasses.replace(cfg.selfplay, resign_threshold=threshold)
+        best = self.ckpts / "best.safetensors"
+        sp_cfg = dataclasses.replace(cfg.selfplay, resign_threshold=threshold,
+                                     in_planes=read_checkpoint(best).config.in_planes)
         evaluate = None if cfg.ray is not None else net_evaluate(
             self._evaluator(self.ckpts / "best.safetensors", gen))
         log = MetricsLogger(self.out / "selfplay.csv")
@@ -357,7 +366,8 @@ class Loop:
                 g["lr"] = cfg.lr
         rng = np.random.default_rng([cfg.seed, gen, 1])
         n_anchor = min(round(cfg.batch_size * cfg.anchor_fraction), cfg.batch_size - 1)
-        anchor = self.anchor() if n_anchor else None
+        anchor = self.anchor(net.config.in_planes) if n_anchor else None
+        data = with_planes(data, net.config.in_planes)
         sums: dict[str, float] = {}
         t0 = time.perf_counter()
         for _ in progress(range(cfg.train_steps), desc=f"gen {gen} train",

@@ -88,6 +88,8 @@ class SelfPlayConfig:
             blends short-horizon search values into its value targets); 0 is AlphaGo Zero's z.
         forced_playouts_k: k of KataGo's forced playouts, n_forced = sqrt(k P ΣN), with the
             pruned policy target (departure 4; KataGo: 2); full PUCT searches only; 0: off.
+        in_planes: input planes the examples record: the playing network's (19, or 22 with
+            the ladder planes; ``rocks.go.features``); the loop sets it from its network.
             ``search="gumbel"`` refuses k > 0.
     """
 
@@ -107,6 +109,7 @@ class SelfPlayConfig:
     max_moves: int = 0
     value_mix: float = 0.0
     forced_playouts_k: float = 0.0
+    in_planes: int = features.NUM_PLANES
 
     def __post_init__(self) -> None:
         if self.search not in ("puct", "gumbel"):
@@ -118,6 +121,7 @@ class SelfPlayConfig:
         if self.forced_playouts_k > 0 and self.search != "puct":
             raise ValueError("forced playouts are a PUCT idea: search='gumbel' has its own "
                              "policy target; set forced_playouts_k = 0")
+        features.check_planes(self.in_planes)
 
     @property
     def move_limit(self) -> int:
@@ -212,7 +216,7 @@ def _finish(cfg: SelfPlayConfig, slot: _Slot) -> SelfPlayGame:
     movers = np.array(slot.movers, dtype=np.float32)
     own = pos.ownership().astype(np.int8)
     examples = Examples.build(
-        planes=np.stack(slot.planes) if n else np.zeros((0, features.NUM_PLANES, cfg.size,
+        planes=np.stack(slot.planes) if n else np.zeros((0, cfg.in_planes, cfg.size,
                                                          cfg.size)),
         policy=np.stack(slot.policies) if n else np.zeros((0, npts + 1)),
         policy_weight=np.ones(n),
@@ -238,7 +242,7 @@ def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
     if res.visits.sum() > 0:
         slot.min_value[root.to_play] = min(slot.min_value[root.to_play], resign_statistic(res))
     if slot.full:
-        slot.planes.append(features.position_planes(root))
+        slot.planes.append(features.position_planes(root, planes=cfg.in_planes))
         slot.policies.append(res.training_policy())
         slot.movers.append(root.to_play)
         slot.root_values.append(res.root_value)

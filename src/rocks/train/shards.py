@@ -20,10 +20,14 @@ Departures, numbered:
      recomputed from moves at load time: the trainer then needs no Go code and no history.
   2. A shard that cannot be read (truncated, corrupt, wrong fields) is skipped with a warning
      (:class:`ShardWarning`) by :func:`load_examples`; only :func:`read_shard` raises.
+  3. Shards hold the planes their writer computed (19, or 22 with the ladder planes);
+     :func:`with_planes` appends the ladder planes to 19-plane examples when a network reads
+     22, so shards written before ladder planes existed train ladder networks as they are.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 import zipfile
@@ -34,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from rocks.atomic import write_with
+from rocks.go import features
 
 FIELDS: dict[str, np.dtype] = {
     "planes": np.dtype(np.float16),
@@ -107,6 +112,21 @@ class Examples:
             raise ShardError(f"missing fields {missing}")
         return Examples(**{f: np.asarray(arrays[f]).astype(FIELDS[f], copy=False)
                            for f in FIELDS})
+
+
+def with_planes(examples: Examples, planes: int) -> Examples:
+    """``examples`` with ``planes`` input planes: themselves when they have that many, the
+    base set with the ladder planes appended (:func:`rocks.go.features.add_ladder_planes`)
+    when ``planes`` is ``NUM_PLANES_LADDERS``; ShardError for anything else."""
+    have = examples.planes.shape[1]
+    if have == planes:
+        return examples
+    if have == features.NUM_PLANES and planes == features.NUM_PLANES_LADDERS:
+        wide = features.add_ladder_planes(examples.planes).astype(FIELDS["planes"])
+        return dataclasses.replace(examples, planes=wide)
+    raise ShardError(f"examples have {have} input planes and the network reads {planes}: "
+                     f"only {features.NUM_PLANES} -> {features.NUM_PLANES_LADDERS} (adding the "
+                     "ladder planes) can be converted")
 
 
 def game_name(generation: int, index: int) -> str:

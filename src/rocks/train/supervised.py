@@ -36,9 +36,9 @@ from rocks.devices import DeviceName, resolve_device, to_device, training_autoca
 from rocks.go import features
 from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
-from rocks.nets.model import NetConfig, PolicyValueNet
+from rocks.nets.model import NetConfig, PolicyValueNet, widen_inputs
 from rocks.progress import progress
-from rocks.train.shards import Examples, list_shards, load_examples
+from rocks.train.shards import Examples, list_shards, load_examples, with_planes
 
 
 class TrainConfigError(ValueError):
@@ -76,6 +76,10 @@ class SupervisedConfig:
         device: where the net trains: auto (CUDA, then MPS, then the CPU), cpu, cuda or mps.
         seed: initial weights, shuffling, symmetries.
         max_examples: use at most this many training examples (0: all).
+        ladders: the net reads the ladder planes (``rocks.go.ladders``): a new net gets 22
+            input planes, an ``init`` net with the base 19 is widened with zero weights for
+            them (``rocks.nets.model.widen_inputs``), and 19-plane shards get them appended
+            as they load (``rocks.train.shards.with_planes``).
     """
 
     data_dir: str = field(default="shards", metadata={"flag": "--data"})
@@ -90,6 +94,7 @@ class SupervisedConfig:
     device: DeviceName = "auto"
     seed: int = 0
     max_examples: int = 0
+    ladders: bool = False
     weights: LossWeights = LossWeights()
 
 
@@ -203,11 +208,18 @@ def check_compatible(out_dir: Path, cfg_dict: dict[str, object], keys: tuple[str
             f"({'; '.join(changed)}). Use a new out_dir, or the old settings.")
 
 
-def initial_net(net_name: str, init: str | None, seed: int) -> PolicyValueNet:
+def initial_net(net_name: str, init: str | None, seed: int,
+                ladders: bool = False) -> PolicyValueNet:
+    """The net a run starts from: ``init``'s (widened to the ladder planes when ``ladders``
+    and it lacks them), else a new ``net_name`` (with 22 input planes when ``ladders``)."""
+    planes = features.NUM_PLANES_LADDERS if ladders else features.NUM_PLANES
     if init:
-        return read_checkpoint(init).net
+        net = read_checkpoint(init).net
+        if ladders and net.config.in_planes < planes:
+            net = widen_inputs(net, planes)
+        return net
     torch.manual_seed(seed)
-    return PolicyValueNet(NetConfig.from_name(net_name))
+    return PolicyValueNet(NetConfig.from_name(net_name, in_planes=planes))
 
 
 def run_supervised(cfg: SupervisedConfig) -> dict[str, float]:
@@ -234,8 +246,11 @@ def run_supervised(cfg: SupervisedConfig) -> dict[str, float]:
         state = load_state(state_path)
         start_epoch = int(state["info"]["epoch"]) + 1  # type: ignore[index]
     else:
-        net = initial_net(cfg.net, cfg.init, cfg.seed)
+        net = initial_net(cfg.net, cfg.init, cfg.seed, cfg.ladders)
         state = None
+    train = with_planes(train, net.config.in_planes)
+    if val is not None:
+        val = with_planes(val, net.config.in_planes)
     device = resolve_device(cfg.device)
     net = net.to(device)
     optimizer = make_optimizer(net, cfg.lr, cfg.weight_decay)
