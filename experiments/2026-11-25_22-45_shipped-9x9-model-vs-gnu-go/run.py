@@ -1,4 +1,4 @@
-"""The shipped 9x9 model against GNU Go, measured by the match driver (`rocks arena`).
+"""The shipped 9x9 model against GNU Go (or Pachi), measured by the match driver (`rocks arena`).
 
 The model plays as bare `rocks gtp --model M` does: the default time per move (0.8 s, so every
 move stays under 1 s here), one torch thread.  GNU Go 3.8 at `level`, komi 7.5, area scoring,
@@ -31,6 +31,10 @@ class Config:
     # --capture-all-dead); "referee" (run-001, run-002): the engines' agreed score, else GNU
     # Go's dead-stone list, which misjudged a seki in run-002.
     scoring: str = "tromp-taylor"
+    # The opponent: GNU Go at ``level`` (pachi_playouts 0), or Pachi at ``pachi_playouts`` on
+    # one thread, built from source (docs/guide.md, "Pachi"): its binary at ``pachi_bin``.
+    pachi_playouts: int = 0
+    pachi_bin: str = ""
 
 
 
@@ -38,8 +42,17 @@ def main(cfg: Config, run: Run) -> None:
     here = Path(__file__).resolve().parent
     model = (here / cfg.model).resolve()
     arena = run.dir / "arena"
+    opponent = ["--engine", f"gnugo:{cfg.level}"]
+    if cfg.pachi_playouts:
+        if not Path(cfg.pachi_bin).is_file():
+            raise SystemExit(f"pachi_bin {cfg.pachi_bin!r} is not a file: build Pachi from "
+                             "source (docs/guide.md, \"Pachi\") and pass its path")
+        if cfg.scoring == "tromp-taylor":  # Pachi passes with dead stones on the board
+            raise SystemExit("against Pachi use --set scoring=gnugo (GNU Go judges the dead "
+                             "stones of every game) or referee")
+        opponent = ["--engine", f"pachi:{cfg.pachi_playouts}", "--pachi", cfg.pachi_bin]
     cmd = [sys.executable, "-m", "rocks.cli", "arena", "--mode", "gauntlet",
-           "--engine", f"rocks:{model}", "--engine", f"gnugo:{cfg.level}",
+           "--engine", f"rocks:{model}", *opponent,
            "--games", str(cfg.games), "--jobs", str(cfg.jobs), "--out", str(arena),
            "--scoring", cfg.scoring]
     print(" ".join(cmd), flush=True)
