@@ -322,3 +322,23 @@ def test_a_checkpoint_written_from_cuda_loads_on_the_cpu(net, tmp_path):
     loaded, _ = load_checkpoint(tmp_path / "n.safetensors")
     net.to("cpu")
     assert next(loaded.parameters()).device.type == "cpu"
+
+
+def test_a_ladder_net_is_fed_the_ladder_planes_by_every_mode(net, positions):
+    from rocks.nets.model import widen_inputs
+
+    wide = widen_inputs(net, F.NUM_PLANES_LADDERS)
+    with torch.no_grad():  # a non-zero weight on the ladder planes, so they change answers
+        wide.stem.weight[:, F.LADDER_PLANE:] = 0.5
+    ref = Evaluator(net)(positions)
+    for kw in ({}, {"backend": "torchscript"}):
+        ev = Evaluator(wide, **kw)
+        out = ev(positions)
+        direct = ev.evaluate_planes(F.batch_planes(positions, planes=F.NUM_PLANES_LADDERS))
+        np.testing.assert_allclose(out.priors, direct.priors, atol=1e-5)
+        assert out.priors.shape == ref.priors.shape
+        with pytest.raises(ValueError, match="planes must be"):
+            ev.evaluate_planes(F.batch_planes(positions))  # the 19 planes do not fit it
+    precise = fastest_settings(wide, 7, batch_size=4, repeats=1, check_positions=8,
+                               modes=["fp32"])
+    assert precise.mode == "fp32"
