@@ -125,10 +125,10 @@ def stage_train(cfg: Config, run: Run) -> None:
     table.to_csv(run.dir / "ladder_positions.csv", index=False)
     print(table.to_string(index=False), flush=True)
     mine = table[table.net != "shipped"].set_index("positions")["accuracy"]
-    run.finish("val_accuracy", float(metrics.get("val_accuracy", float("nan"))),
-               ladders=cfg.ladders, ladder_positions_accuracy=float(mine["any ladder plane"]),
+    run.finish("val_accuracy", float(metrics["accuracy"]), ladders=cfg.ladders,
+               ladder_positions_accuracy=float(mine["any ladder plane"]),
                capture_move_positions_accuracy=float(mine["a ladder-capture move"]),
-               **{k: float(v) for k, v in metrics.items() if k.startswith("val_")})
+               **{f"val_{k}": float(v) for k, v in metrics.items()})
 
 
 # --------------------------------------------------------------------------------- gauntlet
