@@ -21,7 +21,8 @@ Stages (``--set stage=...``):
 - ``gauntlet``: ``arm_run``'s net (or the shipped net, ``arm_run=shipped``) against GNU Go
   ``level`` at ``visits`` a move, ``games`` games, colours alternating, a seed per game,
   refereed by ``rocks arena`` (resumes); writes ``gauntlet.csv``.
-- ``summary``: the arms side by side (``runs``): ``summary.csv`` and a figure.
+- ``summary``: the arms side by side (``runs``): ``summary.csv`` (with the ladder arm's mean
+  |stem weight| on the base and on the ladder planes) and a figure.
 
 Run as ``rocks lab run EXP --set stage=train --set ladders=true`` (and ``false``), then
 ``--set stage=gauntlet --set arm_run=run-001``, then ``--set stage=summary --set runs=...``.
@@ -169,6 +170,13 @@ def stage_summary(cfg: Config, run: Run) -> None:
             row["arm"] = "ladders" if rcfg["ladders"] else "control"
             train = pd.read_csv(base / rid / "train" / "train.csv").iloc[-1]
             row.update(val_accuracy=train["val_accuracy"], val_value_mse=train["val_value_mse"])
+            if rcfg["ladders"]:  # how much the widened stem came to weigh the new planes
+                from rocks.go import features
+                from rocks.nets.checkpoint import read_checkpoint
+
+                w = read_checkpoint(net_path(rid)).net.stem.weight.detach().abs()
+                row.update(stem_abs_base=round(float(w[:, :features.NUM_PLANES].mean()), 4),
+                           stem_abs_ladder=round(float(w[:, features.LADDER_PLANE:].mean()), 4))
             acc = pd.read_csv(base / rid / "ladder_positions.csv")
             for _, r in acc.iterrows():
                 row[f"{r['net']}:{r['positions']}"] = r["accuracy"]

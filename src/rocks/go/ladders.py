@@ -28,8 +28,10 @@ Three planes (:func:`ladder_planes_into`), all relative to the player to move ("
 Departures, numbered:
   1. Ko and superko are not checked inside the reading (a capture that retakes a ko is tried):
      a ladder that hinges on a ko is read as if the ko could be taken.
-  2. Each chain's reading has a node budget (``budget``, default ``BUDGET``); a reading that
-     runs out counts as an escape, so the planes err on the side of "not laddered".
+  2. Each chain's reading has a node budget (``budget``, default ``BUDGET``) and a depth of
+     ``MAX_STEPS`` moves a side; a reading that runs out of either counts as an escape, so the
+     planes err on the side of "not laddered".  A defender node tries at most ``MAX_TRIES``
+     moves (its liberty and 15 captures: more never occur in a ladder).
   3. Suicide is illegal inside the reading whatever the rules: under Tromp-Taylor's optional
      suicide it never helps either side of a ladder.
 """
@@ -39,8 +41,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from rocks.go.board import EMPTY
-from rocks.go.fast.state import OFF, geometry
+from rocks.go.board import EMPTY, zobrist_table
+from rocks.go.fast.child import play_board
+from rocks.go.fast.state import OFF, OK, geometry
 
 LADDER_PLANES = 3
 OWN_LADDERED, OPP_LADDERED, LADDER_MOVES = range(LADDER_PLANES)
@@ -84,30 +87,6 @@ def _chain(board: np.ndarray, nbr: np.ndarray, start: int, mark: np.ndarray,
 
 
 @njit(cache=True)
-def _place(board: np.ndarray, nbr: np.ndarray, p: int, colour: int, mark: np.ndarray,
-           stack: np.ndarray, libs: np.ndarray) -> bool:
-    """Play ``colour`` at the empty point ``p`` in place, removing captured chains; False (and
-    the board unchanged) when the move is suicide."""
-    board[p] = colour
-    captured = False
-    for k in range(4):
-        q = nbr[4 * p + k]
-        if board[q] != -colour:
-            continue
-        length, nlibs = _chain(board, nbr, q, mark, stack, libs)
-        if nlibs == 0:
-            for i in range(length):
-                board[stack[i]] = EMPTY
-            captured = True
-    if not captured:
-        _, nlibs = _chain(board, nbr, p, mark, stack, libs)
-        if nlibs == 0:
-            board[p] = EMPTY
-            return False
-    return True
-
-
-@njit(cache=True)
 def _tries(board: np.ndarray, nbr: np.ndarray, target: int, defender_to_move: bool,
            mark: np.ndarray, stack: np.ndarray, libs: np.ndarray, other: np.ndarray,
            out: np.ndarray) -> int:
@@ -142,12 +121,14 @@ def _tries(board: np.ndarray, nbr: np.ndarray, target: int, defender_to_move: bo
 
 
 @njit(cache=True)
-def _captured(boards: np.ndarray, nbr: np.ndarray, target: int, defender_to_move: bool,
-              budget: int, moves: np.ndarray, count: np.ndarray, cursor: np.ndarray,
-              mark: np.ndarray, stack: np.ndarray, libs: np.ndarray,
-              other: np.ndarray) -> bool:
+def _captured(boards: np.ndarray, nbr: np.ndarray, keys: np.ndarray, target: int,
+              defender_to_move: bool, budget: int, moves: np.ndarray, count: np.ndarray,
+              cursor: np.ndarray, mark: np.ndarray, stack: np.ndarray, libs: np.ndarray,
+              other: np.ndarray, scratch: np.ndarray) -> bool:
     """Whether a ladder captures the chain at ``target`` of ``boards[0]`` (int8 [N+1], OFF at
-    N) with the defender or the attacker to move (the defender at 1 liberty, or 2).
+    N in every row) with the defender or the attacker to move (the defender at 1 liberty, or
+    2).  Moves are played by the search's own kernel (:func:`rocks.go.fast.child.play_board`,
+    suicide illegal: departure 3; ``keys`` its Zobrist table, ``scratch`` int8 [N+1]).
 
     An AND/OR search without recursion (numba cannot cache recursive functions): level ``d``
     holds its board in ``boards[d]``, its moves in ``moves[d]``, and whose move it is by
@@ -161,7 +142,7 @@ def _captured(boards: np.ndarray, nbr: np.ndarray, target: int, defender_to_move
         return False
     if not defender_to_move and nlibs == 1:
         return True  # the attacker simply captures
-    levels = boards.shape[0]
+    levels, n = boards.shape[0], boards.shape[1] - 1
     count[0] = _tries(boards[0], nbr, target, defender_to_move, mark, stack, libs, other,
                       moves[0])
     cursor[0] = 0
@@ -179,9 +160,8 @@ def _captured(boards: np.ndarray, nbr: np.ndarray, target: int, defender_to_move
             m = moves[d, cursor[d]]
             cursor[d] += 1
             child = boards[d + 1]
-            child[:] = boards[d]
-            if not _place(child, nbr, m, defender if def_moves else -defender, mark, stack,
-                          libs):
+            if play_board(boards[d, :n], child[:n], scratch, nbr, keys, mark, stack, m,
+                          defender if def_moves else -defender, False)[0] != OK:
                 continue
             if child[target] != defender:
                 result = True
@@ -211,11 +191,13 @@ def _captured(boards: np.ndarray, nbr: np.ndarray, target: int, defender_to_move
 
 
 @njit(cache=True)
-def _fill(board: np.ndarray, nbr: np.ndarray, size: int, to_play: int, budget: int,
-          out: np.ndarray) -> None:
+def _fill(board: np.ndarray, nbr: np.ndarray, keys: np.ndarray, size: int, to_play: int,
+          budget: int, out: np.ndarray) -> None:
     n = size * size
     levels = min(n, 2 * MAX_STEPS) + 2
     boards = np.empty((levels, n + 1), dtype=np.int8)
+    boards[:, n] = OFF
+    scratch = np.empty(n + 1, dtype=np.int8)
     moves = np.empty((levels, MAX_TRIES), dtype=np.int32)
     count = np.empty(levels, dtype=np.int32)
     cursor = np.empty(levels, dtype=np.int32)
@@ -243,17 +225,17 @@ def _fill(board: np.ndarray, nbr: np.ndarray, size: int, to_play: int, budget: i
             # in atari, its owner to move; or the player to move's own 2-liberty chain,
             # the opponent to move
             boards[0, :] = work
-            laddered = _captured(boards, nbr, start, nlibs == 1, budget, moves, count, cursor,
-                                 mark, stack, libs, other)
+            laddered = _captured(boards, nbr, keys, start, nlibs == 1, budget, moves, count,
+                                 cursor, mark, stack, libs, other, scratch)
         else:  # the player to move attacks an opponent 2-liberty chain: which ataris work
             first, second = libs[0], libs[1]
             for lib in (first, second):
-                boards[0, :] = work
-                if not _place(boards[0], nbr, lib, to_play, mark, stack, libs):
+                if play_board(work[:n], boards[0, :n], scratch, nbr, keys, mark, stack, lib,
+                              to_play, False)[0] != OK:
                     continue
                 if boards[0, start] != colour or _captured(
-                        boards, nbr, start, True, budget, moves, count, cursor, mark, stack,
-                        libs, other):
+                        boards, nbr, keys, start, True, budget, moves, count, cursor, mark,
+                        stack, libs, other, scratch):
                     laddered = True
                     out[LADDER_MOVES, lib // size, lib % size] = 1.0
         if laddered:
@@ -271,7 +253,8 @@ def ladder_planes_into(board: np.ndarray, to_play: int, size: int, out: np.ndarr
         raise ValueError(f"out must be [{LADDER_PLANES}, P, P] with P >= {size}, "
                          f"got {out.shape}")
     nbr, _ = geometry(size)
-    _fill(np.ascontiguousarray(board, dtype=np.int8), nbr, size, int(to_play), int(budget), out)
+    _fill(np.ascontiguousarray(board, dtype=np.int8), nbr, zobrist_table(size), size,
+          int(to_play), int(budget), out)
 
 
 def ladder_planes(board: np.ndarray, to_play: int, size: int,

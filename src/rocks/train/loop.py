@@ -68,6 +68,7 @@ from rocks.engines.commands import gnugo_command
 from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
 from rocks.nets.evaluator import Evaluator
+from rocks.nets.model import PolicyValueNet
 from rocks.progress import progress
 from rocks.train.evaluate import play_nets, play_vs_gtp
 from rocks.train.selfplay import (
@@ -250,8 +251,8 @@ class Loop:
             self._anchor = with_planes(self._anchor, planes)
         return self._anchor
 
-    def _evaluator(self, path: Path, seed: int = 0) -> Evaluator:
-        net = read_checkpoint(path).net
+    def _evaluator(self, source: Path | PolicyValueNet, seed: int = 0) -> Evaluator:
+        net = read_checkpoint(source).net if isinstance(source, Path) else source
         return Evaluator(net, batch_size=self.cfg.eval_batch, use_bf16=self.cfg.bf16,
                          symmetries="random", seed=seed, device=self.cfg.device)
 
@@ -266,11 +267,10 @@ class Loop:
             return
         threshold = float(self.state.get("resign_threshold",  # type: ignore[arg-type]
                                          cfg.selfplay.resign_threshold))
-        best = self.ckpts / "best.safetensors"
+        best = read_checkpoint(self.ckpts / "best.safetensors").net
         sp_cfg = dataclasses.replace(cfg.selfplay, resign_threshold=threshold,
-                                     in_planes=read_checkpoint(best).config.in_planes)
-        evaluate = None if cfg.ray is not None else net_evaluate(
-            self._evaluator(self.ckpts / "best.safetensors", gen))
+                                     in_planes=best.config.in_planes)
+        evaluate = None if cfg.ray is not None else net_evaluate(self._evaluator(best, gen))
         log = MetricsLogger(self.out / "selfplay.csv")
         bar = iter(progress(range(len(todo)), desc=f"gen {gen} self-play", total=len(todo)))
 
