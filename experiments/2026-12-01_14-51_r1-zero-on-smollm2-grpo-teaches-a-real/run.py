@@ -37,7 +37,7 @@ Stages (``--stage``):
              and after (selfcheck.csv), and paired before/after examples (examples.csv,
              examples.md);
   final      the number the claim rests on: the base and every adapter of the runs in ``runs``
-             (the final one, and grpo/adapter_step50 when it differs) greedy on the same
+             (the final one, and each kept grpo/adapter_stepN that differs) greedy on the same
              ``final_tasks`` held-out tasks (the first of the sequence ``rocks reason eval
              --tasks`` draws, so ship's command reproduces each number), one model at a time,
              each cached in final/<model>/ (rerun with ``--resume RUN_ID``: finished models
@@ -554,7 +554,8 @@ def adapter_sha(folder: Path) -> str:
 
 def final_models(cfg: Config) -> tuple[str, int, list[FinalModel]]:
     """The task of the runs in ``runs`` and the models to score: the base, each run's final
-    adapter, and its ``grpo/adapter_step50`` when that differs from the final one."""
+    adapter, and each of its ``grpo/adapter_stepN`` copies (kept before an extension) whose
+    weights differ from the final one's and from each other's."""
     models = [FinalModel("base", "", -1, 0, "", "")]
     tasks = set()
     for rid in run_ids(cfg):
@@ -567,10 +568,16 @@ def final_models(cfg: Config) -> tuple[str, int, list[FinalModel]]:
         final = folder / "grpo" / "adapter"
         sha = adapter_sha(final)
         models.append(FinalModel(rid, rid, int(c["seed"]), step, str(final), sha))
-        early = folder / "grpo" / "adapter_step50"
-        if early.exists() and adapter_sha(early) != sha:
-            models.append(FinalModel(f"{rid}@step50", rid, int(c["seed"]), 50, str(early),
-                                     adapter_sha(early)))
+        seen = {sha}
+        kept = sorted((int(d.name.removeprefix("adapter_step")), d)
+                      for d in (folder / "grpo").glob("adapter_step*")
+                      if d.name.removeprefix("adapter_step").isdigit())
+        for at, early in kept:
+            early_sha = adapter_sha(early)
+            if early_sha not in seen:
+                seen.add(early_sha)
+                models.append(FinalModel(f"{rid}@step{at}", rid, int(c["seed"]), at,
+                                         str(early), early_sha))
     if len(tasks) != 1:
         raise SystemExit(f"error: the runs trained different tasks {sorted(tasks)}")
     family, difficulty = tasks.pop()

@@ -61,7 +61,7 @@ class AnswerPolicy(ScriptedPolicy):
 
 
 def fake_run(root: Path, rid: str, seed: int, steps: int, weights: bytes,
-             step50: bytes | None = None) -> None:
+             step50: bytes | None = None, kept: dict[int, bytes] | None = None) -> None:
     grpo = root / rid / "grpo"
     (grpo / "adapter").mkdir(parents=True)
     (grpo / "adapter" / "adapter_model.safetensors").write_bytes(weights)
@@ -75,9 +75,9 @@ def fake_run(root: Path, rid: str, seed: int, steps: int, weights: bytes,
     pd.DataFrame([{"step": 1, "sample_s": 1.0, "update_s": 1.0, "step_s": 2.0}]).to_csv(
         grpo / "log.csv", index=False)
     (root / rid / "summary.json").write_text(json.dumps({"metrics": {"steps": steps}}))
-    if step50 is not None:
-        (grpo / "adapter_step50").mkdir()
-        (grpo / "adapter_step50" / "adapter_model.safetensors").write_bytes(step50)
+    for at, kept_weights in ({} if step50 is None else {50: step50} | (kept or {})).items():
+        (grpo / f"adapter_step{at}").mkdir()
+        (grpo / f"adapter_step{at}" / "adapter_model.safetensors").write_bytes(kept_weights)
 
 
 @pytest.fixture
@@ -171,6 +171,16 @@ def test_a_step50_copy_of_the_final_adapter_is_not_scored_twice(exp, tmp_path):
     family, difficulty, models = exp.final_models(cfg)
     assert (family, difficulty) == ("arithmetic", 1)
     assert [(m.label, m.step, m.seed) for m in models] == [("base", 0, -1), ("run-c", 50, 2)]
+
+
+def test_every_kept_adapter_of_an_extended_run_is_scored_once_in_step_order(exp, tmp_path):
+    runs = tmp_path / "runs"
+    # extended 50 -> 100 -> 200; the step-200 copy was made after the run ended (same weights)
+    fake_run(runs, "run-d", 3, 200, b"d200", step50=b"d50", kept={100: b"d100", 200: b"d200"})
+    (runs / "run-d" / "grpo" / "adapter_stepx").mkdir()  # not a step: ignored
+    _, _, models = exp.final_models(exp.Config(runs="run-d", runs_dir=str(runs)))
+    assert [(m.label, m.step) for m in models] == [("base", 0), ("run-d", 200),
+                                                   ("run-d@step50", 50), ("run-d@step100", 100)]
 
 
 def test_ship_documents_and_reports_the_final_stages_tasks_and_numbers(exp, setup, tmp_path):

@@ -2,7 +2,8 @@
 
 Each subcommand's options are its stage's config dataclass (:mod:`rocks.configcli`: one flag per
 field, help from the field's docstring): ``rocks data teacher`` is :class:`TeacherConfig`,
-``rocks data import`` :class:`ImportConfig`, ``rocks train supervised``
+``rocks data import`` :class:`ImportConfig`, ``rocks data value-games``
+:class:`ValueDataConfig`, ``rocks train supervised``
 :class:`SupervisedConfig` and ``rocks train loop`` :class:`LoopConfig` (nested configs as
 ``--selfplay.full-visits``, ``--weights.value``).  The one option that is not a config field is
 ``--threads`` of the training commands: how many torch threads this machine should use, which
@@ -69,21 +70,39 @@ def _import(cfg: Any, args: argparse.Namespace) -> int:
     return 0 if report.files_read else 1
 
 
+def _value_games(cfg: Any, args: argparse.Namespace) -> int:
+    import torch
+
+    from rocks.train.valuegames import write_value_data
+
+    torch.set_num_threads(args.threads)
+    stats = write_value_data(cfg)
+    print(f"{stats['games']:.0f} games, {stats['examples']:.0f} positions in {cfg.out_dir} "
+          f"(mean length {stats['mean_moves']:.1f} moves, Black won {stats['black_wins']:.1%})")
+    return 0
+
+
 def data_parser() -> argparse.ArgumentParser:
     """The parser of ``rocks data`` (without running anything)."""
     from rocks.train.records import ImportConfig
     from rocks.train.teacher import TeacherConfig
+    from rocks.train.valuegames import ValueDataConfig
 
     parser = argparse.ArgumentParser(prog="rocks data", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     _stage(sub, "teacher", TeacherConfig,
            "generate teacher games between GNU Go levels (SGF)", _teacher)
     _stage(sub, "import", ImportConfig, "SGF files/folders -> npz training shards", _import)
+    _stage(sub, "value-games", ValueDataConfig, "AlphaGo's value-network data: one position "
+           "per game of policy play from a random move -> npz shards", _value_games,
+           threads=True)
     return parser
 
 
 def data_main(argv: list[str] | None = None) -> int:
-    return _main(data_parser(), argv, (ValueError, FileNotFoundError))
+    from rocks.nets.checkpoint import CheckpointError
+
+    return _main(data_parser(), argv, (ValueError, FileNotFoundError, CheckpointError))
 
 
 # ------------------------------------------------------------------ rocks train
