@@ -816,11 +816,17 @@ def lift_text(fin: dict) -> str:
                       f"{r['hi']:+.3f}]" for _, r in lifts[lifts["kind"] == "adapter"].iterrows())
     spread = (f"; between-seed sd {mean['seed_sd']:.3f}, min {mean['seed_min']:+.3f}, max "
               f"{mean['seed_max']:+.3f}" if int(mean["seeds"]) > 1 else "; one seed")
+    means = fin["lifts"][fin["lifts"]["kind"] == "seed mean"]
+    others = "; ".join(f"step {int(r['step'])}: {r['lift']:+.3f} [{r['lo']:+.3f}, {r['hi']:+.3f}]"
+                       f" over {int(r['seeds'])} seed{'s' if int(r['seeds']) > 1 else ''}"
+                       for _, r in means.iterrows() if int(r["step"]) != step)
     return (f"**{mean['lift']:+.3f}** over {int(mean['seeds'])} seeds at step {step} (95% "
             f"interval over the {fin['tasks']} tasks {mean['lo']:+.3f} to {mean['hi']:+.3f}"
             f"{spread}); each seed against the base on the same tasks, with its paired 95% "
-            f"interval: {seeds}.  Run {fin['run']} of the experiment's final stage measured "
-            f"these, with the command above's settings")
+            f"interval: {seeds}."
+            + (f"  The seed means at the other steps measured: {others}." if others else "")
+            + f"  Run {fin['run']} of the experiment's final stage measured these, with the "
+            f"command above's settings")
 
 
 def model_card(r: dict, per_seed: pd.DataFrame, table: list[tuple[str, dict]], lift: str,

@@ -198,6 +198,8 @@ def test_ship_documents_and_reports_the_final_stages_tasks_and_numbers(exp, setu
     card = (dest / "README.md").read_text()
     assert numbers["command"] in card and f"base ({N} tasks)" in card
     assert "**+1.000** over 1 seeds at step 100" in card
+    # a step with fewer seeds than another does not hide the other step's seed mean
+    assert "The seed means at the other steps measured: step 50: +0.250" in card
     # an adapter that changed after the final stage scored it cannot ship its numbers
     adapter = tmp_path / "runs" / "run-a" / "grpo" / "adapter" / "adapter_model.safetensors"
     adapter.write_bytes(b"a101")
