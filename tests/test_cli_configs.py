@@ -19,6 +19,8 @@ from rocks.configcli import config_flags
 CONFIGS: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {
     ("data", "teacher"): (("rocks.train.teacher:TeacherConfig",), frozenset()),
     ("data", "import"): (("rocks.train.records:ImportConfig",), frozenset()),
+    ("data", "value-games"): (("rocks.train.valuegames:ValueDataConfig",),
+                              frozenset({"--threads"})),
     ("train", "supervised"): (("rocks.train.supervised:SupervisedConfig",),
                               frozenset({"--threads"})),
     ("train", "loop"): (("rocks.train.loop:LoopConfig",), frozenset({"--threads"})),
