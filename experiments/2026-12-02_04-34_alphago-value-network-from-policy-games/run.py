@@ -100,14 +100,13 @@ def data_config(cfg: Config):
 def stage_games(cfg: Config, run: Run) -> None:
     import torch
 
-    from rocks.train.valuegames import write_value_data
+    from rocks.train.valuegames import games_table, write_value_data
 
     torch.set_num_threads(cfg.threads)
     log = run.metrics("chunks")
     stats = write_value_data(data_config(cfg), on_chunk=lambda row: log.log(**row))
     log.close()
-    table = pd.concat([pd.read_csv(p) for p in sorted((GAMES / "games").glob("*.csv"))])
-    table.to_csv(run.dir / "games.csv", index=False)
+    games_table(GAMES).to_csv(run.dir / "games.csv", index=False)
     chunks = log.read()
     run.finish("games", stats["games"], **{k: v for k, v in stats.items() if k != "games"},
                cpu_s_this_run=float(chunks.cpu_s.sum()) if len(chunks) else 0.0)

@@ -52,7 +52,7 @@ from rocks.search.contracts import EvaluateFn, as_evaluation
 from rocks.train.shards import Examples, write_shard
 
 __all__ = ["ValueGamesConfig", "ValueGame", "ValueDataConfig", "play_value_games",
-           "sample_move", "write_value_data", "chunk_path"]
+           "sample_move", "write_value_data", "chunk_path", "games_table"]
 
 
 @dataclass(frozen=True)
@@ -332,10 +332,19 @@ def write_value_data(cfg: ValueDataConfig, evaluate: EvaluateFn | None = None,
             on_chunk(dict(chunk=i, games=len(games), examples=sum(len(p) for p in parts),
                           cpu_s=round(time.process_time() - start, 1),
                           mean_moves=round(float(rows.moves.mean()), 1),
-                          black_wins=round(float((rows.winner == 1).mean()), 3),
+                          black_wins=round(float((rows.winner == BLACK).mean()), 3),
                           played_out=round(float(rows.played_out.mean()), 3)))
-    table = pd.concat([pd.read_csv(f) for f in sorted((out / "games").glob("chunk_*.csv"))])
+    table = games_table(out)
     return dict(games=float(len(table)), examples=float(table.examples.sum()),
                 mean_moves=float(table.moves.mean()),
-                black_wins=float((table.winner == 1).mean()),
+                black_wins=float((table.winner == BLACK).mean()),
                 played_out=float(table.played_out.mean()))
+
+
+def games_table(out_dir: str | Path):
+    """A row per game on disk in ``out_dir`` (index, u, moves, winner, played_out, examples,
+    result): the ``games/`` CSVs of :func:`write_value_data`, in chunk order."""
+    import pandas as pd
+
+    files = sorted((Path(out_dir) / "games").glob("chunk_*.csv"))
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
