@@ -170,9 +170,9 @@ def gauntlet(model: Path, games: int, visits: int, level: int, out: Path,
     ``out``).  The columns keep GNU Go's names (``gnugo_wins``, ...) for either opponent."""
     import shlex
 
+    from rocks.play.arena import gauntlet_score, read_results
     from rocks.play.gtp.command import gtp_argv
     from rocks.play.players import PlayerSpec
-    from rocks.stats import wilson_interval
 
     # Fixed visits: time does not matter, so a long timeout keeps a slow start-up (its
     # precision check, on a loaded machine) from forfeiting a game.
@@ -188,18 +188,12 @@ def gauntlet(model: Path, games: int, visits: int, level: int, out: Path,
            "--engine", ours,
            "--games", str(games), "--seed", str(seed), "--out", str(out), "--quiet", *timeout]
     subprocess.run(cmd, check=True)
-    games_df = pd.read_csv(out / "results.csv")
-    # A game forfeited before its first move measured the machine's load, not Go: left out.
-    forfeit = (games_df.reason == "engine died") & (games_df.moves == 0)
-    games_df = games_df[~forfeit]
     gnu = f"gnugo-{level}" if pachi is None else f"pachi-{pachi[1]}"
-    ours = games_df.black.where(games_df.white == gnu, games_df.white)
-    won = games_df.winner.fillna("").astype(str) == ours
-    n, wins = len(games_df), int(won.sum())
-    lo, hi = wilson_interval(wins / n, n)
-    return dict(gnugo_games=n, gnugo_wins=wins, gnugo_score=round(wins / n, 3),
-                gnugo_lo=round(lo, 3), gnugo_hi=round(hi, 3),
-                forfeits_left_out=int(forfeit.sum()))
+    # A game forfeited before its first move measured the machine's load, not Go: left out.
+    s = gauntlet_score(read_results(out / "results.csv"), gnu)
+    return dict(gnugo_games=s.games, gnugo_wins=s.wins, gnugo_score=round(s.score, 3),
+                gnugo_lo=round(s.lo, 3), gnugo_hi=round(s.hi, 3),
+                forfeits_left_out=s.forfeits_left_out)
 
 
 def append_row(out: Path, row: dict) -> None:

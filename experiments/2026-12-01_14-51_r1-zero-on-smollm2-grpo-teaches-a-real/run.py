@@ -137,6 +137,7 @@ class Config:
     format_weight: float = 0.2
     tags_weight: float = 0.2  # partial format credit (rewards.tag_reward)
     format_needs_answer: bool = True  # format only for an answer in the task's form (run-007 on)
+    init_adapter: str = ""  # grpo: an adapter to start from (R1 stage 3: a distill run's)
     lora_rank: int = 16
     lora_alpha: float = 32.0
     eval_every: int = 10
@@ -276,7 +277,7 @@ def stage_headroom(cfg: Config, run: Run) -> None:
 
 
 def stage_grpo(cfg: Config, run: Run) -> None:
-    policy = load_policy(cfg.model)
+    policy = load_policy(cfg.model, adapter=cfg.init_adapter)
     gcfg = GRPOConfig(
         family=cfg.family, difficulty=cfg.difficulty, objective=cfg.objective, steps=cfg.steps,
         prompts_per_step=cfg.prompts_per_step, group_size=cfg.group_size,

@@ -134,7 +134,7 @@ def stage_train(cfg: Config, run: Run) -> None:
 
 # --------------------------------------------------------------------------------- gauntlet
 def stage_gauntlet(cfg: Config, run: Run) -> None:
-    from rocks.stats import wilson_interval
+    from rocks.play.arena import gauntlet_score, read_results
 
     model = net_path(cfg.arm_run)
     out = run.dir / "arena"
@@ -143,20 +143,14 @@ def stage_gauntlet(cfg: Config, run: Run) -> None:
            "--games", str(cfg.games), "--seed", str(cfg.gauntlet_seed), "--out", str(out),
            "--quiet", "--move-timeout", "600"]  # fixed visits: a slow start must not forfeit
     subprocess.run(cmd, check=True)
-    games = pd.read_csv(out / "results.csv")
-    forfeit = (games.reason == "engine died") & (games.moves == 0)  # load, not Go
-    games = games[~forfeit]
-    gnu = f"gnugo-{cfg.level}"
-    ours = games.black.where(games.white == gnu, games.white)
-    wins = int((games.winner.fillna("").astype(str) == ours).sum())
-    n = len(games)
-    lo, hi = wilson_interval(wins / n, n)
+    # A game forfeited before its first move measured the machine's load, not Go: left out.
+    s = gauntlet_score(read_results(out / "results.csv"), f"gnugo-{cfg.level}")
     row = dict(arm_run=cfg.arm_run, model=str(model.relative_to(ROOT)), visits=cfg.visits,
-               level=cfg.level, games=n, wins=wins, score=round(wins / n, 3),
-               lo=round(lo, 3), hi=round(hi, 3), forfeits_left_out=int(forfeit.sum()))
+               level=cfg.level, games=s.games, wins=s.wins, score=round(s.score, 3),
+               lo=round(s.lo, 3), hi=round(s.hi, 3), forfeits_left_out=s.forfeits_left_out)
     pd.DataFrame([row]).to_csv(run.dir / "gauntlet.csv", index=False)
     print(json.dumps(row), flush=True)
-    run.finish("score", row["score"], games=n, wins=wins, lo=row["lo"], hi=row["hi"])
+    run.finish("score", row["score"], games=s.games, wins=s.wins, lo=row["lo"], hi=row["hi"])
 
 
 # ---------------------------------------------------------------------------------- summary

@@ -222,9 +222,9 @@ def net_path(arm_run: str) -> Path:
 def stage_gauntlet(cfg: Config, run: Run) -> None:
     import shlex
 
+    from rocks.play.arena import gauntlet_score, read_results
     from rocks.play.gtp.command import gtp_argv
     from rocks.play.players import PlayerSpec
-    from rocks.stats import wilson_interval
 
     model = net_path(cfg.arm_run)
     out = run.dir / "arena"
@@ -239,24 +239,17 @@ def stage_gauntlet(cfg: Config, run: Run) -> None:
            "--out", str(out), "--quiet",
            "--move-timeout", "600"]  # fixed visits: a slow start must not forfeit
     subprocess.run(cmd, check=True)
-    games = pd.read_csv(out / "results.csv")
-    forfeit = (games.reason == "engine died") & (games.moves == 0)  # load, not Go
-    games = games[~forfeit]
-    gnu = f"gnugo-{cfg.level}"
-    ours = games.black.where(games.white == gnu, games.white)
-    won = games.winner.fillna("").astype(str) == ours
-    wins, n = int(won.sum()), len(games)
-    lo, hi = wilson_interval(wins / n, n)
-    as_black = games.black == ours
+    # A game forfeited before its first move measured the machine's load, not Go: left out.
+    s = gauntlet_score(read_results(out / "results.csv"), f"gnugo-{cfg.level}")
     row = dict(arm_run=cfg.arm_run, split=cfg.split, model=str(model.relative_to(ROOT)),
                visits=cfg.visits,
-               level=cfg.level, games=n, wins=wins, score=round(wins / n, 3),
-               lo=round(lo, 3), hi=round(hi, 3), forfeits_left_out=int(forfeit.sum()),
-               score_as_black=round(float(won[as_black].mean()), 3),
-               score_as_white=round(float(won[~as_black].mean()), 3))
+               level=cfg.level, games=s.games, wins=s.wins, score=round(s.score, 3),
+               lo=round(s.lo, 3), hi=round(s.hi, 3), forfeits_left_out=s.forfeits_left_out,
+               score_as_black=round(s.score_as_black, 3),
+               score_as_white=round(s.score_as_white, 3))
     pd.DataFrame([row]).to_csv(run.dir / "gauntlet.csv", index=False)
     print(json.dumps(row), flush=True)
-    run.finish("score", row["score"], games=n, wins=wins, lo=row["lo"], hi=row["hi"])
+    run.finish("score", row["score"], games=s.games, wins=s.wins, lo=row["lo"], hi=row["hi"])
 
 
 # ---------------------------------------------------------------------------------- summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import signal
 import subprocess
@@ -325,3 +326,40 @@ def test_an_arena_written_before_engines_had_environments_still_resumes():
            '"out_dir": "o"}')
     config = ArenaConfig.from_json(old)
     assert config.engines[0].env == () and not config.engines[0].leaves_dead_stones
+
+
+def result_row(key: str, black: str, white: str, winner: str, reason: str = "score",
+               moves: int = 80, result: str = "") -> dict[str, str]:
+    return {"key": key, "black": black, "white": white, "winner": winner,
+            "result": result or ("B+1.5" if winner == black else "W+1.5" if winner else "Void"),
+            "reason": reason, "moves": str(moves)}
+
+
+def test_a_gauntlet_scores_the_engine_against_its_opponent_by_colour():
+    rows = [
+        result_row("g0", "rocks", "gnugo-10", "rocks"),          # won as Black
+        result_row("g1", "gnugo-10", "rocks", "gnugo-10"),       # lost as White
+        result_row("g2", "rocks", "gnugo-10", "gnugo-10"),       # lost as Black
+        result_row("g3", "gnugo-10", "rocks", "rocks", reason="resign"),  # won as White
+        result_row("g4", "gnugo-10", "rocks", "gnugo-10", reason="engine died", moves=0),
+        result_row("g5", "gnugo-10", "rocks", "rocks", reason="engine died", moves=31),
+        result_row("g6", "rocks", "gnugo-10", "", result="0"),   # a draw (integer komi)
+        result_row("g7", "rocks", "gnugo-10", "", reason="rules disagreement"),  # Void
+    ]
+    s = arena.gauntlet_score(rows, "gnugo-10")
+    # g4 died before a move (load, not Go): left out; g5 died mid-game: a real win.
+    assert (s.engine, s.games, s.wins, s.draws, s.forfeits_left_out) == ("rocks", 6, 3, 1, 1)
+    assert s.score == pytest.approx(3.5 / 6)
+    assert (s.lo, s.hi) == pytest.approx(stats.wilson_interval(3.5 / 6, 6))
+    assert s.score_as_black == pytest.approx(1.5 / 3)  # g0 won, g2 lost, g6 drawn
+    assert s.score_as_white == pytest.approx(2 / 3)    # g1 lost, g3 and g5 won
+
+
+def test_a_gauntlet_score_needs_one_engine_against_the_opponent():
+    with pytest.raises(ValueError, match="more than one engine"):
+        arena.gauntlet_score([result_row("a", "x", "gnugo-10", "x"),
+                              result_row("b", "y", "gnugo-10", "y")], "gnugo-10")
+    with pytest.raises(ValueError, match="not pachi"):
+        arena.gauntlet_score([result_row("a", "x", "gnugo-10", "x")], "pachi")
+    empty = arena.gauntlet_score([], "gnugo-10")
+    assert empty.games == 0 and math.isnan(empty.score) and (empty.lo, empty.hi) == (0.0, 1.0)

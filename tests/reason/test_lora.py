@@ -96,3 +96,32 @@ def test_saving_needs_an_adapter_and_loading_needs_one(tmp_path):
         save_adapter(base_policy(), tmp_path / "a")
     with pytest.raises(FileNotFoundError, match="not a LoRA adapter"):
         load_adapter(base_policy(), tmp_path)
+
+
+def test_grpo_continues_from_a_saved_adapter_as_r1_stage_3_does(tmp_path):
+    """R1's third stage trains the SFT model's adapter further: ``train`` keeps an adapter the
+    policy already has (no fresh one on top) and trains exactly its weights."""
+    first = base_policy()
+    attach(first, LoraSettings(rank=4, alpha=8))
+    with torch.no_grad():  # a non-trivial adapter, as an SFT stage leaves it
+        for name, p in first.model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.01)
+    sft = save_adapter(first, tmp_path / "sft")
+    started = load_adapter(base_policy(), sft)
+    at_start = logits(started)
+    torch.testing.assert_close(at_start, logits(first), atol=2e-2, rtol=0)
+    loaded = {n: p.detach().clone() for n, p in started.model.named_parameters()
+              if p.requires_grad}
+    assert loaded and all("lora_" in n for n in loaded)
+    cfg = GRPOConfig(family="arithmetic", difficulty=1, steps=2, prompts_per_step=2,
+                     group_size=2, max_new_tokens=6, mu=1, lr=1e-2, eval_every=0,
+                     checkpoint_every=1, out=str(tmp_path / "rl"),
+                     reward=RewardWeights(tags=1.0),  # partial format credit varies here
+                     lora=LoraSettings(rank=8, alpha=16))  # ignored: the adapter is there
+    train(started, cfg)
+    trained = {n: p for n, p in started.model.named_parameters() if p.requires_grad}
+    assert trained.keys() == loaded.keys()  # the same adapter, no second one
+    assert any(not torch.allclose(trained[n], loaded[n]) for n in loaded)
+    saved = load_adapter(base_policy(), tmp_path / "rl" / "adapter")
+    assert saved.model.peft_config["default"].r == 4

@@ -280,6 +280,62 @@ def rating_games(rows: Iterable[dict[str, str]]) -> list[stats.Outcome]:
     return out
 
 
+@dataclass(frozen=True)
+class GauntletScore:
+    """One engine's result against one opponent in an arena's results (a gauntlet).
+
+    ``score`` is wins plus half the draws over ``games`` with its 95% Wilson interval
+    (``lo``, ``hi``); ``score_as_black``/``score_as_white`` split it by colour (NaN with no
+    games of that colour).  Void games count as neither.  ``forfeits_left_out`` games were
+    forfeited by an engine that died before the first move: the machine's load, not Go."""
+
+    engine: str
+    opponent: str
+    games: int
+    wins: int
+    draws: int
+    score: float
+    lo: float
+    hi: float
+    score_as_black: float
+    score_as_white: float
+    forfeits_left_out: int
+
+
+def gauntlet_score(rows: Iterable[dict[str, str]], opponent: str) -> GauntletScore:
+    """The score of the one engine that played ``opponent`` in ``rows`` (a results CSV's
+    rows, :func:`read_results`); every row must be a game of ``opponent``'s."""
+    played, forfeits, engines = [], 0, set()
+    for r in rows:
+        if opponent not in (r["black"], r["white"]):
+            raise ValueError(f"game {r['key']} is not {opponent}'s: {r['black']} - {r['white']}")
+        if r["reason"] == "engine died" and int(r["moves"] or 0) == 0:
+            forfeits += 1
+            continue
+        ours = r["white"] if r["black"] == opponent else r["black"]
+        engines.add(ours)
+        played.append((ours == r["black"], 1.0 if r["winner"] == ours else
+                       0.5 if r["result"] == "0" else 0.0 if r["winner"] else None))
+    if len(engines) > 1:
+        raise ValueError(f"more than one engine played {opponent}: {sorted(engines)}")
+    played = [(black, points) for black, points in played if points is not None]  # Void
+    n = len(played)
+    total = sum(points for _, points in played)
+    lo, hi = stats.wilson_interval(total / n if n else 0.0, n)
+
+    def mean(xs: list[float]) -> float:
+        return sum(xs) / len(xs) if xs else float("nan")
+
+    return GauntletScore(
+        engine=engines.pop() if engines else "", opponent=opponent, games=n,
+        wins=sum(points == 1.0 for _, points in played),
+        draws=sum(points == 0.5 for _, points in played),
+        score=total / n if n else float("nan"), lo=lo, hi=hi,
+        score_as_black=mean([p for black, p in played if black]),
+        score_as_white=mean([p for black, p in played if not black]),
+        forfeits_left_out=forfeits)
+
+
 # ---------------------------------------------------------------------------------- playing
 GamePlayer = Callable[[Pairing, ArenaConfig, Path], dict]
 

@@ -211,7 +211,10 @@ class GRPOConfig:
         max_grad_norm: gradient clipping.
         reward: reward weights (accuracy, format, ...).
         lora: LoRA adapters for a transformers policy (``rank`` 0 = train every weight);
-            ``train`` attaches them and saves the adapter under ``out/adapter``.
+            ``train`` attaches them and saves the adapter under ``out/adapter``.  A policy
+            that already has an adapter (``rocks reason train --adapter``, e.g. an SFT
+            stage's: R1's third stage) keeps it and trains it further; ``lora`` is then
+            ignored.
         seed: run seed (sampling and task order); training task seeds are drawn from
             ``TRAIN_SEEDS`` so evaluation tasks are never trained on.
         eval_every, eval_tasks, eval_samples, eval_temperature: a held-out evaluation every
