@@ -58,6 +58,8 @@ class Config:
     forced_k: float = 0.0  # puct: KataGo's forced playouts + pruned policy target (k; 0 = off)
     recency: float = 1.0  # sampling weight decay per generation of age
     anchor_fraction: float = 0.0  # share of each batch from the teacher's train split, policy only
+    sparring: str = ""  # gnugo:LEVEL: the outside opponent of sparring games ('' = none)
+    sparring_fraction: float = 0.0  # share of self-play games against it, one colour each
     train_steps: int = 50
     batch_size: int = 256
     lr: float = 3e-4
@@ -113,7 +115,8 @@ def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
                         fast_visits=cfg.fast_visits, full_prob=cfg.full_prob,
                         search=cfg.search,  # type: ignore[arg-type]
                         gumbel=GumbelConfig(leaves_per_batch=8, max_considered=cfg.gumbel_m),
-                        value_mix=cfg.value_mix, forced_playouts_k=cfg.forced_k)
+                        value_mix=cfg.value_mix, forced_playouts_k=cfg.forced_k,
+                        sparring_fraction=cfg.sparring_fraction)
     # Only the teacher's train split: its val/ stays the diagnose stage's held-out set.
     anchor = teacher_shards() if cfg.anchor_fraction > 0 else None
     return LoopConfig(out_dir=str(run_dir / "loop"), net=cfg.net, init=init,
@@ -122,7 +125,8 @@ def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
                       batch_size=cfg.batch_size, lr=cfg.lr, gating_games=cfg.gating_games,
                       recency=cfg.recency, seed=cfg.seed, ray=cfg.ray or None,
                       workers=cfg.workers, anchor_fraction=cfg.anchor_fraction,
-                      anchor_data=None if anchor is None else str(anchor / "train"))
+                      anchor_data=None if anchor is None else str(anchor / "train"),
+                      sparring=cfg.sparring)
 
 
 def run_loop(cfg: Config, run: Run) -> None:
@@ -146,6 +150,16 @@ def run_loop(cfg: Config, run: Run) -> None:
     axes[2].set_xlabel("generation")
     axes[2].set_ylabel("false-resignation rate (no-resign games)")
     run.save_figure(fig, "training")
+    if "sparring" in games and (games.sparring != 0).any():
+        # The sparring games' score at self-play visits: a free running strength signal.
+        spar = games[games.sparring != 0]
+        won = (spar.winner == -spar.sparring).groupby(spar.generation)
+        fig, ax = new_figure()
+        ax.plot(won.mean(), marker=".")
+        ax.axhline(0.5, color="grey", linestyle="--")
+        ax.set_xlabel("generation")
+        ax.set_ylabel(f"score against {cfg.sparring} in sparring games")
+        run.save_figure(fig, "sparring")
     run.finish("generations", int(loop.state["generation"]),  # type: ignore[call-overload]
                cpu_hours=round(float(loop.state["cpu_s"]) / 3600, 3),  # type: ignore[arg-type]
                selfplay_games=len(games))

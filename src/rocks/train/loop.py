@@ -45,6 +45,11 @@ Departures, numbered:
      seen to flatten their priors and drift from the teacher's moves while their value head
      improved on self-play positions, so only the policy is anchored.  ``train.csv`` then
      also logs ``anchor_share`` and the policy CE of the anchor and window rows apart.
+  9. Sparring (``selfplay.sparring_fraction`` > 0 with ``sparring`` = ``gnugo:LEVEL``): that
+     share of each generation's games is played against GNU Go on one colour
+     (:mod:`rocks.train.sparring`; ``rocks.train.selfplay``, departure 6).  Not with ``ray``.
+     ``selfplay.csv``'s ``sparring`` column says which colour the opponent had (1 Black, -1
+     White, 0 none), so those games are also a running score against GNU Go.
 """
 
 from __future__ import annotations
@@ -89,6 +94,7 @@ from rocks.train.shards import (
     shard_length,
     with_planes,
 )
+from rocks.train.sparring import SparringSpec, gnugo_opponents
 from rocks.train.supervised import (
     LossWeights,
     TrainConfigError,
@@ -139,6 +145,8 @@ class LoopConfig:
             input planes, an ``init`` net with the base 19 is widened with zero weights for
             them; self-play records as many planes as the net reads, and 19-plane anchor
             shards get the ladder planes appended as they load.
+        sparring: the outside opponent of sparring games (departure 9): ``gnugo:LEVEL``;
+            needed when ``selfplay.sparring_fraction`` > 0.
     """
 
     out_dir: str = field(default="runs/loop", metadata={"flag": "--out"})
@@ -171,8 +179,20 @@ class LoopConfig:
     anchor_data: str | None = None
     anchor_fraction: float = 0.0
     ladders: bool = False
+    sparring: str = ""
 
     def __post_init__(self) -> None:
+        if self.selfplay.sparring_fraction > 0:
+            if not self.sparring:
+                raise TrainConfigError("selfplay.sparring_fraction > 0 needs an opponent: "
+                                       "--sparring gnugo:LEVEL")
+            if self.ray is not None:
+                raise TrainConfigError("sparring games are not played on Ray workers")
+        if self.sparring:
+            try:
+                SparringSpec.parse(self.sparring)
+            except ValueError as exc:
+                raise TrainConfigError(str(exc)) from None
         if not 0.0 <= self.anchor_fraction < 1.0:
             raise TrainConfigError(
                 f"anchor_fraction must be in [0, 1), got {self.anchor_fraction}")
@@ -282,7 +302,8 @@ class Loop:
                        false_resign=int(bool(game.would_resign)
                                         and game.winner in game.would_resign),
                        winner_min_value=round(game.winner_min_value, 4),
-                       resign_threshold=threshold)
+                       resign_threshold=threshold,
+                       sparring=getattr(game, "opponent_colour", 0))
             # A run started before a column existed keeps its header.
             log.log({k: v for k, v in row.items() if log.columns is None or k in log.columns})
             next(bar, None)
@@ -296,7 +317,12 @@ class Loop:
         if evaluate is None:
             self._selfplay_on_ray(gen, sp_cfg, log_game)
         else:
-            play_games(evaluate, sp_cfg, todo, seed=(cfg.seed, gen), on_game=on_game)
+            opponent = None
+            if sp_cfg.sparring_fraction > 0:  # departure 9
+                opponent = gnugo_opponents(SparringSpec.parse(cfg.sparring), sp_cfg.size,
+                                           sp_cfg.komi, seed=(cfg.seed, gen))
+            play_games(evaluate, sp_cfg, todo, seed=(cfg.seed, gen), on_game=on_game,
+                       opponent=opponent)
         next(bar, None)
         log.close()
         self._calibrate_resignation()

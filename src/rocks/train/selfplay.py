@@ -37,15 +37,27 @@ Departures, numbered:
      quantity the resignation test compares with the threshold.  In a no-resign game the
      winner's lowest value says which thresholds would have resigned a won game
      (:func:`calibrate_resign_threshold`).
+  6. Sparring games (not in AlphaGo Zero, which learns from self-play only): a share
+     ``sparring_fraction`` of the games is played against an outside ``Opponent`` (the loop's:
+     GNU Go, :mod:`rocks.train.sparring`) on one colour, the net's colour alternating between
+     sparring games.  Only the net's moves become examples, their z the result against that
+     opponent.  The idea is AlphaStar's league (Vinyals et al., Nature 2019) in its smallest
+     form: self-play alone was seen here to buy wins against its own ancestors and none
+     against outside engines, and a fixed opponent cannot be out-cycled.  The opponent
+     thinks in its own process, on a thread, while the other games' leaves are evaluated.
+     An opponent's illegal move or resignation loses it the game; an opponent that fails
+     (dies, times out) stops the stage with its error, and the games in flight are replayed
+     on resume.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -58,8 +70,24 @@ from rocks.search.mcts import MCTS, MCTSConfig
 from rocks.search.policies import MovePolicy, choose_move, resign_statistic, wants_resign
 from rocks.train.shards import Examples, write_shard
 
-__all__ = ["EvaluateFn", "Evaluation", "SelfPlayConfig", "SelfPlayGame", "play_games",
-           "save_game", "net_evaluate", "calibrate_resign_threshold", "resign_stats"]
+__all__ = ["EvaluateFn", "Evaluation", "Opponent", "OpponentFactory", "SelfPlayConfig",
+           "SelfPlayGame", "play_games", "save_game", "net_evaluate", "sparring_colour",
+           "calibrate_resign_threshold", "resign_stats"]
+
+
+class Opponent(Protocol):
+    """An outside player of sparring games (departure 6), one per game."""
+
+    name: str
+
+    def genmove(self, position: Position) -> int | None:
+        """Its move (a flat index; ``size*size`` passes) in ``position``; None resigns."""
+
+    def close(self) -> None:
+        """Release it (the game is over)."""
+
+
+OpponentFactory = Callable[[int], Opponent]  # game index -> a fresh opponent for that game
 
 
 SearchKind = Literal["puct", "gumbel"]
@@ -91,6 +119,9 @@ class SelfPlayConfig:
         in_planes: input planes the examples record: the playing network's (19, or 22 with
             the ladder planes; ``rocks.go.features``); the loop sets it from its network.
             ``search="gumbel"`` refuses k > 0.
+        sparring_fraction: share of games played against an outside opponent on one colour
+            (the loop's ``--sparring``, e.g. GNU Go; departure 6), spread evenly over the
+            games, the opponent's colour alternating; 0: self-play only.
     """
 
     size: int = 9
@@ -110,8 +141,11 @@ class SelfPlayConfig:
     value_mix: float = 0.0
     forced_playouts_k: float = 0.0
     in_planes: int = features.NUM_PLANES
+    sparring_fraction: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.sparring_fraction <= 1.0:
+            raise ValueError("sparring_fraction must lie in [0, 1]")
         if self.search not in ("puct", "gumbel"):
             raise ValueError(f"search must be 'puct' or 'gumbel', not {self.search!r}")
         if not 0.0 <= self.value_mix <= 1.0:
@@ -163,6 +197,17 @@ class SelfPlayGame:
     full_searches: int
     moves: int
     winner_min_value: float = float("nan")  # the winner's lowest resign statistic (5.)
+    opponent_colour: int = 0  # the outside opponent's colour in a sparring game (6.), else 0
+
+
+def sparring_colour(index: int, fraction: float) -> int:
+    """The opponent's colour in game ``index`` (0: a self-play game).  Sparring games are
+    spread evenly (game i is one when floor((i + 1) f) > floor(i f)) and the opponent takes
+    White and Black in turn, so any run of games holds both colours equally."""
+    k = int(np.floor((index + 1) * fraction + 1e-9))
+    if k <= int(np.floor(index * fraction + 1e-9)):
+        return 0
+    return -BLACK if k % 2 else BLACK
 
 
 @dataclass
@@ -172,6 +217,10 @@ class _Slot:
     no_resign: bool
     mcts: MCTS
     full: bool
+    opponent: Opponent | None = None
+    opponent_colour: int = 0
+    reply: Future | None = None  # the opponent's move, being thought
+    opponent_resigned: bool = False
     planes: list[np.ndarray] = field(default_factory=list)
     policies: list[np.ndarray] = field(default_factory=list)
     movers: list[int] = field(default_factory=list)
@@ -193,15 +242,40 @@ def net_evaluate(evaluator: Callable[[Sequence[Position]], object]) -> EvaluateF
     return evaluate
 
 
-def _new_slot(cfg: SelfPlayConfig, seed: Sequence[int], index: int) -> _Slot:
+def _new_slot(cfg: SelfPlayConfig, seed: Sequence[int], index: int,
+              opponent: OpponentFactory | None) -> _Slot:
     rng = np.random.default_rng([*seed, index])
     full = bool(rng.random() < cfg.full_prob)
     root = Position.empty(cfg.size, cfg.komi, Rules())
     no_resign = bool(rng.random() < cfg.no_resign_fraction)
-    return _Slot(index, rng, no_resign, cfg.new_search(root, full, rng), full)
+    slot = _Slot(index, rng, no_resign, cfg.new_search(root, full, rng), full)
+    colour = sparring_colour(index, cfg.sparring_fraction)
+    if colour:
+        if opponent is None:
+            raise ValueError("sparring_fraction > 0 needs an opponent (play_games' opponent)")
+        slot.opponent, slot.opponent_colour = opponent(index), colour
+    return slot
+
+
+def _opponent_to_play(slot: _Slot) -> bool:
+    return slot.opponent is not None and slot.mcts.root.to_play == slot.opponent_colour
+
+
+def _opponent_moved(cfg: SelfPlayConfig, slot: _Slot, move: int | None) -> bool:
+    """Play the opponent's move (departure 6); True when the game is over."""
+    root = slot.mcts.root
+    if move is None or not (0 <= move <= cfg.size * cfg.size) or not root.is_legal(move):
+        slot.opponent_resigned = True  # resigning, or forfeiting by an illegal move
+        slot.resigned_by = root.to_play
+        return True
+    slot.mcts.advance(move)
+    pos = slot.mcts.root
+    return pos.is_game_over() or len(pos.moves) >= cfg.move_limit
 
 
 def _finish(cfg: SelfPlayConfig, slot: _Slot) -> SelfPlayGame:
+    if slot.opponent is not None:
+        slot.opponent.close()
     pos = slot.mcts.root
     npts = cfg.size * cfg.size
     if slot.resigned_by:
@@ -227,12 +301,17 @@ def _finish(cfg: SelfPlayConfig, slot: _Slot) -> SelfPlayGame:
         else np.zeros((0, npts)),
         score=pos.score() * movers if played_out else np.zeros(n),
         aux_weight=np.full(n, 1.0 if played_out else 0.0))
+    names = {BLACK: "rocks-selfplay", -BLACK: "rocks-selfplay"}
+    if slot.opponent is not None:
+        names[slot.opponent_colour] = slot.opponent.name
     record = GameRecord(size=cfg.size, komi=cfg.komi, rules="Chinese", moves=pos.moves,
-                        result=result, black_player="rocks-selfplay",
-                        white_player="rocks-selfplay")
+                        result=result, black_player=names[BLACK], white_player=names[-BLACK])
+    # The opponent's values are unknown: only the net's side says anything about resigning.
+    known = winner and winner != slot.opponent_colour
     return SelfPlayGame(slot.index, record, examples, winner, bool(slot.resigned_by),
                         slot.no_resign, tuple(sorted(slot.would_resign)), n, len(pos.moves),
-                        slot.min_value[winner] if winner else float("nan"))
+                        slot.min_value[winner] if known else float("nan"),
+                        slot.opponent_colour)
 
 
 def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
@@ -266,41 +345,79 @@ def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
 
 def play_games(evaluate: EvaluateFn, cfg: SelfPlayConfig, indices: Sequence[int],
                seed: Sequence[int] = (0,),
-               on_game: Callable[[SelfPlayGame], None] | None = None) -> list[SelfPlayGame]:
+               on_game: Callable[[SelfPlayGame], None] | None = None,
+               opponent: OpponentFactory | None = None) -> list[SelfPlayGame]:
     """Play the games ``indices`` (``cfg.parallel`` at a time); ``on_game`` sees each as it ends.
 
-    The leaves of all games in flight go to ``evaluate`` together."""
+    The leaves of all games in flight go to ``evaluate`` together.  ``opponent`` makes the
+    outside player of each sparring game (departure 6; needed when
+    ``cfg.sparring_fraction`` > 0); its moves are thought on threads meanwhile."""
     todo = list(indices)[::-1]
     slots: list[_Slot] = []
     done: list[SelfPlayGame] = []
-    while todo or slots:
-        while todo and len(slots) < cfg.parallel:
-            slots.append(_new_slot(cfg, seed, todo.pop()))
-            slots[-1].mcts.begin()
-        pending = [(s, s.mcts.gather(min(s.mcts.cfg.leaves_per_batch,
-                                         s.mcts.target - s.mcts.simulations)))
-                   for s in slots if not s.mcts.done()]
-        positions = [p.position for _, leaves in pending for p in leaves]
-        if positions:
-            ev = as_evaluation(evaluate(positions), len(positions))
-            offset = 0
-            for s, leaves in pending:
-                s.mcts.apply(leaves, ev, offset)
-                offset += len(leaves)
-        still: list[_Slot] = []
+    threads = ThreadPoolExecutor(max_workers=cfg.parallel) if cfg.sparring_fraction else None
+
+    def start_turn(s: _Slot) -> None:
+        if _opponent_to_play(s):
+            assert threads is not None and s.opponent is not None
+            s.reply = threads.submit(s.opponent.genmove, s.mcts.root)
+        else:
+            s.mcts.begin()
+
+    def searching(s: _Slot) -> bool:
+        return s.reply is None and not s.mcts.done()
+
+    def end(s: _Slot) -> None:
+        game = _finish(cfg, s)
+        done.append(game)
+        if on_game is not None:
+            on_game(game)
+
+    try:
+        while todo or slots:
+            while todo and len(slots) < cfg.parallel:
+                slots.append(_new_slot(cfg, seed, todo.pop(), opponent))
+                start_turn(slots[-1])
+            pending = [(s, s.mcts.gather(min(s.mcts.cfg.leaves_per_batch,
+                                             s.mcts.target - s.mcts.simulations)))
+                       for s in slots if searching(s)]
+            positions = [p.position for _, leaves in pending for p in leaves]
+            if positions:
+                ev = as_evaluation(evaluate(positions), len(positions))
+                offset = 0
+                for s, leaves in pending:
+                    s.mcts.apply(leaves, ev, offset)
+                    offset += len(leaves)
+            elif any(s.reply is not None for s in slots):  # only opponents are thinking
+                wait([s.reply for s in slots if s.reply is not None],
+                     return_when=FIRST_COMPLETED)
+            still: list[_Slot] = []
+            for s in slots:
+                if s.reply is not None:
+                    if not s.reply.done():
+                        still.append(s)
+                        continue
+                    move, s.reply = s.reply.result(), None  # its error stops the stage
+                    over = _opponent_moved(cfg, s, move)
+                elif not s.mcts.done():
+                    still.append(s)
+                    continue
+                else:
+                    over = _after_search(cfg, s)
+                if over:
+                    end(s)
+                else:
+                    start_turn(s)
+                    still.append(s)
+            slots = still
+    finally:
+        # A failed stage: the opponents of the games in flight go too, once none is thinking
+        # (a GTP engine answers one caller at a time).
+        if threads is not None:
+            threads.shutdown(wait=True, cancel_futures=True)
         for s in slots:
-            if not s.mcts.done():
-                still.append(s)
-                continue
-            if _after_search(cfg, s):
-                game = _finish(cfg, s)
-                done.append(game)
-                if on_game is not None:
-                    on_game(game)
-            else:
-                s.mcts.begin()
-                still.append(s)
-        slots = still
+            if s.opponent is not None:
+                s.opponent.close()
     return done
 
 
