@@ -651,12 +651,39 @@ def final_tables(models: list[FinalModel], scores: dict[str, pd.DataFrame],
     return pd.DataFrame(evals), pd.DataFrame(lifts)
 
 
+def answer_signs(family: str, difficulty: int, models: list[FinalModel],
+                 scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per model: lenient accuracy on the tasks whose answer is negative and on the rest, and
+    the share of responses whose last number is negative.  Whether RL learned the arithmetic
+    or the task's sign statistics: a model that gained only on one sign, or that says
+    "negative" far more often than the answers are, learned a prior, not a skill."""
+    from rocks.reason.tasks import get_family
+    from rocks.reason.tasks.base import last_number
+
+    fam = get_family(family)
+    rows = []
+    for m in models:
+        s = scores[m.label]
+        negative = s["seed"].map(lambda seed: str(fam.generate(int(seed), difficulty).answer)
+                                 .strip().startswith("-"))
+        says = s["completion"].map(lambda t: (last_number(str(t)) or "").startswith("-"))
+        rows.append({"label": m.label, "step": m.step, "n": len(s),
+                     "negative_answers": int(negative.sum()),
+                     "lenient_on_negative": s["lenient"][negative].mean(),
+                     "lenient_on_nonnegative": s["lenient"][~negative].mean(),
+                     "says_negative": says.mean()})
+    return pd.DataFrame(rows)
+
+
 def stage_final(cfg: Config, run: Run, load=None) -> None:
     family, difficulty, models = final_models(cfg)
     scores = final_scores(cfg, family, difficulty, models, run.dir / "final", load)
     evals, lifts = final_tables(models, scores, cfg.final_bootstrap)
     evals.to_csv(run.dir / "final_eval.csv", index=False)
     lifts.to_csv(run.dir / "final_lift.csv", index=False)
+    signs = answer_signs(family, difficulty, models, scores)
+    signs.to_csv(run.dir / "answer_signs.csv", index=False)
+    print(signs.to_string(index=False), flush=True)
     shown = ["label", "n", "pass1_lenient", "pass1", "format", "self_check_rate",
              "response_chars"]
     print(evals[shown].to_string(index=False), flush=True)

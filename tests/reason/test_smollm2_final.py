@@ -126,6 +126,24 @@ def test_paired_lifts_are_the_known_ones(exp, setup):
     assert summary["headline"]["value"] == 1 and summary["metrics"]["step"] == 100
 
 
+def test_answer_signs_split_accuracy_by_the_sign_of_the_answer(exp, setup):
+    cfg, run, load, calls = setup
+    exp.stage_final(cfg, run, load)
+    signs = pd.read_csv(run.dir / "answer_signs.csv").set_index("label")
+    tasks = held_out_tasks("arithmetic", 1, N)
+    negative = [i for i, t in enumerate(tasks) if str(t.answer).startswith("-")]
+    assert (signs["negative_answers"] == len(negative)).all()
+    # run-a answers every task right: it says "negative" exactly as often as the answers are
+    assert signs.loc["run-a", "says_negative"] == pytest.approx(len(negative) / N)
+    assert signs.loc["run-a", "lenient_on_nonnegative"] == 1
+    assert signs.loc["base", "says_negative"] == 0  # it writes no number at all
+    assert signs.loc["base", "lenient_on_nonnegative"] == 0
+    half = signs.loc["run-b"]  # right on the first N/2 tasks only
+    rest = [i for i in range(N) if i not in negative]
+    assert half["lenient_on_nonnegative"] == pytest.approx(
+        sum(i < N // 2 for i in rest) / len(rest))
+
+
 def test_every_model_sees_the_tasks_of_ships_documented_command(exp, setup):
     cfg, run, load, calls = setup
     policies: list[AnswerPolicy] = []
