@@ -910,8 +910,11 @@ the unbiased number.
   {c['max_new_tokens']} new tokens at T={c['temperature']}, lr {c['lr']}, μ={c['mu']},
   β={c['beta']}, ε={c['epsilon']}; reward = strict accuracy + {reward['format']} format
   + {reward['tags']} tags (partial format credit).
-- Compute: {hours.mean():.2f} CPU-hours a seed on average (this run {r['seconds'] / 3600:.2f} h,
-  one torch thread on a shared 2-core VM, held-out evaluations included).
+- Compute: {hours.mean():.2f} hours of wall time a seed on average (this run
+  {r['seconds'] / 3600:.2f} h), held-out evaluations included, on one torch thread of a
+  2-core VM shared with other runs: an upper bound on its CPU-hours (a step's median
+  {per_seed['step_s_median'].median():.0f} s in these runs; report.md says where the
+  time went).
 - Experiment, curves and examples:
   `experiments/2026-12-01_14-51_r1-zero-on-smollm2-grpo-teaches-a-real/` (report.md).
 
