@@ -152,11 +152,18 @@ def run_loop(cfg: Config, run: Run) -> None:
     run.save_figure(fig, "training")
     if "sparring" in games and (games.sparring != 0).any():
         # The sparring games' score at self-play visits: a free running strength signal.
+        from rocks.stats import wilson_interval
+
         spar = games[games.sparring != 0]
-        won = (spar.winner == -spar.sparring).groupby(spar.generation)
+        won = (spar.winner == -spar.sparring).groupby(spar.generation).agg(["mean", "count"])
+        bounds = np.array([wilson_interval(m, int(n)) for m, n in zip(won["mean"], won["count"],
+                                                                       strict=True)])
         fig, ax = new_figure()
-        ax.plot(won.mean(), marker=".")
+        ax.errorbar(won.index, won["mean"], yerr=[won["mean"] - bounds[:, 0],
+                                                  bounds[:, 1] - won["mean"]],
+                    marker=".", capsize=2, label="per generation, 95% interval")
         ax.axhline(0.5, color="grey", linestyle="--")
+        ax.legend()
         ax.set_xlabel("generation")
         ax.set_ylabel(f"score against {cfg.sparring} in sparring games")
         run.save_figure(fig, "sparring")
