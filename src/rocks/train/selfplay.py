@@ -220,7 +220,6 @@ class _Slot:
     opponent: Opponent | None = None
     opponent_colour: int = 0
     reply: Future | None = None  # the opponent's move, being thought
-    opponent_resigned: bool = False
     planes: list[np.ndarray] = field(default_factory=list)
     policies: list[np.ndarray] = field(default_factory=list)
     movers: list[int] = field(default_factory=list)
@@ -265,8 +264,7 @@ def _opponent_moved(cfg: SelfPlayConfig, slot: _Slot, move: int | None) -> bool:
     """Play the opponent's move (departure 6); True when the game is over."""
     root = slot.mcts.root
     if move is None or not (0 <= move <= cfg.size * cfg.size) or not root.is_legal(move):
-        slot.opponent_resigned = True  # resigning, or forfeiting by an illegal move
-        slot.resigned_by = root.to_play
+        slot.resigned_by = root.to_play  # resigning, or forfeiting by an illegal move
         return True
     slot.mcts.advance(move)
     pos = slot.mcts.root
