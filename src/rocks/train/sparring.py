@@ -19,6 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from rocks.engines.commands import gnugo_command
 from rocks.engines.gtp_client import GtpClient
 from rocks.go import coords
@@ -79,7 +81,6 @@ class GtpOpponent:
 def gnugo_opponents(spec: SparringSpec, size: int, komi: float, seed: Sequence[int],
                     gnugo_path: str | None = None) -> OpponentFactory:
     """Game index -> a fresh GNU Go for that game (departure 2)."""
-    import numpy as np
 
     def make(index: int) -> Opponent:
         game_seed = int(np.random.default_rng([*seed, index, 7]).integers(1, 2**31 - 1))
