@@ -661,11 +661,13 @@ def answer_signs(family: str, difficulty: int, models: list[FinalModel],
     from rocks.reason.tasks.base import last_number
 
     fam = get_family(family)
+    seeds = {int(seed) for m in models for seed in scores[m.label]["seed"]}
+    is_negative = {seed: str(fam.generate(seed, difficulty).answer).strip().startswith("-")
+                   for seed in seeds}  # every model answers the same tasks: generated once
     rows = []
     for m in models:
         s = scores[m.label]
-        negative = s["seed"].map(lambda seed: str(fam.generate(int(seed), difficulty).answer)
-                                 .strip().startswith("-"))
+        negative = s["seed"].astype(int).map(is_negative)
         says = s["completion"].map(lambda t: (last_number(str(t)) or "").startswith("-"))
         rows.append({"label": m.label, "step": m.step, "n": len(s),
                      "negative_answers": int(negative.sum()),
