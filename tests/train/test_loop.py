@@ -13,10 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from rocks.nets import torchscript
 from rocks.nets.checkpoint import read_checkpoint
-from rocks.train.loop import Loop, LoopConfig
+from rocks.nets.evaluator import sample_positions
+from rocks.train.loop import Loop, LoopConfig, inference_mode
 from rocks.train.selfplay import SelfPlayConfig
 from rocks.train.supervised import TrainConfigError
 
@@ -132,6 +135,31 @@ def test_the_loop_plays_and_trains_on_the_device_it_is_given(tmp_path):
     assert loop.run()["generation"] == 1
     latest = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.safetensors")
     assert next(latest.net.parameters()).device.type == "cpu"
+
+
+@pytest.mark.skipif(not torchscript.available(), reason="this torch has no TorchScript")
+def test_self_play_evaluates_with_the_frozen_bf16_graph_on_the_cpu_by_default(tmp_path):
+    """Departure 10: ``auto`` is the engine's fast mode on the CPU, eager bf16 elsewhere."""
+    cfg = LoopConfig(out_dir=str(tmp_path / "run"), net="b1c16", generations=0,
+                     selfplay=TINY, device="cpu")
+    loop = Loop(cfg)
+    assert loop._evaluator(loop.ckpts / "best.safetensors").mode == \
+        "torchscript-bf16+channels_last"
+    assert inference_mode(dataclasses.replace(cfg, bf16=False)) == {"use_bf16": False}
+    assert inference_mode(dataclasses.replace(cfg, inference="bf16")) == {"use_bf16": True}
+    # The graph gives the eager network's answers (bf16 rounding apart).
+    eager = Loop(dataclasses.replace(cfg, inference="fp32"))._evaluator(
+        loop.ckpts / "best.safetensors")
+    fast = loop._evaluator(loop.ckpts / "best.safetensors")
+    positions = sample_positions(16, 9, seed=2)
+    a, b = eager(positions), fast(positions)
+    assert np.abs(a.values - b.values).max() < 0.05
+    assert np.abs(a.priors - b.priors).sum(1).max() < 0.1
+
+
+def test_an_unknown_inference_mode_is_refused():
+    with pytest.raises(TrainConfigError, match="inference must be auto or one of"):
+        LoopConfig(inference="int4")
 
 
 def test_a_run_resumed_without_its_shards_replays_the_generation_then_trains(tmp_path):
