@@ -66,6 +66,9 @@ class Config:
     window: int = 60_000
     gating_games: int = 0  # AlphaZero: always the latest net
     threads: int = 1
+    # The self-play evaluator (LoopConfig.inference): auto = the frozen bf16 graph on the
+    # CPU; every generation played before 2026-12-02 ~12:00 UTC used eager bf16 ('bf16').
+    inference: str = "auto"
     seed: int = 0
     ray: str = ""  # self-play on Ray actors: 'local' or a cluster address ('' = no Ray)
     workers: int = 0  # Ray self-play actors (0: one per CPU Ray has)
@@ -126,7 +129,7 @@ def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
                       recency=cfg.recency, seed=cfg.seed, ray=cfg.ray or None,
                       workers=cfg.workers, anchor_fraction=cfg.anchor_fraction,
                       anchor_data=None if anchor is None else str(anchor / "train"),
-                      sparring=cfg.sparring)
+                      sparring=cfg.sparring, inference=cfg.inference)
 
 
 def run_loop(cfg: Config, run: Run) -> None:
@@ -353,32 +356,34 @@ def run_figures(cfg: Config, run: Run) -> None:
                        label=f"{label}: supervised net")
             for _, r in ladder.iterrows():
                 rows.append({"arm": label, "opponent": "supervised", **r.to_dict()})
-        gnugo_path = folder / "ladder_gnugo.csv"
-        if gnugo_path.exists():
-            gnugo = pd.read_csv(gnugo_path).sort_values("generation")
-            band(ax[1], gnugo, label, c, prefix="gnugo_")
-            for _, r in gnugo.iterrows():
-                rows.append({"arm": label, "opponent": f"gnugo-{cfg.gnugo_level}",
-                             **r.to_dict()})
-    sup_path = here / "data" / "supervised_gnugo.csv"
-    if sup_path.exists():
-        sup = pd.read_csv(sup_path).iloc[-1]
-        ax[1].axhline(sup.gnugo_score, color="black", lw=1,
+        # GNU Go at the ladder's visits (panel 1) and at 800 (panel 7, `ladder_visits=800`).
+        for a, suffix in ((ax[1], ""), (ax[7], "_v800")):
+            gnugo_path = folder / f"ladder_gnugo{suffix}.csv"
+            if gnugo_path.exists():
+                gnugo = pd.read_csv(gnugo_path).sort_values("generation")
+                band(a, gnugo, label, c, prefix="gnugo_")
+                for _, r in gnugo.iterrows():
+                    rows.append({"arm": label, "opponent": f"gnugo-{cfg.gnugo_level}",
+                                 **r.to_dict()})
+    for a, suffix in ((ax[1], ""), (ax[7], "_v800")):
+        sup_path = here / "data" / f"supervised_gnugo{suffix}.csv"
+        if sup_path.exists():
+            sup = pd.read_csv(sup_path).iloc[-1]
+            a.axhline(sup.gnugo_score, color="black", lw=1,
                       label=f"supervised net ({int(sup.gnugo_wins)}/{int(sup.gnugo_games)})")
-        ax[1].axhspan(sup.gnugo_lo, sup.gnugo_hi, color="grey", alpha=0.2)
+            a.axhspan(sup.gnugo_lo, sup.gnugo_hi, color="grey", alpha=0.2)
     ax[0].axhline(0.5, color="grey", lw=0.8)
     ax[0].axhline(0.65, color="green", lw=0.8, ls="--")
-    titles = ["score vs the supervised net (95% CI)",
-              f"score vs GNU Go {cfg.gnugo_level} (95% CI)", "policy CE (train)",
-              "value MSE (train)", "mean game length (moves)",
-              "false-resignation rate (no-resign games)", "value MSE on held-out self-play"]
-    for a, t in zip(ax, titles, strict=False):
+    titles = [f"score vs the supervised net, {cfg.ladder_visits} visits (95% CI)",
+              f"score vs GNU Go {cfg.gnugo_level}, {cfg.ladder_visits} visits (95% CI)",
+              "policy CE (train)", "value MSE (train)", "mean game length (moves)",
+              "false-resignation rate (no-resign games)", "value MSE on held-out self-play",
+              f"score vs GNU Go {cfg.gnugo_level}, 800 visits (95% CI)"]
+    for a, t in zip(ax, titles, strict=True):
         a.set_title(t, fontsize=9)
         a.set_xlabel("CPU-hours of the loop")
         a.legend(fontsize=7)
-    ax[7].axis("off")
-    ax[7].text(0.0, 0.5, f"ladder: {cfg.ladder_visits} visits a move for every net,\n"
-               "a seed per game, colours alternating", fontsize=9)
+    fig.suptitle("a seed per game, colours alternating", fontsize=9)
     run.save_figure(fig, "curves")
     if rows:
         from rocks.metrics import write_table
