@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from rocks.go.board import Position
+from rocks.nets import torchscript
 from rocks.nets.checkpoint import save_checkpoint
 from rocks.nets.evaluator import Evaluator, sample_positions
 from rocks.nets.model import NetConfig, PolicyValueNet
@@ -128,6 +129,20 @@ def test_the_inference_server_evaluates_planes_as_the_evaluator_does(checkpoint)
                      seed=3 * 1_000 + 4, device="cpu")(positions)
     np.testing.assert_allclose(got.priors, want.priors, atol=1e-6)
     np.testing.assert_allclose(got.values, want.values, atol=1e-6)
+
+
+def test_workers_and_servers_evaluate_in_the_loops_inference_mode(checkpoint):
+    """LoopConfig.inference reaches the actors, each resolving it on its own device."""
+    job = SelfPlayJob(0, str(checkpoint), "init.safetensors", TINY)
+    out = str(checkpoint.parents[1])
+    assert SelfPlayWorker(WorkerSettings(out, inference="fp32+channels_last"),
+                          slot=0)._local(job).mode == "fp32+channels_last"
+    server = InferenceServer("cpu", eval_batch=16, bf16=True, inference="bf16")
+    server.load(str(checkpoint))
+    assert server._evaluator.mode == "bf16"
+    if torchscript.available():
+        assert SelfPlayWorker(WorkerSettings(out), slot=0)._local(job).mode == \
+            "torchscript-bf16+channels_last"
 
 
 def test_a_worker_can_play_through_an_inference_server(checkpoint):

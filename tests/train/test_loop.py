@@ -18,8 +18,8 @@ import pytest
 
 from rocks.nets import torchscript
 from rocks.nets.checkpoint import read_checkpoint
-from rocks.nets.evaluator import sample_positions
-from rocks.train.loop import Loop, LoopConfig, inference_mode
+from rocks.nets.evaluator import inference_arguments, sample_positions
+from rocks.train.loop import Loop, LoopConfig
 from rocks.train.selfplay import SelfPlayConfig
 from rocks.train.supervised import TrainConfigError
 
@@ -145,8 +145,8 @@ def test_self_play_evaluates_with_the_frozen_bf16_graph_on_the_cpu_by_default(tm
     loop = Loop(cfg)
     assert loop._evaluator(loop.ckpts / "best.safetensors").mode == \
         "torchscript-bf16+channels_last"
-    assert inference_mode(dataclasses.replace(cfg, bf16=False)) == {"use_bf16": False}
-    assert inference_mode(dataclasses.replace(cfg, inference="bf16")) == {"use_bf16": True}
+    assert inference_arguments("auto", False, "cpu") == {"use_bf16": False}
+    assert inference_arguments("bf16", True, "cpu") == {"use_bf16": True}
     # The graph gives the eager network's answers (bf16 rounding apart).
     eager = Loop(dataclasses.replace(cfg, inference="fp32"))._evaluator(
         loop.ckpts / "best.safetensors")
@@ -160,6 +160,8 @@ def test_self_play_evaluates_with_the_frozen_bf16_graph_on_the_cpu_by_default(tm
 def test_an_unknown_inference_mode_is_refused():
     with pytest.raises(TrainConfigError, match="inference must be auto or one of"):
         LoopConfig(inference="int4")
+    with pytest.raises(ValueError, match="inference must be auto or one of"):
+        inference_arguments("int4", True, "cpu")
 
 
 def test_a_run_resumed_without_its_shards_replays_the_generation_then_trains(tmp_path):

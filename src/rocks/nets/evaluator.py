@@ -333,6 +333,22 @@ def mode_name(backend: str, use_bf16: bool, channels_last: bool) -> str:
     return backend
 
 
+def inference_arguments(inference: str, bf16: bool,
+                        device: DeviceName | torch.device = "auto") -> dict[str, Any]:
+    """The Evaluator arguments of an ``inference`` setting: a :data:`MODES` name as it is, or
+    ``auto``: the frozen bf16 channels-last graph on the CPU when ``bf16`` and TorchScript is
+    available (the fastest faithful CPU mode in docs/benchmarks.md), else eager torch in bf16
+    (fp32 without ``bf16``): elsewhere eager bf16 is what has been measured."""
+    if inference != "auto":
+        if inference not in MODES:
+            raise ValueError(f"inference must be auto or one of {', '.join(MODES)}, "
+                             f"got {inference!r}")
+        return dict(MODES[inference])
+    if bf16 and resolve_device(device).type == "cpu" and torchscript.available():
+        return dict(MODES["torchscript-bf16+channels_last"])
+    return {"use_bf16": bf16}
+
+
 def available_modes(device: DeviceName | torch.device = "auto") -> list[str]:
     """The :data:`MODES` this machine can run on ``device`` (ONNX Runtime: installed, CPU)."""
     dev = resolve_device(device)

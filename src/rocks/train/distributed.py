@@ -55,7 +55,7 @@ from rocks.devices import DeviceName
 from rocks.go import features
 from rocks.go.board import Position
 from rocks.nets.checkpoint import read_checkpoint
-from rocks.nets.evaluator import Evaluator
+from rocks.nets.evaluator import Evaluator, inference_arguments
 from rocks.nets.model import PolicyValueNet
 from rocks.search.contracts import EvaluateFn, Evaluation
 from rocks.train.selfplay import SelfPlayConfig, SelfPlayGame, net_evaluate, play_games, save_game
@@ -94,6 +94,7 @@ class WorkerSettings:
     eval_batch: int = 256
     bf16: bool = True
     threads: int = 1
+    inference: str = "auto"  # LoopConfig.inference, resolved on each actor's own device
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,10 @@ def plan(nodes: Sequence[Node], workers: int, inference: Inference = "auto") -> 
 class InferenceServer:
     """A network on one device evaluating the planes that workers send (departure 5)."""
 
-    def __init__(self, device: DeviceName, eval_batch: int, bf16: bool, seed: int = 0) -> None:
+    def __init__(self, device: DeviceName, eval_batch: int, bf16: bool, seed: int = 0,
+                 inference: str = "auto") -> None:
         self.device, self.eval_batch, self.bf16, self.seed = device, eval_batch, bf16, seed
+        self.inference = inference
         self.version: str | None = None
         self._evaluator: Evaluator | None = None
 
@@ -228,9 +231,10 @@ class InferenceServer:
         """Serve ``checkpoint`` from now on (a no-op when it is the one served)."""
         if checkpoint != self.version or self._evaluator is None:
             net = read_checkpoint(checkpoint).net
-            self._evaluator = Evaluator(net, batch_size=self.eval_batch, use_bf16=self.bf16,
-                                        symmetries="random", seed=self.seed * 1_000 + generation,
-                                        device=self.device)
+            self._evaluator = Evaluator(net, batch_size=self.eval_batch, symmetries="random",
+                                        seed=self.seed * 1_000 + generation, device=self.device,
+                                        **inference_arguments(self.inference, self.bf16,
+                                                              self.device))
             self.version = checkpoint
         return self.version
 
@@ -277,8 +281,8 @@ class SelfPlayWorker:
     def _local(self, job: SelfPlayJob) -> Evaluator:
         s = self.settings
         return Evaluator(self._weights(job.checkpoint), batch_size=s.eval_batch,
-                         use_bf16=s.bf16, symmetries="random",
-                         seed=job.generation * 1_000 + self.slot, device="cpu")
+                         symmetries="random", seed=job.generation * 1_000 + self.slot,
+                         device="cpu", **inference_arguments(s.inference, s.bf16, "cpu"))
 
     def _evaluate(self, job: SelfPlayJob) -> EvaluateFn:
         if self.server is None:
@@ -368,7 +372,7 @@ class RayPool:
         actor = ray.remote(InferenceServer).options(
             num_cpus=0, num_gpus=1 if gpu else 0, scheduling_strategy=self._affinity(node))
         return actor.remote("cuda" if gpu else "cpu", self.settings.eval_batch,
-                            self.settings.bf16, seed=j)
+                            self.settings.bf16, seed=j, inference=self.settings.inference)
 
     def _new_worker(self, k: int) -> Any:
         import ray

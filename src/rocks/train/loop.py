@@ -55,8 +55,8 @@ Departures, numbered:
      :mod:`rocks.nets.torchscript`), the engine's default mode: 1.25x the self-play moves per
      CPU-second of eager bfloat16 (1.23-1.30 over three repetitions; b6c64, 128/24 visits,
      one thread; docs/benchmarks.md "Self-play inference"), and it agrees with fp32 on more
-     top moves than eager autocast.  On CUDA/MPS ``auto`` keeps eager torch; Ray workers
-     evaluate eagerly (``bf16``) whatever ``inference`` says.
+     top moves than eager autocast.  On CUDA/MPS ``auto`` keeps eager torch.  Ray workers
+     and inference servers resolve ``inference`` on their own device.
 """
 
 from __future__ import annotations
@@ -78,9 +78,8 @@ from rocks.atomic import write_text
 from rocks.devices import DeviceName, resolve_device, to_device
 from rocks.engines.commands import gnugo_command
 from rocks.metrics import MetricsLogger
-from rocks.nets import torchscript
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
-from rocks.nets.evaluator import MODES, Evaluator
+from rocks.nets.evaluator import MODES, Evaluator, inference_arguments
 from rocks.nets.model import PolicyValueNet
 from rocks.progress import progress
 from rocks.train.evaluate import play_nets, play_vs_gtp
@@ -215,16 +214,6 @@ class LoopConfig:
             raise TrainConfigError("anchor_fraction > 0 needs anchor_data (teacher shards)")
 
 
-def inference_mode(cfg: LoopConfig) -> dict[str, object]:
-    """The Evaluator arguments of ``cfg.inference`` (departure 10)."""
-    if cfg.inference != "auto":
-        return dict(MODES[cfg.inference])
-    on_cpu = resolve_device(cfg.device).type == "cpu"
-    if cfg.bf16 and on_cpu and torchscript.available():
-        return dict(MODES["torchscript-bf16+channels_last"])
-    return {"use_bf16": cfg.bf16}
-
-
 class Loop:
     """One run of the loop in ``cfg.out_dir``; :meth:`run` resumes from state.json."""
 
@@ -299,7 +288,9 @@ class Loop:
     def _evaluator(self, source: Path | PolicyValueNet, seed: int = 0) -> Evaluator:
         net = read_checkpoint(source).net if isinstance(source, Path) else source
         return Evaluator(net, batch_size=self.cfg.eval_batch, symmetries="random", seed=seed,
-                         device=self.cfg.device, **inference_mode(self.cfg))
+                         device=self.cfg.device,
+                         **inference_arguments(self.cfg.inference, self.cfg.bf16,
+                                               self.cfg.device))
 
     # ------------------------------------------------------------------ stages
     def selfplay(self, gen: int) -> None:
@@ -363,7 +354,7 @@ class Loop:
             self._pool = dist.RayPool(
                 dist.PoolConfig(address=cfg.ray or "local", workers=cfg.workers),
                 dist.WorkerSettings(out_dir=str(self.out.resolve()), eval_batch=cfg.eval_batch,
-                                    bf16=cfg.bf16))
+                                    bf16=cfg.bf16, inference=cfg.inference))
         best = self.ckpts / str(self.state["best"])  # immutable: its name is the version
         if not best.exists():
             best = self.ckpts / "best.safetensors"
