@@ -44,3 +44,25 @@ def publish(out: str | Path, config: dict, meta: dict, results: object, section:
     print(section)
     if write_docs:
         replace_section(Path("docs/benchmarks.md"), heading, section)
+
+
+def run_bench(config_cls: type, script: str, run, render, heading: str,  # noqa: ANN001
+              doc: str, argv: list[str] | None = None) -> int:
+    """A bench script's main: its frozen config from the command line, ``run(cfg)``, then
+    :func:`publish` of ``render(cfg, results, meta)``; the command in the meta names only the
+    flags that differ from the defaults."""
+    import argparse
+    from dataclasses import asdict
+
+    from rocks.configcli import add_config_arguments, config_from_args
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    add_config_arguments(parser, config_cls)
+    cfg = config_from_args(config_cls, parser.parse_args(argv))
+    defaults = asdict(config_cls())
+    changed = [f"--{k.replace('_', '-')} {v}" for k, v in asdict(cfg).items()
+               if v != defaults[k] and k not in ("write_docs", "out")]
+    meta = machine_meta(" ".join([f".venv/bin/python {script}", *changed]))
+    res = run(cfg)
+    publish(cfg.out, asdict(cfg), meta, res, render(cfg, res, meta), heading, cfg.write_docs)
+    return 0

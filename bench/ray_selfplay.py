@@ -27,19 +27,17 @@ actors of the two pools stay up between repetitions; only one pool plays at a ti
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import shutil
 import statistics
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from benchdoc import machine_meta, publish
+from benchdoc import run_bench
 
-from rocks.configcli import add_config_arguments, config_from_args
 from rocks.train.loop import Loop, LoopConfig
 from rocks.train.selfplay import SelfPlayConfig
 
@@ -163,16 +161,7 @@ def render(cfg: BenchConfig, res: dict, meta: dict[str, str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_config_arguments(parser, BenchConfig)
-    cfg = config_from_args(BenchConfig, parser.parse_args(argv))
-    defaults = asdict(BenchConfig())
-    changed = [f"--{k.replace('_', '-')} {v}" for k, v in asdict(cfg).items()
-               if v != defaults[k] and k not in ("write_docs", "out")]
-    meta = machine_meta(" ".join([".venv/bin/python bench/ray_selfplay.py", *changed]))
-    res = run(cfg)
-    publish(cfg.out, asdict(cfg), meta, res, render(cfg, res, meta), SECTION, cfg.write_docs)
-    return 0
+    return run_bench(BenchConfig, "bench/ray_selfplay.py", run, render, SECTION, __doc__, argv)
 
 
 if __name__ == "__main__":
