@@ -79,7 +79,7 @@ from rocks.devices import DeviceName, resolve_device, to_device
 from rocks.engines.commands import gnugo_command
 from rocks.metrics import MetricsLogger
 from rocks.nets.checkpoint import read_checkpoint, save_checkpoint
-from rocks.nets.evaluator import MODES, Evaluator, inference_arguments
+from rocks.nets.evaluator import Evaluator, inference_arguments
 from rocks.nets.model import PolicyValueNet
 from rocks.progress import progress
 from rocks.train.evaluate import play_nets, play_vs_gtp
@@ -193,9 +193,10 @@ class LoopConfig:
     sparring: str = ""
 
     def __post_init__(self) -> None:
-        if self.inference != "auto" and self.inference not in MODES:
-            raise TrainConfigError(f"inference must be auto or one of {', '.join(MODES)}, "
-                                   f"got {self.inference!r}")
+        try:
+            inference_arguments(self.inference, self.bf16, "cpu")
+        except ValueError as exc:
+            raise TrainConfigError(str(exc)) from None
         if self.selfplay.sparring_fraction > 0:
             if not self.sparring:
                 raise TrainConfigError("selfplay.sparring_fraction > 0 needs an opponent: "
