@@ -13,6 +13,7 @@ from rocks.go.board import BLACK, WHITE, Position
 from rocks.play.cli import gtp_parser
 from rocks.play.engine import Engine, EngineConfig
 from rocks.play.gtp.command import GtpConfig, gtp_argv
+from rocks.play.mcts_player import MCTSPlayerConfig
 from rocks.play.players import (
     PassPlayer,
     PlayerSpec,
@@ -39,7 +40,9 @@ def test_the_simple_kinds_are_the_simple_players():
     (dict(symmetries="some"), "symmetries"), (dict(visits=0), "visits"),
     (dict(move_time_s=0.0), "move_time_s"), (dict(c_puct=-1.0), "c_puct"),
     (dict(threads=0), "threads"), (dict(value_model="v.pt"), "value_model"),
-    (dict(kind="random", model="m.pt", value_model="v.pt"), "value_model")])
+    (dict(kind="random", model="m.pt", value_model="v.pt"), "value_model"),
+    (dict(resign_threshold=1.0), "resign_threshold"),
+    (dict(resign_threshold=-1.5), "resign_threshold")])
 def test_a_bad_spec_is_refused_when_it_is_written(bad, words):
     with pytest.raises(ValueError, match=words):
         PlayerSpec(**bad)
@@ -83,12 +86,21 @@ def test_rocks_gtp_flags_describe_the_player():
     PlayerSpec(kind="random"), PlayerSpec(kind="pass"), PlayerSpec(visits=None),
     PlayerSpec(model="nets/b6.pt", visits=400, precision="fp32", symmetries="none",
                c_puct=2.0, threads=2, device="cpu", seed=9),
-    PlayerSpec(model="nets/sl.pt", value_model="nets/rl.pt", visits=200)])
+    PlayerSpec(model="nets/sl.pt", value_model="nets/rl.pt", visits=200),
+    PlayerSpec(model="nets/b6.pt", visits=800, resign_threshold=-1.0)])
 def test_a_spec_travels_as_a_rocks_gtp_command_line_and_back(spec):
     argv = gtp_argv(spec)
     assert argv[1:4] == ["-m", "rocks.cli", "gtp"]
     back = gtp_config(*argv[4:]).player_spec()
     assert back == spec if spec.kind == "mcts" else back.kind == spec.kind
+
+
+def test_the_resignation_threshold_reaches_the_search_player():
+    never = make_player(PlayerSpec(visits=10, resign_threshold=-1.0, seed=0))
+    assert never.cfg.resign_threshold == -1.0
+    assert make_player(PlayerSpec(visits=10, seed=0)).cfg.resign_threshold == \
+        MCTSPlayerConfig().resign_threshold  # None keeps the player's default
+    assert gtp_config("--resign-threshold", "-1").player_spec().resign_threshold == -1.0
 
 
 def test_the_web_page_describes_each_games_bot_by_its_strength():

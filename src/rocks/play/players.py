@@ -86,6 +86,9 @@ class PlayerSpec:
             up, the priors staying ``model``'s (AlphaGo 2016: a supervised policy network and
             a value network from self-play; :func:`rocks.nets.evaluator.split_evaluator`).
             Each leaf costs both networks' evaluations. None: ``model`` does both.
+        resign_threshold: the search resigns when its root value and its best move's Q are
+            both below this (AlphaGo Zero's v_resign; -1 never resigns; None: the player's
+            default, :class:`rocks.play.mcts_player.MCTSPlayerConfig`).
     """
 
     kind: PlayerKind = "mcts"
@@ -101,6 +104,7 @@ class PlayerSpec:
     warm_up: bool = True
     score_utility: float = 0.0
     value_model: str | None = None
+    resign_threshold: float | None = None
 
     def __post_init__(self) -> None:
         _check_choice("kind", self.kind, PlayerKind)
@@ -119,6 +123,8 @@ class PlayerSpec:
             raise ValueError(f"threads must be at least 1, got {self.threads}")
         if not 0.0 <= self.score_utility <= 1.0:
             raise ValueError(f"score_utility must lie in [0, 1], got {self.score_utility}")
+        if self.resign_threshold is not None and not -1.0 <= self.resign_threshold < 1.0:
+            raise ValueError(f"resign_threshold must lie in [-1, 1), got {self.resign_threshold}")
 
 
 def _check_choice(name: str, value: str, choices: object) -> None:
@@ -171,6 +177,8 @@ def _mcts_player(spec: PlayerSpec) -> Player:
 
     cfg = MCTSPlayerConfig(visits=spec.visits, time_per_move_s=spec.move_time_s,
                            seed=spec.seed)
+    if spec.resign_threshold is not None:
+        cfg = dataclasses.replace(cfg, resign_threshold=spec.resign_threshold)
     if spec.c_puct is not None:
         cfg = dataclasses.replace(cfg, search=dataclasses.replace(cfg.search,
                                                                   c_puct=spec.c_puct))

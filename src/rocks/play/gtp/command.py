@@ -77,6 +77,8 @@ class GtpConfig:
             only; rocks.play.score_utility).
         value_model: a second checkpoint whose value head the search uses, the priors staying
             --model's (AlphaGo 2016's policy and value networks; none: --model does both).
+        resign_threshold: resign when the search's value is below this (-1: never; none: the
+            player's default, -0.95).
         suicide: allow suicide (Tromp-Taylor rules).
         superko: positional superko, or none (simple ko only).
         name: name reported to the controller.
@@ -96,6 +98,7 @@ class GtpConfig:
     seed: int | None = None
     score_utility: float = 0.0
     value_model: str | None = None
+    resign_threshold: float | None = None
     suicide: bool = False
     superko: Literal["positional", "none"] = "positional"
     name: str = "rocks"
@@ -115,7 +118,8 @@ class GtpConfig:
         return PlayerSpec(kind=kind, model=model, visits=self.visits,
                           precision=self.precision, symmetries=self.symmetries, seed=self.seed,
                           c_puct=self.c_puct, threads=self.threads, device=self.device,
-                          score_utility=self.score_utility, value_model=self.value_model)
+                          score_utility=self.score_utility, value_model=self.value_model,
+                          resign_threshold=self.resign_threshold)
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(size=self.size, komi=self.komi,
@@ -162,7 +166,7 @@ def gtp_argv(spec: PlayerSpec, **options: object) -> list[str]:
         "visits": spec.visits, "precision": spec.precision, "symmetries": spec.symmetries,
         "c_puct": spec.c_puct, "threads": spec.threads, "device": spec.device,
         "seed": spec.seed, "score_utility": spec.score_utility,
-        "value_model": spec.value_model}
+        "value_model": spec.value_model, "resign_threshold": spec.resign_threshold}
     if spec.move_time_s is not None:
         values["move_time"] = spec.move_time_s
     if spec.kind != "mcts":  # the search's settings would not change a random or pass player
