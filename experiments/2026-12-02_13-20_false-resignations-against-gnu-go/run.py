@@ -118,7 +118,7 @@ def play_out(cfg: Config, model: str, visits: int, moves: list[int], colour: int
     from rocks.engines.commands import find_gnugo, gnugo_command
     from rocks.engines.gtp_client import GtpClient
     from rocks.engines.match import MatchConfig, play_game
-    from rocks.engines.referee import agreed_result, referee_score
+    from rocks.play.arena import refereed_result
     from rocks.play.gtp.command import gtp_argv
     from rocks.play.players import PlayerSpec
 
@@ -133,12 +133,7 @@ def play_out(cfg: Config, model: str, visits: int, moves: list[int], colour: int
     finally:
         for c in clients.values():
             c.close(timeout_s=3.0)
-    text, scorer = result.result, "tromp-taylor"
-    if result.reason in ("two passes", "move limit"):
-        scored, scorer = agreed_result(result.black_says, result.white_says), "both engines"
-        if scored is None:
-            scored, scorer = referee_score(result.record, timeout_s=600.0), "gnugo"
-        text = scored or text
+    text, scorer = refereed_result(result, force_referee=False, timeout_s=600.0)
     won = text.startswith("B") if colour == 1 else text.startswith("W")
     return dict(rocks_won=int(won), result=text, reason=result.reason, scorer=scorer,
                 moves_played=result.moves - len(moves))
@@ -185,8 +180,8 @@ def run_replays(cfg: Config, run: Run) -> None:
                     w.writeheader()
                 w.writerow(row)
             print(json.dumps(row), flush=True)
-    run.finish("false_resignations", summarise(cfg.source, name, visits, out)["won_any"],
-               **summarise(cfg.source, name, visits, out))
+    summary = summarise(cfg.source, name, visits, out)
+    run.finish("false_resignations", summary["won_any"], **summary)
 
 
 def summarise(source: str, name: str, visits: int, replays: Path) -> dict:

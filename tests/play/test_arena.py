@@ -321,6 +321,21 @@ def test_pachi_engines_come_from_the_given_binary_and_need_a_referee(tmp_path):
                        ).needs_referee(schedule(plain)[0])
 
 
+def finished(reason: str, result: str, black_says: str | None, white_says: str | None):
+    from rocks.engines.match import GameResult
+    from rocks.go.sgf import GameRecord
+
+    return GameResult("a", "b", None, result, reason, 0.0, black_says, white_says, 0,
+                      (0.0, 0.0), "", GameRecord(size=9, komi=7.5))
+
+
+def test_the_referee_takes_the_engines_agreed_count_and_leaves_other_endings_alone():
+    agreed = finished("two passes", "B+10.5", "W+2.5", "W+2.5")
+    assert arena.refereed_result(agreed, False, 5.0) == ("W+2.5", "both engines")
+    resigned = finished("resign", "W+R", "B+3.5", "W+1.5")
+    assert arena.refereed_result(resigned, True, 5.0) == ("W+R", "tromp-taylor")
+
+
 def test_an_arena_written_before_engines_had_environments_still_resumes():
     old = ('{"engines": [{"name": "a", "argv": ["x"]}, {"name": "b", "argv": ["y"]}], '
            '"out_dir": "o"}')

@@ -62,7 +62,7 @@ from rocks import stats
 from rocks.atomic import replace_with, write_bytes, write_text
 from rocks.engines.commands import find_gnugo, gnugo_command, pachi_command
 from rocks.engines.gtp_client import GtpClient, GtpClientError
-from rocks.engines.match import MatchConfig, play_game
+from rocks.engines.match import GameResult, MatchConfig, play_game
 from rocks.engines.referee import agreed_result, referee_command, referee_score
 from rocks.go.board import BLACK, WHITE
 from rocks.metrics import MetricsLogger, read_rows
@@ -370,20 +370,14 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path,
             live.discard(c)
     winner = {BLACK: game.black.name, WHITE: game.white.name}.get(result.winner, "")
     text, scorer = result.result, "tromp-taylor"
-    if config.scoring != "tromp-taylor" and result.reason in ("two passes", "move limit"):
-        scored = None if config.needs_referee(game) else agreed_result(result.black_says,
-                                                                       result.white_says)
-        scorer = "both engines"
-        if scored is None:
-            scored, scorer = referee_score(result.record, timeout_s=config.move_timeout_s), "gnugo"
-        if scored is not None:
-            text = scored
-            winner = (game.black.name if scored.startswith("B") else
-                      game.white.name if scored.startswith("W") else "")
-            if result.sgf_path is not None and scored != result.result:
-                _set_sgf_result(Path(result.sgf_path), scored, scorer)
-        else:
-            scorer = "tromp-taylor"
+    if config.scoring != "tromp-taylor":
+        text, scorer = refereed_result(result, config.needs_referee(game),
+                                       config.move_timeout_s)
+        if scorer != "tromp-taylor":
+            winner = (game.black.name if text.startswith("B") else
+                      game.white.name if text.startswith("W") else "")
+            if result.sgf_path is not None and text != result.result:
+                _set_sgf_result(Path(result.sgf_path), text, scorer)
     return {
         "key": game.key, "black": game.black.name, "white": game.white.name, "winner": winner,
         "result": text, "reason": result.reason, "score": f"{result.score:g}",
@@ -395,6 +389,22 @@ def play_pairing(game: Pairing, config: ArenaConfig, out_dir: Path,
         "detail": result.detail[:300] or f"scored by {scorer}; "
                                           f"{time.perf_counter() - started:.1f} s",
     }
+
+
+def refereed_result(result: GameResult, force_referee: bool, timeout_s: float
+                    ) -> tuple[str, str]:
+    """(result text, who scored it) of a finished game, as the arena's referee scores it
+    (departure 3): a game that ended by passes or the move limit gets both engines' agreed
+    count (unless ``force_referee``), else GNU Go's dead-stone judgement, else the match
+    driver's Tromp-Taylor count; any other ending keeps its own result."""
+    if result.reason not in ("two passes", "move limit"):
+        return result.result, "tromp-taylor"
+    if not force_referee:
+        agreed = agreed_result(result.black_says, result.white_says)
+        if agreed is not None:
+            return agreed, "both engines"
+    judged = referee_score(result.record, timeout_s=timeout_s)
+    return (judged, "gnugo") if judged is not None else (result.result, "tromp-taylor")
 
 
 def _set_sgf_result(path: Path, result: str, scorer: str) -> None:
