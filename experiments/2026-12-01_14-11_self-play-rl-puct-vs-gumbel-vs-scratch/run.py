@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from rocks.go.sgf import load_sgf
 from rocks.lab import Run, new_figure, start_run
 from rocks.nets.checkpoint import read_checkpoint
 from rocks.nets.evaluator import Evaluator
@@ -35,6 +36,7 @@ from rocks.train.evaluate import play_nets
 from rocks.train.loop import Loop, LoopConfig
 from rocks.train.selfplay import SelfPlayConfig, net_evaluate
 from rocks.train.shards import load_examples
+from rocks.train.starts import MiningConfig, lost_by, mine_start_positions, save_start_positions
 
 SUPERVISED = "../../models/rocks-9x9-b6c64.safetensors"
 
@@ -43,7 +45,7 @@ SUPERVISED = "../../models/rocks-9x9-b6c64.safetensors"
 class Config:
     """Every knob; `--name value` on the command line overrides a default."""
 
-    stage: str = "loop"  # loop | ladder | figures | match | referee | diagnose
+    stage: str = "loop"  # loop | ladder | figures | match | referee | diagnose | mine
     init: str = SUPERVISED  # '' = random init (the Zero route)
     net: str = "b6c64"
     search: str = "puct"  # puct | gumbel (self-play search)
@@ -60,6 +62,10 @@ class Config:
     anchor_fraction: float = 0.0  # share of each batch from the teacher's train split, policy only
     sparring: str = ""  # gnugo:LEVEL: the outside opponent of sparring games ('' = none)
     sparring_fraction: float = 0.0  # share of self-play games against it, one colour each
+    # Start positions (LoopConfig.start_positions): a folder of SGFs, relative to this folder;
+    # stage=mine writes data/start_positions from the nets' lost games against GNU Go.
+    start_positions: str = ""
+    start_fraction: float = 0.0  # share of self-play games begun from one of them
     train_steps: int = 50
     batch_size: int = 256
     lr: float = 3e-4
@@ -119,7 +125,8 @@ def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
                         search=cfg.search,  # type: ignore[arg-type]
                         gumbel=GumbelConfig(leaves_per_batch=8, max_considered=cfg.gumbel_m),
                         value_mix=cfg.value_mix, forced_playouts_k=cfg.forced_k,
-                        sparring_fraction=cfg.sparring_fraction)
+                        sparring_fraction=cfg.sparring_fraction,
+                        start_fraction=cfg.start_fraction)
     # Only the teacher's train split: its val/ stays the diagnose stage's held-out set.
     anchor = teacher_shards() if cfg.anchor_fraction > 0 else None
     return LoopConfig(out_dir=str(run_dir / "loop"), net=cfg.net, init=init,
@@ -129,7 +136,9 @@ def loop_config(cfg: Config, run_dir: Path) -> LoopConfig:
                       recency=cfg.recency, seed=cfg.seed, ray=cfg.ray or None,
                       workers=cfg.workers, anchor_fraction=cfg.anchor_fraction,
                       anchor_data=None if anchor is None else str(anchor / "train"),
-                      sparring=cfg.sparring, inference=cfg.inference)
+                      sparring=cfg.sparring, inference=cfg.inference,
+                      start_positions=str(here / cfg.start_positions)
+                      if cfg.start_positions else "")
 
 
 def run_loop(cfg: Config, run: Run) -> None:
@@ -505,6 +514,36 @@ def run_referee(cfg: Config, run: Run) -> None:
                referee_agrees=int(frame.agree.sum()), repeated_games=repeated)
 
 
+def run_mine(cfg: Config, run: Run) -> None:
+    """Start positions from the games our nets lost to GNU Go on the 200-visit ladders (the
+    supervised net's and every run started from it; not the Zero arm's, whose losses say
+    nothing about a strong net's blind spots): two cuts a game between moves 10 and 60, at
+    least 10 moves before the end, into data/start_positions (committed: a few hundred KB)."""
+    here = Path(__file__).resolve().parent
+    folders = [here / "data" / "supervised_gnugo" / "sgf"]
+    for conf in sorted((here / "data" / "runs").glob("run-*/config.json")):
+        if json.loads(conf.read_text())["config"].get("init"):
+            folders += sorted(conf.parent.glob("ladder_gnugo/gen_*/sgf"))
+    files = [f for folder in folders for f in sorted(folder.glob("*.sgf"))]
+    records = [load_sgf(f) for f in files]
+    mined = mine_start_positions(records, MiningConfig(player="rocks", seed=cfg.seed))
+    out = here / "data" / "start_positions"
+    shutil.rmtree(out, ignore_errors=True)
+    save_start_positions([moves for _, moves in mined], out, size=9)
+    rows = [dict(start=i, source=str(files[g].relative_to(here)), moves=len(moves),
+                 net_colour="B" if "rocks" in records[g].black_player else "W")
+            for i, (g, moves) in enumerate(mined)]
+    table = pd.DataFrame(rows)
+    table.to_csv(here / "data" / "start_positions.csv", index=False)
+    lost = sum(1 for r in records if lost_by(r, "rocks"))
+    print(f"{len(files)} ladder games, {lost} lost by our nets -> {len(mined)} start "
+          f"positions (net as White in {(table.net_colour == 'W').mean():.2f}; moves "
+          f"median {table.moves.median():.0f})", flush=True)
+    run.finish("start_positions", len(mined), games=len(files), lost=lost,
+               net_white=float((table.net_colour == "W").mean()),
+               median_moves=float(table.moves.median()))
+
+
 def main(cfg: Config, run: Run) -> None:
     torch.set_num_threads(cfg.threads)
     if cfg.stage == "loop":
@@ -519,6 +558,8 @@ def main(cfg: Config, run: Run) -> None:
         run_referee(cfg, run)
     elif cfg.stage == "diagnose":
         run_diagnose(cfg, run)
+    elif cfg.stage == "mine":
+        run_mine(cfg, run)
     else:
         raise SystemExit(f"unknown stage {cfg.stage!r}")
 

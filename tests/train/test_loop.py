@@ -21,6 +21,7 @@ from rocks.nets.checkpoint import read_checkpoint
 from rocks.nets.evaluator import inference_arguments, sample_positions
 from rocks.train.loop import Loop, LoopConfig
 from rocks.train.selfplay import SelfPlayConfig
+from rocks.train.starts import save_start_positions
 from rocks.train.supervised import TrainConfigError
 
 TINY = SelfPlayConfig(size=9, parallel=4, full_visits=8, fast_visits=2, max_moves=40)
@@ -192,3 +193,37 @@ def test_a_cpu_budget_stops_the_run_between_generations(tmp_path):
     assert again["generation"] == 1
     assert len(list((tmp_path / "run" / "selfplay").glob("*.npz"))) == 2
     assert Loop(cfg).run(generations=2, cpu_budget_s=1e9)["generation"] == 2
+
+
+def test_the_loop_plays_from_start_positions_and_logs_which(tmp_path):
+    starts = tmp_path / "starts"
+    save_start_positions([(40, 41, 30), (40, 41)], starts, size=9)
+    cfg = LoopConfig(out_dir=str(tmp_path / "run"), net="b1c16", generations=1,
+                     games_per_generation=4,
+                     selfplay=dataclasses.replace(TINY, start_fraction=1.0),
+                     start_positions=str(starts), train_steps=2, batch_size=8, bf16=False,
+                     gating_games=0)
+    Loop(cfg).run()
+    games = rows(tmp_path / "run" / "selfplay.csv")
+    assert len(games) == 4 and {r["start"] for r in games} <= {"0", "1"}
+    for r in games:
+        sgf = (tmp_path / "run" / "sgf" / f"g0000_{int(r['game']):06d}.sgf").read_text()
+        assert ";B[ee];W[fe]" in sgf.replace("\n", "")  # E5 F5: every game began at a start
+
+
+def test_the_loop_refuses_unusable_start_positions_before_any_work(tmp_path):
+    with pytest.raises(TrainConfigError, match="--start-positions"):
+        LoopConfig(selfplay=dataclasses.replace(TINY, start_fraction=0.5))
+    with pytest.raises(TrainConfigError, match="Ray"):
+        LoopConfig(selfplay=dataclasses.replace(TINY, start_fraction=0.5),
+                   start_positions=str(tmp_path), ray="local")
+    save_start_positions([(40, 40)], tmp_path / "illegal", size=9)  # E5 twice
+    save_start_positions([(40,), (81, 81)], tmp_path / "over", size=9)  # two passes
+    for folder, reason in (("illegal", "start_000000.sgf: move 2 .* occupied"),
+                           ("over", "start position 1: .*already over")):
+        cfg = LoopConfig(out_dir=str(tmp_path / "run"), net="b1c16",
+                         selfplay=dataclasses.replace(TINY, start_fraction=0.5),
+                         start_positions=str(tmp_path / folder))
+        with pytest.raises(TrainConfigError, match=reason):
+            Loop(cfg)
+        assert not (tmp_path / "run" / "state.json").exists()

@@ -8,11 +8,19 @@ import numpy as np
 import pytest
 
 from rocks.configcli import config_from_args
+from rocks.go import coords
 from rocks.go.board import BLACK
 from rocks.nets.evaluator import uniform_evaluator
 from rocks.search.mcts import MCTS
 from rocks.train.cli import train_parser
-from rocks.train.selfplay import SelfPlayConfig, net_evaluate, play_games, resign_stats, save_game
+from rocks.train.selfplay import (
+    SelfPlayConfig,
+    net_evaluate,
+    play_games,
+    resign_stats,
+    save_game,
+    start_position,
+)
 from rocks.train.shards import read_shard
 
 CFG = SelfPlayConfig(size=5, komi=0.5, parallel=3, full_visits=12, fast_visits=3,
@@ -165,3 +173,49 @@ def test_forced_playouts_are_refused_for_gumbel_and_settable_from_the_loop_comma
     assert config_from_args(args._config, args).selfplay.forced_playouts_k == 2.0
     args = train_parser().parse_args(["loop"])
     assert config_from_args(args._config, args).selfplay.forced_playouts_k == 0.0
+
+
+# Start positions (departure 7): on a 5x5 board, B C3 W C2 B B3 W D3 from the empty board.
+START = tuple(coords.from_gtp(v, 5) for v in ("C3", "C2", "B3", "D3"))
+
+
+def test_a_game_from_a_start_position_keeps_its_moves_and_searches_only_after_them():
+    cfg = dataclasses.replace(CFG, start_fraction=1.0, full_prob=1.0)
+    (g,) = play_games(net_evaluate(uniform_evaluator(5)), cfg, [0], seed=(3,), starts=[START])
+    assert g.start == 0 and g.start_moves == 4
+    assert tuple(m for _, m in g.record.moves[:4]) == START
+    # Every move after the start was a full search, none of the start's: one example each.
+    assert len(g.examples) == g.moves - 4
+    # The first example is the start itself, Black to move: its value is Black's result.
+    assert float(g.examples.value[0]) == float(BLACK * g.winner)
+
+
+def test_start_fraction_draws_which_games_start_from_a_position():
+    cfg = dataclasses.replace(CFG, start_fraction=0.5)
+    games = play_games(net_evaluate(uniform_evaluator(5)), cfg, range(12), seed=(4,),
+                       starts=[START, START[:2]])
+    started = [g for g in games if g.start >= 0]
+    assert 0 < len(started) < 12
+    for g in started:
+        assert g.start_moves == len([START, START[:2]][g.start])
+    assert all(g.start_moves == 0 for g in games if g.start < 0)
+
+
+def test_without_start_positions_the_games_are_unchanged():
+    plain = play_games(net_evaluate(uniform_evaluator(5)), CFG, [5], seed=(1,))
+    ignored = play_games(net_evaluate(uniform_evaluator(5)), CFG, [5], seed=(1,),
+                         starts=[START])
+    assert plain[0].record.moves == ignored[0].record.moves and plain[0].start == -1
+
+
+def test_bad_start_positions_are_refused():
+    cfg = dataclasses.replace(CFG, start_fraction=1.0)
+    with pytest.raises(ValueError, match="needs start positions"):
+        play_games(net_evaluate(uniform_evaluator(5)), cfg, [0])
+    occupied = (START[0], START[0])
+    with pytest.raises(ValueError, match="move 2 .* illegal"):
+        start_position(cfg, occupied)
+    with pytest.raises(ValueError, match="already over"):
+        start_position(cfg, (25, 25))  # two passes
+    with pytest.raises(ValueError, match="start_fraction"):
+        SelfPlayConfig(start_fraction=1.5)

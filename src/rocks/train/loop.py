@@ -57,6 +57,11 @@ Departures, numbered:
      one thread; docs/benchmarks.md "Self-play inference"), and it agrees with fp32 on more
      top moves than eager autocast.  On CUDA/MPS ``auto`` keeps eager torch.  Ray workers
      and inference servers resolve ``inference`` on their own device.
+ 11. Start positions (``selfplay.start_fraction`` > 0 with ``start_positions`` = a folder of
+     SGF files, :mod:`rocks.train.starts`): that share of the games begins from one of them
+     (``rocks.train.selfplay``, departure 7), e.g. positions cut from the net's lost games
+     against GNU Go.  They are read and checked at start-up; ``selfplay.csv``'s ``start``
+     column names the position (-1: the empty board).  Not with ``ray``.
 """
 
 from __future__ import annotations
@@ -89,6 +94,7 @@ from rocks.train.selfplay import (
     net_evaluate,
     play_games,
     save_game,
+    start_position,
 )
 from rocks.train.shards import (
     Examples,
@@ -102,6 +108,7 @@ from rocks.train.shards import (
     with_planes,
 )
 from rocks.train.sparring import SparringSpec, gnugo_opponents
+from rocks.train.starts import StartPositionError, load_start_positions
 from rocks.train.supervised import (
     LossWeights,
     TrainConfigError,
@@ -157,6 +164,8 @@ class LoopConfig:
             shards get the ladder planes appended as they load.
         sparring: the outside opponent of sparring games (departure 9): ``gnugo:LEVEL``;
             needed when ``selfplay.sparring_fraction`` > 0.
+        start_positions: a folder of SGF files, each a start position (departure 11);
+            needed when ``selfplay.start_fraction`` > 0.
     """
 
     out_dir: str = field(default="runs/loop", metadata={"flag": "--out"})
@@ -191,6 +200,7 @@ class LoopConfig:
     anchor_fraction: float = 0.0
     ladders: bool = False
     sparring: str = ""
+    start_positions: str = ""
 
     def __post_init__(self) -> None:
         try:
@@ -203,6 +213,12 @@ class LoopConfig:
                                        "--sparring gnugo:LEVEL")
             if self.ray is not None:
                 raise TrainConfigError("sparring games are not played on Ray workers")
+        if self.selfplay.start_fraction > 0:
+            if not self.start_positions:
+                raise TrainConfigError("selfplay.start_fraction > 0 needs start positions: "
+                                       "--start-positions DIR (a folder of SGF files)")
+            if self.ray is not None:
+                raise TrainConfigError("start positions are not played on Ray workers")
         if self.sparring:
             try:
                 SparringSpec.parse(self.sparring)
@@ -227,11 +243,27 @@ class Loop:
         # after a self-play stage) and loaded by the first training stage, once per process.
         self._anchor_paths = anchor_shards(cfg.anchor_data) if cfg.anchor_fraction > 0 else []
         self._anchor: Examples | None = None
+        self._starts = self._load_starts()  # departure 11, checked before any work
         self.out.mkdir(parents=True, exist_ok=True)
         write_text(self.out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
         self.ckpts = self.out / "checkpoints"
         self.state = self._load_state()
         self._pool: RayPool | None = None  # the Ray actors under --ray, made on first use
+
+    def _load_starts(self) -> tuple[tuple[int, ...], ...]:
+        cfg = self.cfg
+        if cfg.selfplay.start_fraction <= 0:
+            return ()
+        try:
+            starts = load_start_positions(cfg.start_positions, cfg.selfplay.size)
+            for i, moves in enumerate(starts):
+                try:
+                    start_position(cfg.selfplay, moves)
+                except ValueError as exc:
+                    raise StartPositionError(f"start position {i}: {exc}") from None
+        except StartPositionError as exc:
+            raise TrainConfigError(str(exc)) from None
+        return starts
 
     def _check_selfplay_size(self) -> None:
         saved = self.out / "config.json"
@@ -320,7 +352,8 @@ class Loop:
                                         and game.winner in game.would_resign),
                        winner_min_value=round(game.winner_min_value, 4),
                        resign_threshold=threshold,
-                       sparring=getattr(game, "opponent_colour", 0))
+                       sparring=getattr(game, "opponent_colour", 0),
+                       start=getattr(game, "start", -1))
             # A run started before a column existed keeps its header.
             log.log({k: v for k, v in row.items() if log.columns is None or k in log.columns})
             next(bar, None)
@@ -339,7 +372,7 @@ class Loop:
                 opponent = gnugo_opponents(SparringSpec.parse(cfg.sparring), sp_cfg.size,
                                            sp_cfg.komi, seed=(cfg.seed, gen))
             play_games(evaluate, sp_cfg, todo, seed=(cfg.seed, gen), on_game=on_game,
-                       opponent=opponent)
+                       opponent=opponent, starts=self._starts)
         next(bar, None)
         log.close()
         self._calibrate_resignation()

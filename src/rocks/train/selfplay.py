@@ -48,6 +48,12 @@ Departures, numbered:
      An opponent's illegal move or resignation loses it the game; an opponent that fails
      (dies, times out) stops the stage with its error, and the games in flight are replayed
      on resume.
+  7. Start positions (KataGo's ``startPosesProb``/``startPosesFromSgfDir``, and its
+     ``hintPoses``: positions mined from games where the net went wrong): a share
+     ``start_fraction`` of the games begins from one of ``play_games``' ``starts``, a position
+     given as the moves that reach it from the empty board, drawn uniformly per game.  The
+     moves of the start are not searched and write no examples; the SGF holds them all.
+     AlphaGo Zero starts every game from the empty board.
 """
 
 from __future__ import annotations
@@ -72,7 +78,7 @@ from rocks.train.shards import Examples, write_shard
 
 __all__ = ["EvaluateFn", "Evaluation", "Opponent", "OpponentFactory", "SelfPlayConfig",
            "SelfPlayGame", "play_games", "save_game", "net_evaluate", "sparring_colour",
-           "calibrate_resign_threshold", "resign_stats"]
+           "calibrate_resign_threshold", "resign_stats", "start_position"]
 
 
 class Opponent(Protocol):
@@ -142,8 +148,11 @@ class SelfPlayConfig:
     forced_playouts_k: float = 0.0
     in_planes: int = features.NUM_PLANES
     sparring_fraction: float = 0.0
+    start_fraction: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.start_fraction <= 1.0:
+            raise ValueError("start_fraction must lie in [0, 1]")
         if not 0.0 <= self.sparring_fraction <= 1.0:
             raise ValueError("sparring_fraction must lie in [0, 1]")
         if self.search not in ("puct", "gumbel"):
@@ -198,6 +207,8 @@ class SelfPlayGame:
     moves: int
     winner_min_value: float = float("nan")  # the winner's lowest resign statistic (5.)
     opponent_colour: int = 0  # the outside opponent's colour in a sparring game (6.), else 0
+    start: int = -1  # the index of its start position in ``starts`` (7.), else -1
+    start_moves: int = 0  # moves of the start position (7.), not searched
 
 
 def sparring_colour(index: int, fraction: float) -> int:
@@ -219,6 +230,8 @@ class _Slot:
     full: bool
     opponent: Opponent | None = None
     opponent_colour: int = 0
+    start: int = -1
+    start_moves: int = 0
     reply: Future | None = None  # the opponent's move, being thought
     planes: list[np.ndarray] = field(default_factory=list)
     policies: list[np.ndarray] = field(default_factory=list)
@@ -241,13 +254,33 @@ def net_evaluate(evaluator: Callable[[Sequence[Position]], object]) -> EvaluateF
     return evaluate
 
 
+def start_position(cfg: SelfPlayConfig, moves: Sequence[int]) -> Position:
+    """The position ``moves`` reach from the empty board (departure 7); ValueError if one is
+    illegal or off the board, or the game is already over."""
+    pos = Position.empty(cfg.size, cfg.komi, Rules())
+    for i, move in enumerate(moves, start=1):
+        if not 0 <= move <= cfg.size * cfg.size or not pos.is_legal(move):
+            raise ValueError(f"start position: move {i} ({move}) is illegal")
+        pos = pos.play(move)
+    if pos.is_game_over() or len(pos.moves) >= cfg.move_limit:
+        raise ValueError(f"start position of {len(moves)} moves: the game is already over")
+    return pos
+
+
 def _new_slot(cfg: SelfPlayConfig, seed: Sequence[int], index: int,
-              opponent: OpponentFactory | None) -> _Slot:
+              opponent: OpponentFactory | None,
+              starts: Sequence[Sequence[int]] = ()) -> _Slot:
     rng = np.random.default_rng([*seed, index])
     full = bool(rng.random() < cfg.full_prob)
     root = Position.empty(cfg.size, cfg.komi, Rules())
     no_resign = bool(rng.random() < cfg.no_resign_fraction)
-    slot = _Slot(index, rng, no_resign, cfg.new_search(root, full, rng), full)
+    start = -1
+    # Drawn only when starts are on, so that runs without them keep their games (departure 7).
+    if cfg.start_fraction > 0 and rng.random() < cfg.start_fraction:
+        start = int(rng.integers(len(starts)))
+        root = start_position(cfg, starts[start])
+    slot = _Slot(index, rng, no_resign, cfg.new_search(root, full, rng), full,
+                 start=start, start_moves=len(root.moves))
     colour = sparring_colour(index, cfg.sparring_fraction)
     if colour:
         if opponent is None:
@@ -309,7 +342,7 @@ def _finish(cfg: SelfPlayConfig, slot: _Slot) -> SelfPlayGame:
     return SelfPlayGame(slot.index, record, examples, winner, bool(slot.resigned_by),
                         slot.no_resign, tuple(sorted(slot.would_resign)), n, len(pos.moves),
                         slot.min_value[winner] if known else float("nan"),
-                        slot.opponent_colour)
+                        slot.opponent_colour, slot.start, slot.start_moves)
 
 
 def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
@@ -344,12 +377,17 @@ def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
 def play_games(evaluate: EvaluateFn, cfg: SelfPlayConfig, indices: Sequence[int],
                seed: Sequence[int] = (0,),
                on_game: Callable[[SelfPlayGame], None] | None = None,
-               opponent: OpponentFactory | None = None) -> list[SelfPlayGame]:
+               opponent: OpponentFactory | None = None,
+               starts: Sequence[Sequence[int]] = ()) -> list[SelfPlayGame]:
     """Play the games ``indices`` (``cfg.parallel`` at a time); ``on_game`` sees each as it ends.
 
     The leaves of all games in flight go to ``evaluate`` together.  ``opponent`` makes the
     outside player of each sparring game (departure 6; needed when
-    ``cfg.sparring_fraction`` > 0); its moves are thought on threads meanwhile."""
+    ``cfg.sparring_fraction`` > 0); its moves are thought on threads meanwhile.  ``starts``:
+    the start positions, as flat moves from the empty board (departure 7; needed when
+    ``cfg.start_fraction`` > 0)."""
+    if cfg.start_fraction > 0 and not starts:
+        raise ValueError("start_fraction > 0 needs start positions (play_games' starts)")
     todo = list(indices)[::-1]
     slots: list[_Slot] = []
     done: list[SelfPlayGame] = []
@@ -374,7 +412,7 @@ def play_games(evaluate: EvaluateFn, cfg: SelfPlayConfig, indices: Sequence[int]
     try:
         while todo or slots:
             while todo and len(slots) < cfg.parallel:
-                slots.append(_new_slot(cfg, seed, todo.pop(), opponent))
+                slots.append(_new_slot(cfg, seed, todo.pop(), opponent, starts))
                 start_turn(slots[-1])
             pending = [(s, s.mcts.gather(min(s.mcts.cfg.leaves_per_batch,
                                              s.mcts.target - s.mcts.simulations)))
