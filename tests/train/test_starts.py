@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from rocks.configcli import config_from_args
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE
 from rocks.go.sgf import GameRecord, save_sgf
+from rocks.train.cli import train_parser
 from rocks.train.starts import (
     MiningConfig,
     StartPositionError,
@@ -80,3 +82,10 @@ def test_unusable_start_folders_are_refused_with_the_reason(tmp_path):
              tmp_path / "start_000002.sgf")
     with pytest.raises(StartPositionError, match="setup stones"):
         load_start_positions(tmp_path, 9)
+
+
+def test_the_loop_command_takes_a_start_folder_and_fraction():
+    args = train_parser().parse_args(["loop", "--start-positions", "starts",
+                                      "--selfplay.start-fraction", "0.5"])
+    cfg = config_from_args(args._config, args)
+    assert cfg.start_positions == "starts" and cfg.selfplay.start_fraction == 0.5
