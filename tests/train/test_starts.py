@@ -8,7 +8,7 @@ from rocks.configcli import config_from_args
 from rocks.go import coords
 from rocks.go.board import BLACK, WHITE
 from rocks.go.sgf import GameRecord, save_sgf
-from rocks.train.cli import train_parser
+from rocks.train.cli import data_main, train_parser
 from rocks.train.starts import (
     MiningConfig,
     StartPositionError,
@@ -89,3 +89,25 @@ def test_the_loop_command_takes_a_start_folder_and_fraction():
                                       "--selfplay.start-fraction", "0.5"])
     cfg = config_from_args(args._config, args)
     assert cfg.start_positions == "starts" and cfg.selfplay.start_fraction == 0.5
+
+
+def test_rocks_data_starts_mines_a_folder_and_skips_what_it_cannot_read(tmp_path, capsys):
+    games = tmp_path / "games"
+    games.mkdir()
+    save_sgf(game("rocks-net", "gnugo-10", "W+R"), games / "lost.sgf")
+    save_sgf(game("gnugo-10", "rocks-net", "W+R"), games / "won.sgf")
+    (games / "broken.sgf").write_text("(;FF[4]SZ[9];B[")
+    save_sgf(GameRecord(size=13, moves=MOVES, result="W+R", black_player="rocks-net"),
+             games / "big.sgf")
+    out = tmp_path / "starts"
+    save_start_positions([(1,), (2,), (3,)], out, size=9)  # an earlier mining: replaced
+    assert data_main(["starts", str(games), "--out", str(out), "--per-game", "2",
+                      "--first-move", "5"]) == 0
+    said = capsys.readouterr().out
+    assert "4 SGF files (1 unreadable, 1 of another size), 1 lost by 'rocks'" in said
+    assert len(load_start_positions(out, 9)) == 2
+    rows = (out / "starts.csv").read_text().splitlines()
+    assert rows[0] == "start,source,moves,player_colour" and len(rows) == 3
+    assert all(r.endswith(",B") and "lost.sgf" in r for r in rows[1:])
+    assert data_main(["starts", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert "no such SGF file or folder" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 Each subcommand's options are its stage's config dataclass (:mod:`rocks.configcli`: one flag per
 field, help from the field's docstring): ``rocks data teacher`` is :class:`TeacherConfig`,
 ``rocks data import`` :class:`ImportConfig`, ``rocks data value-games``
-:class:`ValueDataConfig`, ``rocks train supervised``
+:class:`ValueDataConfig`, ``rocks data starts`` :class:`MiningConfig`, ``rocks train supervised``
 :class:`SupervisedConfig` and ``rocks train loop`` :class:`LoopConfig` (nested configs as
 ``--selfplay.full-visits``, ``--weights.value``).  The one option that is not a config field is
 ``--threads`` of the training commands: how many torch threads this machine should use, which
@@ -82,9 +82,21 @@ def _value_games(cfg: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _starts(cfg: Any, args: argparse.Namespace) -> int:
+    from rocks.train.starts import write_start_positions
+
+    counts = write_start_positions(cfg)
+    write_json(Path(cfg.out_dir) / "starts_config.json", dataclasses.asdict(cfg))
+    print(f"{counts['files']} SGF files ({counts['unreadable']} unreadable, "
+          f"{counts['other_size']} of another size), {counts['lost']} lost by "
+          f"{cfg.player!r} -> {counts['positions']} start positions in {cfg.out_dir}")
+    return 0 if counts["positions"] else 1
+
+
 def data_parser() -> argparse.ArgumentParser:
     """The parser of ``rocks data`` (without running anything)."""
     from rocks.train.records import ImportConfig
+    from rocks.train.starts import MiningConfig
     from rocks.train.teacher import TeacherConfig
     from rocks.train.valuegames import ValueDataConfig
 
@@ -96,6 +108,8 @@ def data_parser() -> argparse.ArgumentParser:
     _stage(sub, "value-games", ValueDataConfig, "AlphaGo's value-network data: one position "
            "per game of policy play from a random move -> npz shards", _value_games,
            threads=True)
+    _stage(sub, "starts", MiningConfig, "start positions for self-play (--start-positions): "
+           "positions cut from the games a player lost", _starts)
     return parser
 
 

@@ -7,6 +7,7 @@ This module holds both halves of that idea in their smallest form:
 
 * :func:`mine_start_positions` cuts positions out of game records that a given player lost
   (e.g. our net's losses against GNU Go), at move numbers drawn in a range;
+  :func:`write_start_positions` does it for SGF files and folders (``rocks data starts``);
 * :func:`load_start_positions` reads a folder of SGF files, each one a start position (its
   whole move list), for ``rocks train loop --start-positions DIR``
   (:mod:`rocks.train.selfplay`, departure 7).
@@ -22,8 +23,9 @@ Departures, numbered:
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ from rocks.go.board import BLACK
 from rocks.go.sgf import GameRecord, SgfError, load_sgf, save_sgf
 
 __all__ = ["MiningConfig", "StartPositionError", "mine_start_positions", "load_start_positions",
-           "save_start_positions", "lost_by"]
+           "save_start_positions", "write_start_positions", "lost_by"]
 
 
 class StartPositionError(ValueError):
@@ -41,9 +43,13 @@ class StartPositionError(ValueError):
 
 @dataclass(frozen=True)
 class MiningConfig:
-    """Which positions :func:`mine_start_positions` cuts from each lost game.
+    """``rocks data starts``: which positions :func:`mine_start_positions` cuts from each lost
+    game, and, for :func:`write_start_positions`, from which files into which folder.
 
     Attributes:
+        sources: SGF files or folders (searched recursively for ``*.sgf``).
+        out_dir: the folder of start positions written (``start_NNNNNN.sgf``, ``starts.csv``).
+        size: the board size mined (records of other sizes are skipped).
         player: the player whose lost games are mined (a substring of PB/PW, e.g. ``rocks``).
         first_move, last_move: the cut's move number is drawn in [first_move, last_move],
             and at most the game's length minus ``tail``.
@@ -52,6 +58,9 @@ class MiningConfig:
         seed: the draws' seed.
     """
 
+    sources: tuple[str, ...] = field(default=(), metadata={"positional": True})
+    out_dir: str = field(default="starts", metadata={"flag": "--out"})
+    size: int = 9
     player: str = "rocks"
     first_move: int = 10
     last_move: int = 60
@@ -105,9 +114,12 @@ def mine_start_positions(records: Iterable[GameRecord],
 
 def save_start_positions(starts: Sequence[Sequence[int]], folder: str | Path, size: int,
                          komi: float = 7.5) -> list[Path]:
-    """Write each start position as ``start_NNNNNN.sgf`` in ``folder`` (atomically each)."""
+    """Write each start position as ``start_NNNNNN.sgf`` in ``folder`` (atomically each), in
+    place of the start positions the folder held."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("start_*.sgf"):
+        old.unlink()
     paths = []
     for i, moves in enumerate(starts):
         record = GameRecord(size=size, komi=komi, rules="Chinese",
@@ -142,3 +154,43 @@ def load_start_positions(folder: str | Path, size: int) -> tuple[tuple[int, ...]
                                      "empty board")
         starts.append(tuple(move for _, move in record.moves))
     return tuple(starts)
+
+
+def write_start_positions(cfg: MiningConfig) -> dict[str, int]:
+    """Mine ``cfg.sources`` into ``cfg.out_dir``: the positions as SGF and ``starts.csv`` (start,
+    source file, moves, the player's colour).  Unreadable files and other board sizes are
+    skipped and counted, not fatal.  Returns the counts: files, unreadable, other_size, lost,
+    positions."""
+    files: list[Path] = []
+    for source in cfg.sources:
+        path = Path(source)
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.sgf")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise StartPositionError(f"no such SGF file or folder: {source}")
+    records: list[GameRecord] = []
+    names: list[Path] = []
+    unreadable = other_size = 0
+    for path in files:
+        try:
+            record = load_sgf(path)
+        except SgfError:
+            unreadable += 1
+            continue
+        if record.size != cfg.size:
+            other_size += 1
+            continue
+        records.append(record)
+        names.append(path)
+    mined = mine_start_positions(records, cfg)
+    save_start_positions([moves for _, moves in mined], cfg.out_dir, cfg.size)
+    with open(Path(cfg.out_dir) / "starts.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["start", "source", "moves", "player_colour"])
+        for i, (g, moves) in enumerate(mined):
+            colour = "B" if cfg.player in records[g].black_player else "W"
+            writer.writerow([i, str(names[g]), len(moves), colour])
+    return {"files": len(files), "unreadable": unreadable, "other_size": other_size,
+            "lost": sum(1 for r in records if lost_by(r, cfg.player)), "positions": len(mined)}
