@@ -206,6 +206,7 @@ def test_the_loop_plays_from_start_positions_and_logs_which(tmp_path):
     Loop(cfg).run()
     games = rows(tmp_path / "run" / "selfplay.csv")
     assert len(games) == 4 and {r["start"] for r in games} <= {"0", "1"}
+    assert all(r["loser_max_value"] for r in games if r["winner"] != "0")  # logged per game
     for r in games:
         sgf = (tmp_path / "run" / "sgf" / f"g0000_{int(r['game']):06d}.sgf").read_text()
         assert ";B[ee];W[fe]" in sgf.replace("\n", "")  # E5 F5: every game began at a start

@@ -82,13 +82,17 @@ def test_resignation_threshold_keeps_false_resignations_under_five_percent():
     assert calibrate_resign_threshold(lows[:5], configured=-0.9) == -0.9  # too few games
 
 
-def test_no_resign_games_record_the_winners_lowest_value():
+def test_no_resign_games_record_the_winners_lowest_and_the_losers_highest_value():
     cfg = SelfPlayConfig(size=5, komi=0.5, parallel=2, full_visits=8, fast_visits=2,
                          no_resign_fraction=1.0, max_moves=20)
     games = play_games(net_evaluate(uniform_evaluator(5)), cfg, range(3), seed=(5,))
+    assert any(g.winner for g in games)
     for g in games:
         if g.winner:
             assert -1.0 <= g.winner_min_value <= 1.0
+            # Value 0 everywhere but the scored ends: the loser saw at least 0 (its first
+            # search), never the -1 that "no search seen" would leave.
+            assert 0.0 <= g.loser_max_value <= 1.0
 
 
 def _material(positions):

@@ -351,6 +351,7 @@ class Loop:
                        false_resign=int(bool(game.would_resign)
                                         and game.winner in game.would_resign),
                        winner_min_value=round(game.winner_min_value, 4),
+                       loser_max_value=round(getattr(game, "loser_max_value", float("nan")), 4),
                        resign_threshold=threshold,
                        sparring=getattr(game, "opponent_colour", 0),
                        start=getattr(game, "start", -1))

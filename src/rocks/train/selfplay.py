@@ -36,7 +36,10 @@ Departures, numbered:
      records, per colour, the lowest ``max(root value, Q of the best move)`` it saw: the
      quantity the resignation test compares with the threshold.  In a no-resign game the
      winner's lowest value says which thresholds would have resigned a won game
-     (:func:`calibrate_resign_threshold`).
+     (:func:`calibrate_resign_threshold`).  Each game also records the loser's highest value:
+     a loser that once stood at 0.9 or more was blind to what lost it (a "false confidence";
+     our nets' losses to GNU Go were seen to be mostly such), and whether self-play shows
+     them too says whether it can find those positions by itself.
   6. Sparring games (not in AlphaGo Zero, which learns from self-play only): a share
      ``sparring_fraction`` of the games is played against an outside ``Opponent`` (the loop's:
      GNU Go, :mod:`rocks.train.sparring`) on one colour, the net's colour alternating between
@@ -206,6 +209,7 @@ class SelfPlayGame:
     full_searches: int
     moves: int
     winner_min_value: float = float("nan")  # the winner's lowest resign statistic (5.)
+    loser_max_value: float = float("nan")  # the loser's highest resign statistic (5.)
     opponent_colour: int = 0  # the outside opponent's colour in a sparring game (6.), else 0
     start: int = -1  # the index of its start position in ``starts`` (7.), else -1
     start_moves: int = 0  # moves of the start position (7.), not searched
@@ -240,6 +244,7 @@ class _Slot:
     would_resign: set[int] = field(default_factory=set)
     resigned_by: int = 0
     min_value: dict[int, float] = field(default_factory=lambda: {BLACK: 1.0, -BLACK: 1.0})
+    max_value: dict[int, float] = field(default_factory=lambda: {BLACK: -1.0, -BLACK: -1.0})
 
 
 def net_evaluate(evaluator: Callable[[Sequence[Position]], object]) -> EvaluateFn:
@@ -339,9 +344,11 @@ def _finish(cfg: SelfPlayConfig, slot: _Slot) -> SelfPlayGame:
                         result=result, black_player=names[BLACK], white_player=names[-BLACK])
     # The opponent's values are unknown: only the net's side says anything about resigning.
     known = winner and winner != slot.opponent_colour
+    loser_known = winner and -winner != slot.opponent_colour
     return SelfPlayGame(slot.index, record, examples, winner, bool(slot.resigned_by),
                         slot.no_resign, tuple(sorted(slot.would_resign)), n, len(pos.moves),
                         slot.min_value[winner] if known else float("nan"),
+                        slot.max_value[-winner] if loser_known else float("nan"),
                         slot.opponent_colour, slot.start, slot.start_moves)
 
 
@@ -350,7 +357,9 @@ def _after_search(cfg: SelfPlayConfig, slot: _Slot) -> bool:
     res = slot.mcts.result()
     root = slot.mcts.root
     if res.visits.sum() > 0:
-        slot.min_value[root.to_play] = min(slot.min_value[root.to_play], resign_statistic(res))
+        stat = resign_statistic(res)
+        slot.min_value[root.to_play] = min(slot.min_value[root.to_play], stat)
+        slot.max_value[root.to_play] = max(slot.max_value[root.to_play], stat)
     if slot.full:
         slot.planes.append(features.position_planes(root, planes=cfg.in_planes))
         slot.policies.append(res.training_policy())
