@@ -19,6 +19,7 @@ from rocks.configcli import config_flags
 CONFIGS: dict[tuple[str, ...], tuple[tuple[str, ...], frozenset[str]]] = {
     ("data", "teacher"): (("rocks.train.teacher:TeacherConfig",), frozenset()),
     ("data", "import"): (("rocks.train.records:ImportConfig",), frozenset()),
+    ("data", "starts"): (("rocks.train.starts:MiningConfig",), frozenset()),
     ("data", "value-games"): (("rocks.train.valuegames:ValueDataConfig",),
                               frozenset({"--threads"})),
     ("train", "supervised"): (("rocks.train.supervised:SupervisedConfig",),
