@@ -110,4 +110,4 @@ def test_rocks_data_starts_mines_a_folder_and_skips_what_it_cannot_read(tmp_path
     assert rows[0] == "start,source,moves,player_colour" and len(rows) == 3
     assert all(r.endswith(",B") and "lost.sgf" in r for r in rows[1:])
     assert data_main(["starts", str(tmp_path / "missing"), "--out", str(out)]) == 2
-    assert "no such SGF file or folder" in capsys.readouterr().err
+    assert "missing: no such file or folder" in capsys.readouterr().err

@@ -32,6 +32,7 @@ import numpy as np
 
 from rocks.go.board import BLACK
 from rocks.go.sgf import GameRecord, SgfError, load_sgf, save_sgf
+from rocks.train.records import find_sgf_files
 
 __all__ = ["MiningConfig", "StartPositionError", "mine_start_positions", "load_start_positions",
            "save_start_positions", "write_start_positions", "lost_by"]
@@ -161,15 +162,7 @@ def write_start_positions(cfg: MiningConfig) -> dict[str, int]:
     source file, moves, the player's colour).  Unreadable files and other board sizes are
     skipped and counted, not fatal.  Returns the counts: files, unreadable, other_size, lost,
     positions."""
-    files: list[Path] = []
-    for source in cfg.sources:
-        path = Path(source)
-        if path.is_dir():
-            files.extend(sorted(path.rglob("*.sgf")))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise StartPositionError(f"no such SGF file or folder: {source}")
+    files = find_sgf_files(cfg.sources)  # FileNotFoundError names a missing source
     records: list[GameRecord] = []
     names: list[Path] = []
     unreadable = other_size = 0
