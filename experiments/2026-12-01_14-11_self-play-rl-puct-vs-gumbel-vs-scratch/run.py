@@ -12,6 +12,9 @@ anchor: beating the net one started from is not the same as playing better Go) t
 net itself on the GNU Go ladder (``data/supervised_gnugo.csv``), the reference line; with
 ``value_from=RUN:GEN`` it searches with the supervised net's priors and that self-play net's
 value head instead (AlphaGo 2016's split: SL policy, RL value), in ``data/split_gnugo_*.csv``.
+``stage=mine`` cuts start positions from our nets' lost ladder games into
+``data/start_positions`` (``rocks.train.starts``), which a loop arm plays from with
+``start_positions=data/start_positions`` and ``start_fraction`` > 0.
 """
 
 from __future__ import annotations
